@@ -1,0 +1,42 @@
+# Two commands for a fresh machine: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install migrate demo lint messages browsers clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	DEBUG=1 $(PY) manage.py migrate --noinput
+
+demo: migrate
+	DEBUG=1 $(PY) manage.py load_demo
+
+run: demo
+	@echo "Open http://$(HOST):$(PORT)/ — demo users are listed in README.md"
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+messages: install
+	cd casework && DEBUG=1 ../$(PY) ../manage.py makemessages -l it -l ca -l es -l en --no-obsolete
+	cd protocols && DEBUG=1 ../$(PY) ../manage.py makemessages -l it -l ca -l es -l en --no-obsolete
+	DEBUG=1 $(PY) manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .test-media

@@ -1,0 +1,133 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import models, services
+
+
+class AuditedAdmin(SimpleHistoryAdmin):
+    """Admin changes are audited like any other: the actor and a reason code."""
+
+    def save_model(self, request, obj, form, change):
+        reason = f"casework.admin.{obj._meta.model_name}.{'changed' if change else 'created'}"
+        services.audited_save(obj, actor=request.user, reason=reason, validate=False)
+
+
+@admin.register(models.District)
+class DistrictAdmin(AuditedAdmin):
+    list_display = ["name", "code", "on_duty_phone"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(models.Agency)
+class AgencyAdmin(AuditedAdmin):
+    list_display = ["name", "kind", "district", "requires_referent_validation"]
+    list_filter = ["kind", "district"]
+    search_fields = ["name"]
+
+
+@admin.register(models.Membership)
+class MembershipAdmin(AuditedAdmin):
+    list_display = ["user", "agency", "role", "active"]
+    list_filter = ["role", "active", "agency__district"]
+    search_fields = ["user__username", "agency__name"]
+    list_select_related = ["user", "agency"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The scopes follow the role: the same grants the services make.
+        if obj.active:
+            services.permissions.membership_grant(obj)
+        else:
+            services.permissions.membership_revoke(obj)
+
+
+class GuardianInline(admin.TabularInline):
+    model = models.Guardian
+    extra = 0
+
+
+@admin.register(models.Child)
+class ChildAdmin(AuditedAdmin):
+    list_display = ["last_name", "first_name", "date_of_birth", "district", "school"]
+    list_filter = ["district"]
+    search_fields = ["last_name", "first_name", "tax_code"]
+    inlines = [GuardianInline]
+
+
+@admin.register(models.Referral)
+class ReferralAdmin(AuditedAdmin):
+    list_display = ["pk", "status", "urgency", "district", "school", "submitted_at"]
+    list_filter = ["status", "urgency", "district"]
+    raw_id_fields = ["child", "referrer", "case", "claimed_by", "decided_by", "contact_person"]
+    list_select_related = ["district", "school"]
+
+
+@admin.register(models.InformationRequest)
+class InformationRequestAdmin(AuditedAdmin):
+    list_display = ["referral", "requested_at", "due_at", "answered_at"]
+    raw_id_fields = ["referral"]
+
+
+@admin.register(models.Case)
+class CaseAdmin(AuditedAdmin):
+    list_display = ["reference", "status", "risk_level", "district", "lead_worker"]
+    list_filter = ["status", "risk_level", "district"]
+    search_fields = ["reference"]
+    raw_id_fields = ["child", "lead_worker"]
+
+
+@admin.register(models.CaseTeamMember)
+class CaseTeamMemberAdmin(AuditedAdmin):
+    list_display = ["case", "user", "agency", "role", "valid_until", "removed_at"]
+    raw_id_fields = ["case", "user"]
+
+
+@admin.register(models.CasePlan)
+class CasePlanAdmin(AuditedAdmin):
+    raw_id_fields = ["case"]
+
+
+@admin.register(models.Action)
+class ActionAdmin(AuditedAdmin):
+    list_display = ["objective", "owning_agency", "owner", "due_date", "status"]
+    raw_id_fields = ["plan", "owner"]
+
+
+@admin.register(models.Review)
+class ReviewAdmin(AuditedAdmin):
+    list_display = ["case", "scheduled_for", "held_on", "decision"]
+    raw_id_fields = ["case"]
+
+
+@admin.register(models.Note)
+class NoteAdmin(AuditedAdmin):
+    list_display = ["pk", "case", "referral", "author", "created_at"]
+    raw_id_fields = ["case", "referral"]
+
+
+@admin.register(models.Attachment)
+class AttachmentAdmin(AuditedAdmin):
+    list_display = ["title", "case", "referral", "uploaded_by", "uploaded_at"]
+    raw_id_fields = ["case", "referral"]
+
+
+@admin.register(models.Service)
+class ServiceAdmin(AuditedAdmin):
+    list_display = ["name", "kind", "district", "min_age", "max_age", "active"]
+    list_filter = ["kind", "district", "active"]
+    search_fields = ["name", "description"]
+
+
+@admin.register(models.Contact)
+class ContactAdmin(AuditedAdmin):
+    list_display = ["contacted_at", "channel", "category", "district", "operator"]
+    list_filter = ["channel", "category", "district"]
+
+
+@admin.register(models.ProtocolSettings)
+class ProtocolSettingsAdmin(AuditedAdmin):
+    def has_add_permission(self, request):
+        return not models.ProtocolSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

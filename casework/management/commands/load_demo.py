@@ -1,0 +1,241 @@
+"""Load the demo municipality (fixtures/demo.py). Safe to run again: nothing is duplicated.
+
+Every object is found by its natural key; an existing district, agency or service is saved
+again only when the demo data differs from it, so a second run writes no history rows. Existing
+users and children are left as they are (passwords are never reset).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from casework import services
+from casework.models import Agency, Child, District, Referral, Service
+from fixtures import demo
+
+DEMO_REASON = "casework.demo.loaded"
+
+
+def _sync(obj, values: dict) -> bool:
+    """Copy `values` onto `obj`; tell whether anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def _date(value) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
+def _district(code: str) -> District:
+    return District.objects.get(code=code)
+
+
+def _agency(district_code: str, name: str) -> Agency:
+    return Agency.objects.get(district__code=district_code, name=name)
+
+
+def _user(username: str):
+    return get_user_model().objects.get(username=username)
+
+
+def _child(key) -> Child:
+    first_name, last_name, date_of_birth = key
+    return Child.objects.get(
+        first_name=first_name, last_name=last_name, date_of_birth=_date(date_of_birth)
+    )
+
+
+def load_districts() -> int:
+    created = 0
+    for data in demo.DISTRICTS:
+        district = District.objects.filter(code=data["code"]).first()
+        if district is None:
+            district = District(code=data["code"])
+            created += 1
+        values = {"name": data["name"], "on_duty_phone": data["on_duty_phone"]}
+        if _sync(district, values) or district.pk is None:
+            services.audited_save(district, actor=None, reason=DEMO_REASON)
+    return created
+
+
+def load_on_duty_users() -> None:
+    """Set each district's on-duty worker, once the users exist."""
+    for data in demo.DISTRICTS:
+        district = _district(data["code"])
+        if _sync(district, {"on_duty_user": _user(data["on_duty_username"])}):
+            services.audited_save(district, actor=None, reason=DEMO_REASON)
+
+
+def load_agencies() -> int:
+    created = 0
+    for data in demo.AGENCIES:
+        district = _district(data["district"])
+        agency = Agency.objects.filter(district=district, name=data["name"]).first()
+        if agency is None:
+            agency = Agency(district=district, name=data["name"])
+            created += 1
+        values = {
+            "kind": data["kind"],
+            "address": data.get("address", ""),
+            "phone": data.get("phone", ""),
+            "email": data.get("email", ""),
+            "requires_referent_validation": data.get("requires_referent_validation", False),
+        }
+        if _sync(agency, values) or agency.pk is None:
+            services.audited_save(agency, actor=None, reason=DEMO_REASON)
+    return created
+
+
+def load_services() -> int:
+    created = 0
+    for data in demo.SERVICES:
+        district = _district(data["district"])
+        service = Service.objects.filter(district=district, name=data["name"]).first()
+        if service is None:
+            service = Service(district=district, name=data["name"])
+            created += 1
+        values = {
+            "agency": _agency(data["district"], data["agency"]) if data.get("agency") else None,
+            "kind": data["kind"],
+            "description": data.get("description", ""),
+            "min_age": data.get("min_age", 0),
+            "max_age": data.get("max_age", 18),
+            "address": data.get("address", ""),
+            "phone": data.get("phone", ""),
+            "email": data.get("email", ""),
+            "hours": data.get("hours", ""),
+            "languages": data.get("languages", ""),
+            "active": data.get("active", True),
+        }
+        if _sync(service, values) or service.pk is None:
+            services.service_save(actor=None, service=service)
+    return created
+
+
+def load_users() -> int:
+    """Create the missing users (existing ones are left alone) and their memberships."""
+    user_model = get_user_model()
+    created = 0
+    for data in demo.USERS:
+        user = user_model.objects.filter(username=data["username"]).first()
+        if user is None:
+            create = (
+                user_model.objects.create_superuser
+                if data.get("is_superuser")
+                else user_model.objects.create_user
+            )
+            user = create(
+                username=data["username"],
+                email=data["email"],
+                password=demo.DEMO_PASSWORD,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+            )
+            created += 1
+        for district_code, agency_name, role in data["memberships"]:
+            # Idempotent: an existing membership is kept, and its scope grants are ensured.
+            services.membership_create(
+                actor=None, user=user, agency=_agency(district_code, agency_name), role=role
+            )
+    return created
+
+
+def load_children() -> int:
+    created = 0
+    for data in demo.CHILDREN:
+        date_of_birth = _date(data["date_of_birth"])
+        if Child.objects.filter(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            date_of_birth=date_of_birth,
+        ).exists():
+            continue
+        services.child_create(
+            actor=_user(data["created_by"]),
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            date_of_birth=date_of_birth,
+            district=_district(data["district"]),
+            school=_agency(data["district"], data["school"]) if data.get("school") else None,
+            school_class=data.get("school_class", ""),
+            tax_code=data.get("tax_code", ""),
+            home_languages=data.get("home_languages", ""),
+            guardians=[dict(guardian) for guardian in data.get("guardians", [])],
+        )
+        created += 1
+    return created
+
+
+def load_referrals(stdout) -> int:
+    """Write the demo referrals; a teacher's referral about a child is written only once.
+
+    Today only drafts: referrals in later states will be added here once the protocol's
+    services exist.
+    """
+    created = 0
+    for data in demo.DRAFT_REFERRALS:
+        referrer = _user(data["referrer"])
+        child = _child(data["child"])
+        if Referral.objects.filter(referrer=referrer, child=child).exists():
+            continue
+        form = {
+            name: value for name, value in data.items() if name in services.REFERRAL_FORM_FIELDS
+        }
+        services.referral_create_draft(actor=referrer, child=child, **form)
+        created += 1
+    stdout.write(
+        _("Referrals: %(created)d created, %(total)d in the database.")
+        % {"created": created, "total": Referral.objects.count()}
+    )
+    return created
+
+
+class Command(BaseCommand):
+    help = gettext_lazy(
+        "Load the demo municipality: districts, agencies, service directory, users with "
+        "their roles, children and draft referrals. Running it again changes nothing."
+    )
+
+    @transaction.atomic
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help=gettext_lazy("Load the demo users even though DEBUG is off."),
+        )
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            # The demo has an administrator with a published password: never in production.
+            raise CommandError(
+                _("Refusing to load demo users with DEBUG off; pass --force on a test machine.")
+            )
+        lines = [
+            (_("Districts"), load_districts(), District.objects.count),
+            (_("Agencies"), load_agencies(), Agency.objects.count),
+            (_("Services"), load_services(), Service.objects.count),
+            (_("Users"), load_users(), get_user_model().objects.count),
+        ]
+        load_on_duty_users()
+        lines.append((_("Children"), load_children(), Child.objects.count))
+        for label, created, count in lines:
+            self.stdout.write(
+                _("%(label)s: %(created)d created, %(total)d in the database.")
+                % {"label": label, "created": created, "total": count()}
+            )
+        load_referrals(self.stdout)
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Demo data loaded. Every demo user's password is %(password)s.")
+                % {"password": demo.DEMO_PASSWORD}
+            )
+        )

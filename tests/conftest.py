@@ -1,0 +1,116 @@
+"""Personas, each with a reason to exist.
+
+- teacher (maestra): writes referrals at a North school.
+- school_referent: validates and sees the referrals of that school.
+- other_teacher: teaches at another North school; must not see the first school's referrals.
+- triage_worker: social worker of the North triage team.
+- supervisor: supervises North.
+- psychologist: health agency in North, joins case teams.
+- outsider: social worker of district South; must see nothing of North.
+- stranger: a user with no membership at all.
+"""
+
+import pytest
+
+from casework import services
+from casework.models import Agency, Membership
+from tests.factories import AgencyFactory, DistrictFactory, UserFactory
+
+
+@pytest.fixture
+def north(db):
+    return DistrictFactory(code="north", name="North")
+
+
+@pytest.fixture
+def south(db):
+    return DistrictFactory(code="south", name="South")
+
+
+@pytest.fixture
+def school(north):
+    return AgencyFactory(name="Primary Rodari", kind=Agency.Kind.SCHOOL, district=north)
+
+
+@pytest.fixture
+def other_school(north):
+    return AgencyFactory(name="Primary Collodi", kind=Agency.Kind.SCHOOL, district=north)
+
+
+@pytest.fixture
+def social_north(north):
+    return AgencyFactory(
+        name="Social services North", kind=Agency.Kind.SOCIAL_SERVICES, district=north
+    )
+
+
+@pytest.fixture
+def social_south(south):
+    return AgencyFactory(
+        name="Social services South", kind=Agency.Kind.SOCIAL_SERVICES, district=south
+    )
+
+
+@pytest.fixture
+def health_north(north):
+    return AgencyFactory(name="UONPIA North", kind=Agency.Kind.HEALTH, district=north)
+
+
+def _member(username, agency, role):
+    user = UserFactory(username=username)
+    services.membership_create(actor=None, user=user, agency=agency, role=role)
+    return user
+
+
+@pytest.fixture
+def teacher(school):
+    return _member("maestra", school, Membership.Role.TEACHER)
+
+
+@pytest.fixture
+def school_referent(school):
+    return _member("referente", school, Membership.Role.SCHOOL_REFERENT)
+
+
+@pytest.fixture
+def other_teacher(other_school):
+    return _member("maestro", other_school, Membership.Role.TEACHER)
+
+
+@pytest.fixture
+def triage_worker(social_north):
+    return _member("as_north", social_north, Membership.Role.SOCIAL_WORKER)
+
+
+@pytest.fixture
+def supervisor(social_north):
+    return _member("coord_north", social_north, Membership.Role.SUPERVISOR)
+
+
+@pytest.fixture
+def psychologist(health_north):
+    return _member("psy_north", health_north, Membership.Role.PSYCHOLOGIST)
+
+
+@pytest.fixture
+def outsider(social_south):
+    return _member("as_south", social_south, Membership.Role.SOCIAL_WORKER)
+
+
+@pytest.fixture
+def stranger(db):
+    return UserFactory(username="stranger")
+
+
+@pytest.fixture
+def child(north, school, teacher):
+    return services.child_create(
+        actor=teacher,
+        first_name="Luca",
+        last_name="Bruno",
+        date_of_birth="2016-03-02",
+        district=north,
+        school=school,
+        school_class="4B",
+        guardians=[{"name": "Anna Bruno", "relationship": "mother", "phone": "+39 000"}],
+    )
