@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import models, services
+from . import models, permissions, services
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
@@ -36,9 +36,9 @@ class MembershipAdmin(AuditedAdmin):
         super().save_model(request, obj, form, change)
         # The scopes follow the role: the same grants the services make.
         if obj.active:
-            services.permissions.membership_grant(obj)
+            permissions.membership_grant(obj)
         else:
-            services.permissions.membership_revoke(obj)
+            permissions.membership_revoke(obj)
 
 
 class GuardianInline(admin.TabularInline):

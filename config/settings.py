@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "viewflow",
     "viewflow.workflow",
@@ -165,6 +166,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "fire-workflow-timers": {"task": "protocols.tasks.fire_timers", "schedule": 60.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -175,12 +179,25 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "casework.api.errors.handle",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Casework referral API",
     "DESCRIPTION": "Submit referrals, work the triage queue and follow cases.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Served by the app itself: no CDN on a municipal intranet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralStatusEnum": "casework.models.Referral.Status",
+        "CaseStatusEnum": "casework.models.Case.Status",
+        "ActionStatusEnum": "casework.models.Action.Status",
+        "ReferralDecisionEnum": "casework.models.Referral.Decision",
+        "ReviewDecisionEnum": "casework.models.Review.Decision",
+        "EscalationTargetEnum": "casework.models.Referral.EscalationTarget",
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

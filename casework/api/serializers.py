@@ -1,0 +1,449 @@
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from casework import services
+from casework.models import (
+    Action,
+    Agency,
+    Case,
+    CaseTeamMember,
+    ConcernCategory,
+    District,
+    InformationRequest,
+    Referral,
+    Review,
+    RiskLevel,
+    Service,
+    Urgency,
+)
+
+User = get_user_model()
+
+
+def person(user) -> str | None:
+    if user is None:
+        return None
+    return user.get_full_name() or user.username
+
+
+class GuardianInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    relationship = serializers.CharField(max_length=60)
+    phone = serializers.CharField(max_length=40, required=False, default="")
+    email = serializers.EmailField(required=False, default="")
+
+
+class ChildInput(serializers.Serializer):
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField()
+    tax_code = serializers.CharField(max_length=32, required=False, default="")
+    school_class = serializers.CharField(max_length=40, required=False, default="")
+    home_languages = serializers.CharField(max_length=200, required=False, default="")
+    district = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=District.objects.all(),
+        required=False,
+        help_text=_("The child's district of residence; default: the school's district."),
+    )
+    guardians = GuardianInput(many=True, required=False, default=list)
+
+
+class ReferralForm(serializers.Serializer):
+    concern_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=ConcernCategory.choices), required=False
+    )
+    indicators = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
+    observations = serializers.CharField(required=False, allow_blank=True)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    school_actions = serializers.CharField(required=False, allow_blank=True)
+    family_informed = serializers.BooleanField(required=False, allow_null=True)
+    family_response = serializers.CharField(required=False, allow_blank=True)
+    interpreter_needed = serializers.BooleanField(required=False)
+    interpreter_language = serializers.CharField(max_length=60, required=False, allow_blank=True)
+
+
+class ReferralCreate(ReferralForm):
+    child = ChildInput()
+
+
+class InformationRequestOut(serializers.ModelSerializer):
+    class Meta:
+        model = InformationRequest
+        fields = ["id", "question", "requested_at", "due_at", "answer", "answered_at"]
+
+
+class ReferralForReferrer(serializers.ModelSerializer):
+    """What the school sees: its own form, the status and the outcome — never the case file."""
+
+    status_label = serializers.CharField(source="get_status_display")
+    child = serializers.SerializerMethodField()
+    contact_person = serializers.SerializerMethodField()
+    redirected_to = serializers.CharField(source="redirected_to.name", default=None)
+    information_requests = InformationRequestOut(many=True)
+    emergency = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "status",
+            "status_label",
+            "child",
+            "concern_categories",
+            "indicators",
+            "observations",
+            "urgency",
+            "school_actions",
+            "family_informed",
+            "family_response",
+            "interpreter_needed",
+            "interpreter_language",
+            "created_at",
+            "submitted_at",
+            "information_requests",
+            "feedback",
+            "feedback_sent_at",
+            "contact_person",
+            "redirected_to",
+            "emergency",
+        ]
+
+    def get_child(self, referral) -> dict:
+        return {"first_name": referral.child.first_name, "last_name": referral.child.last_name}
+
+    def get_contact_person(self, referral) -> str | None:
+        return person(referral.contact_person)
+
+    def get_emergency(self, referral) -> dict | None:
+        return services.emergency_guidance(referral)
+
+
+class ChildOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    date_of_birth = serializers.DateField()
+    age = serializers.IntegerField()
+    school_class = serializers.CharField()
+    home_languages = serializers.CharField()
+
+
+class ReferralFull(ReferralForReferrer):
+    child = ChildOut()
+    school = serializers.CharField(source="school.name")
+    district = serializers.CharField(source="district.code")
+    referrer = serializers.SerializerMethodField()
+    claimed_by = serializers.SerializerMethodField()
+    decided_by = serializers.SerializerMethodField()
+    case = serializers.SerializerMethodField()
+
+    class Meta(ReferralForReferrer.Meta):
+        fields = ReferralForReferrer.Meta.fields + [
+            "school",
+            "district",
+            "referrer",
+            "triage_due_at",
+            "claimed_by",
+            "claimed_at",
+            "decision",
+            "decision_reason",
+            "decided_by",
+            "decided_at",
+            "escalated_to",
+            "case",
+        ]
+
+    def get_referrer(self, referral) -> str | None:
+        return person(referral.referrer)
+
+    def get_claimed_by(self, referral) -> str | None:
+        return person(referral.claimed_by)
+
+    def get_decided_by(self, referral) -> str | None:
+        return person(referral.decided_by)
+
+    def get_case(self, referral) -> dict | None:
+        if referral.case_id is None:
+            return None
+        return {"id": referral.case_id, "reference": referral.case.reference}
+
+
+class QueueItem(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display")
+    school = serializers.CharField(source="school.name")
+    child_age = serializers.IntegerField(source="child.age")
+    claimed_by = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "status",
+            "status_label",
+            "urgency",
+            "submitted_at",
+            "triage_due_at",
+            "overdue",
+            "school",
+            "child_age",
+            "concern_categories",
+            "claimed_by",
+        ]
+
+    def get_claimed_by(self, referral) -> str | None:
+        return person(referral.claimed_by)
+
+    def get_overdue(self, referral) -> bool:
+        now = self.context["now"]
+        return referral.triage_due_at is not None and referral.triage_due_at < now
+
+
+class DecisionInput(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Referral.Decision.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    feedback = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("A message for the referrer; never details of the social file."),
+    )
+    lead_worker = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False
+    )
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
+    question = serializers.CharField(required=False, allow_blank=True)
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=Service.objects.filter(active=True), required=False
+    )
+    target = serializers.ChoiceField(choices=Referral.EscalationTarget.choices, required=False)
+
+    REQUIRED = {
+        Referral.Decision.REQUEST_INFORMATION: ["question"],
+        Referral.Decision.REDIRECT: ["service"],
+        Referral.Decision.NO_FURTHER_ACTION: ["reason"],
+        Referral.Decision.ESCALATE: ["target", "reason"],
+    }
+
+    def validate(self, data):
+        missing = {
+            name: [_("This field is required for this decision.")]
+            for name in self.REQUIRED.get(data["decision"], [])
+            if not data.get(name)
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        return data
+
+    def service_arguments(self) -> dict:
+        data = self.validated_data
+        decision = data["decision"]
+        if decision == Referral.Decision.OPEN_CASE:
+            args = {"reason": data["reason"], "feedback": data["feedback"]}
+            if data.get("lead_worker"):
+                args["lead_worker"] = data["lead_worker"]
+            if data.get("risk_level"):
+                args["risk_level"] = data["risk_level"]
+            return args
+        if decision == Referral.Decision.REQUEST_INFORMATION:
+            return {"question": data["question"]}
+        if decision == Referral.Decision.REDIRECT:
+            return {
+                "service": data["service"],
+                "reason": data["reason"],
+                "feedback": data["feedback"],
+            }
+        if decision == Referral.Decision.NO_FURTHER_ACTION:
+            return {"reason": data["reason"], "feedback": data["feedback"]}
+        return {"target": data["target"], "reason": data["reason"], "feedback": data["feedback"]}
+
+
+class AnswerInput(serializers.Serializer):
+    answer = serializers.CharField()
+
+
+class TeamMemberOut(serializers.ModelSerializer):
+    user = serializers.SerializerMethodField()
+    agency = serializers.CharField(source="agency.name")
+
+    class Meta:
+        model = CaseTeamMember
+        fields = ["id", "user", "agency", "role", "reason", "valid_until", "added_at"]
+
+    def get_user(self, member) -> str | None:
+        return person(member.user)
+
+
+class ActionOut(serializers.ModelSerializer):
+    owning_agency = serializers.CharField(source="owning_agency.name")
+    owner = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Action
+        fields = [
+            "id",
+            "objective",
+            "owning_agency",
+            "owner",
+            "due_date",
+            "status",
+            "progress_notes",
+        ]
+
+    def get_owner(self, action) -> str | None:
+        return person(action.owner)
+
+
+class ReviewOut(serializers.ModelSerializer):
+    recorded_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "scheduled_for",
+            "held_on",
+            "attendees",
+            "progress",
+            "risk_level",
+            "decision",
+            "notes",
+            "next_review_at",
+            "recorded_by",
+        ]
+
+    def get_recorded_by(self, review) -> str | None:
+        return person(review.recorded_by)
+
+
+class CaseListItem(serializers.ModelSerializer):
+    district = serializers.CharField(source="district.code")
+    lead_worker = serializers.SerializerMethodField()
+    child = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "status",
+            "risk_level",
+            "district",
+            "child",
+            "lead_worker",
+            "opened_at",
+            "next_review_at",
+            "closed_at",
+        ]
+
+    def get_lead_worker(self, case) -> str | None:
+        return person(case.lead_worker)
+
+    def get_child(self, case) -> str:
+        return str(case.child)
+
+
+class CaseDetail(CaseListItem):
+    objectives = serializers.CharField(source="plan.objectives")
+    team = serializers.SerializerMethodField()
+    actions = ActionOut(source="plan.actions", many=True)
+    reviews = ReviewOut(many=True)
+    referrals = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    review_due = serializers.SerializerMethodField()
+
+    class Meta(CaseListItem.Meta):
+        fields = CaseListItem.Meta.fields + [
+            "objectives",
+            "team",
+            "actions",
+            "reviews",
+            "referrals",
+            "review_due",
+            "closure_reason",
+        ]
+
+    def get_team(self, case) -> list:
+        members = case.team.filter(removed_at__isnull=True).select_related("user", "agency")
+        return TeamMemberOut(members, many=True).data
+
+    def get_review_due(self, case) -> bool:
+        from protocols import engine
+
+        return engine.case_review_due(case)
+
+
+class PlanInput(serializers.Serializer):
+    objectives = serializers.CharField()
+
+
+class ActionInput(serializers.Serializer):
+    objective = serializers.CharField(max_length=300)
+    owning_agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+
+class TeamMemberInput(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    role = serializers.ChoiceField(choices=CaseTeamMember.CaseRole.choices)
+    reason = serializers.CharField(max_length=300)
+    valid_until = serializers.DateField(required=False, allow_null=True)
+
+
+class ReviewInput(serializers.Serializer):
+    held_on = serializers.DateTimeField(required=False)
+    attendees = serializers.CharField(required=False, allow_blank=True, default="")
+    progress = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
+    decision = serializers.ChoiceField(choices=Review.Decision.choices)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    next_review_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class CloseInput(serializers.Serializer):
+    approve = serializers.BooleanField(required=False, default=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ServiceOut(serializers.ModelSerializer):
+    district = serializers.CharField(source="district.code")
+    agency = serializers.CharField(source="agency.name", default=None)
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "description",
+            "district",
+            "agency",
+            "min_age",
+            "max_age",
+            "address",
+            "phone",
+            "email",
+            "hours",
+            "languages",
+        ]
+
+
+class HistoryChange(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.CharField(allow_null=True)
+    new = serializers.CharField(allow_null=True)
+
+
+class HistoryRow(serializers.Serializer):
+    object = serializers.CharField()
+    object_id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(allow_null=True)
+    type = serializers.CharField()
+    reason = serializers.CharField(allow_null=True)
+    changes = HistoryChange(many=True)

@@ -1,0 +1,163 @@
+"""Reads: who sees which referrals and cases. One indexed query per list, filtered by the
+scopes the user holds (district triage team, school referents, case team, supervisors) —
+never a scan of per-record permission rows, never a model-wide permission."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from . import permissions
+from .models import Case, CaseTeamMember, Referral, Service
+
+Status = Referral.Status
+NOT_YET_SENT = [Status.DRAFT, Status.AWAITING_VALIDATION]
+QUEUE_STATUSES = [Status.SUBMITTED, Status.IN_TRIAGE, Status.INFORMATION_REQUESTED]
+
+
+def _ids(queryset) -> QuerySet:
+    return queryset.values("pk")
+
+
+def active_case_ids(user) -> QuerySet:
+    """Cases where the user is on the team today (not removed, end date not passed)."""
+    today = timezone.localdate()
+    return (
+        CaseTeamMember.objects.filter(user=user, removed_at__isnull=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .values("case_id")
+    )
+
+
+def referrals_visible_to(user) -> QuerySet[Referral]:
+    if not user.is_authenticated or not user.is_active:
+        return Referral.objects.none()
+    triage = _ids(permissions.districts_for(user, permissions.TRIAGE))
+    schools = _ids(permissions.schools_for(user, permissions.SCHOOL_VIEW))
+    return Referral.objects.filter(
+        Q(referrer=user)
+        | (Q(school__in=schools) & ~Q(status=Status.DRAFT))
+        | (Q(district__in=triage) & ~Q(status__in=NOT_YET_SENT))
+        | Q(case__in=active_case_ids(user))
+    )
+
+
+def referral_role(user, referral: Referral) -> str:
+    """How much of a visible referral the user may read: 'full' for the social side,
+    'referrer' for the school (its own form, status and outcome — never the case file)."""
+    if referral.status not in NOT_YET_SENT and user.has_perm(permissions.TRIAGE, referral.district):
+        return "full"
+    if referral.case_id and active_case_ids(user).filter(case_id=referral.case_id).exists():
+        return "full"
+    return "referrer"
+
+
+def triage_queue(user) -> QuerySet[Referral]:
+    """The district queue: most urgent first, then the nearest deadline."""
+    districts = _ids(permissions.districts_for(user, permissions.TRIAGE))
+    return (
+        Referral.objects.filter(district__in=districts, status__in=QUEUE_STATUSES)
+        .select_related("school", "child", "claimed_by", "district")
+        .order_by("urgency_rank", "triage_due_at", "pk")
+    )
+
+
+def cases_visible_to(user) -> QuerySet[Case]:
+    if not user.is_authenticated or not user.is_active:
+        return Case.objects.none()
+    supervised = _ids(permissions.districts_for(user, permissions.SUPERVISE))
+    return Case.objects.filter(Q(pk__in=active_case_ids(user)) | Q(district__in=supervised))
+
+
+def can_read_referral_history(user, referral: Referral) -> bool:
+    if user.has_perm("casework.read_audit_trail"):
+        return True
+    return referral.status not in NOT_YET_SENT and user.has_perm(
+        permissions.TRIAGE, referral.district
+    )
+
+
+def can_read_case_history(user, case: Case) -> bool:
+    if user.has_perm("casework.read_audit_trail"):
+        return True
+    return case.lead_worker_id == user.pk or user.has_perm(permissions.SUPERVISE, case.district)
+
+
+def services_directory(*, district=None, kind=None, age=None, q=None) -> QuerySet[Service]:
+    services = Service.objects.filter(active=True).select_related("district", "agency")
+    if district:
+        services = services.filter(
+            Q(district__code=district)
+            | Q(district__pk__in=[int(district)] if str(district).isdigit() else [])
+        )
+    if kind:
+        services = services.filter(kind=kind)
+    if age is not None:
+        services = services.filter(min_age__lte=age, max_age__gte=age)
+    if q:
+        services = services.filter(Q(name__icontains=q) | Q(description__icontains=q))
+    return services.order_by("name")
+
+
+def history_rows(*historical_querysets) -> list[dict]:
+    """The audit trail of one or more records as rows: who, when, what changed, and why.
+    A creation lists the values it set; a change lists each field's before and after."""
+    rows = []
+    for queryset in historical_querysets:
+        previous = {}
+        for record in queryset.select_related("history_user").order_by("history_id"):
+            model = record.instance_type
+            before = previous.get(record.id)
+            if before is None:
+                changes = [
+                    {"field": f.name, "old": None, "new": _text(getattr(record, f.attname))}
+                    for f in model._meta.concrete_fields
+                    if getattr(record, f.attname) not in (None, "", [], {}) and f.name != "id"
+                ]
+            else:
+                delta = record.diff_against(before)
+                changes = [
+                    {"field": c.field, "old": _text(c.old), "new": _text(c.new)}
+                    for c in delta.changes
+                ]
+            previous[record.id] = record
+            rows.append(
+                {
+                    "object": model._meta.model_name,
+                    "object_id": record.id,
+                    "at": record.history_date,
+                    "actor": record.history_user.username if record.history_user else None,
+                    "type": {"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
+                    "reason": record.history_change_reason,
+                    "changes": changes,
+                }
+            )
+    rows.sort(key=lambda row: row["at"])
+    return rows
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
+def referral_history(referral: Referral) -> list[dict]:
+    from .models import InformationRequest
+
+    return history_rows(
+        Referral.history.filter(id=referral.pk),
+        InformationRequest.history.filter(referral_id=referral.pk),
+    )
+
+
+def case_history(case: Case) -> list[dict]:
+    from .models import Action, CasePlan, Note, Review
+
+    plan_ids = list(CasePlan.history.filter(case_id=case.pk).values_list("id", flat=True))
+    return history_rows(
+        Case.history.filter(id=case.pk),
+        CaseTeamMember.history.filter(case_id=case.pk),
+        CasePlan.history.filter(case_id=case.pk),
+        Action.history.filter(plan_id__in=plan_ids),
+        Review.history.filter(case_id=case.pk),
+        Note.history.filter(case_id=case.pk),
+    )

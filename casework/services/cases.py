@@ -1,0 +1,279 @@
+"""The case: its team, plan and actions, periodic reviews and the approved closure."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import permissions
+from ..models import (
+    Action,
+    Agency,
+    Case,
+    CaseTeamMember,
+    Membership,
+    Notification,
+    Review,
+    RiskLevel,
+)
+from .common import TransitionNotAllowed, audited_save
+from .notifications import notify
+from .referrals import members_of, review_interval
+
+CaseStatus = Case.Status
+
+
+def _lock(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _require_open(case: Case) -> None:
+    if case.status != CaseStatus.OPEN:
+        raise TransitionNotAllowed(
+            _("Not allowed while the case is “%(status)s”.") % {"status": case.get_status_display()}
+        )
+
+
+def is_lead(user, case: Case) -> bool:
+    return user.is_active and case.lead_worker_id == user.pk
+
+
+def is_supervisor(user, case: Case) -> bool:
+    return user.is_active and user.has_perm(permissions.SUPERVISE, case.district)
+
+
+def is_team_member(user, case: Case) -> bool:
+    """On the team now: not removed, not past the end date (checked at every request)."""
+    if not user.is_active:
+        return False
+    today = timezone.localdate()
+    return (
+        case.team.filter(user=user, removed_at__isnull=True).exclude(valid_until__lt=today).exists()
+    )
+
+
+def require_team(user, case: Case) -> None:
+    if not (is_team_member(user, case) or is_supervisor(user, case)):
+        raise PermissionDenied(_("Only the case team works on the case."))
+
+
+@transaction.atomic
+def case_add_member(
+    *,
+    actor,
+    case: Case,
+    user,
+    agency: Agency,
+    role: str,
+    reason: str,
+    valid_until: datetime.date | None = None,
+) -> CaseTeamMember:
+    """The lead worker (or the supervisor) brings a professional of another agency on the case."""
+    case = _lock(case)
+    if not (is_lead(actor, case) or is_supervisor(actor, case)):
+        raise PermissionDenied(_("Only the lead worker or the supervisor changes the team."))
+    _require_open(case)
+    errors = {}
+    if not Membership.objects.filter(user=user, agency=agency, active=True).exists():
+        errors["agency"] = _("This person does not work for that agency.")
+    if case.team.filter(user=user, removed_at__isnull=True).exists():
+        errors["user"] = _("This person is already on the team.")
+    if valid_until is not None and valid_until < timezone.localdate():
+        errors["valid_until"] = _("The end date is in the past.")
+    if errors:
+        raise ValidationError(errors)
+    member = CaseTeamMember(
+        case=case,
+        user=user,
+        agency=agency,
+        role=role,
+        reason=reason,
+        valid_until=valid_until,
+        added_by=actor,
+    )
+    audited_save(member, actor=actor, reason="casework.case_team.member_added")
+    permissions.case_grant_team(case=case, user=user)
+    notify(recipients=[user], kind=Notification.Kind.CASE_ASSIGNED, case=case)
+    return member
+
+
+@transaction.atomic
+def case_remove_member(*, actor, member: CaseTeamMember) -> CaseTeamMember:
+    case = _lock(member.case)
+    if not (is_lead(actor, case) or is_supervisor(actor, case)):
+        raise PermissionDenied(_("Only the lead worker or the supervisor changes the team."))
+    if member.role == CaseTeamMember.CaseRole.LEAD:
+        raise TransitionNotAllowed(_("The lead worker cannot be removed from the team."))
+    if member.removed_at is not None:
+        raise TransitionNotAllowed(_("This person has already left the team."))
+    member.removed_at = timezone.now()
+    audited_save(member, actor=actor, reason="casework.case_team.member_removed")
+    permissions.case_revoke_team(case=case, user=member.user)
+    return member
+
+
+@transaction.atomic
+def case_update_plan(*, actor, case: Case, objectives: str) -> Case:
+    """The lead worker writes (or rewrites) the objectives of the plan."""
+    case = _lock(case)
+    if not (is_lead(actor, case) or is_supervisor(actor, case)):
+        raise PermissionDenied(_("Only the lead worker or the supervisor writes the plan."))
+    _require_open(case)
+    if not objectives.strip():
+        raise ValidationError({"objectives": _("Write the objectives of the plan.")})
+    plan = case.plan
+    plan.objectives = objectives
+    audited_save(plan, actor=actor, reason="casework.case_plan.updated")
+    return case
+
+
+@transaction.atomic
+def case_add_action(
+    *,
+    actor,
+    case: Case,
+    objective: str,
+    owning_agency: Agency,
+    owner=None,
+    due_date: datetime.date | None = None,
+) -> Action:
+    """Add an action of the plan, owned by an agency (and a person of it, where known)."""
+    case = _lock(case)
+    require_team(actor, case)
+    _require_open(case)
+    if (
+        owner is not None
+        and not Membership.objects.filter(user=owner, agency=owning_agency, active=True).exists()
+    ):
+        raise ValidationError({"owner": _("The owner must work for the owning agency.")})
+    action = Action(
+        plan=case.plan,
+        objective=objective,
+        owning_agency=owning_agency,
+        owner=owner,
+        due_date=due_date,
+    )
+    audited_save(action, actor=actor, reason="casework.action.added")
+    return action
+
+
+@transaction.atomic
+def action_update(
+    *, actor, action: Action, status: str | None = None, progress_note: str = ""
+) -> Action:
+    case = _lock(action.plan.case)
+    require_team(actor, case)
+    _require_open(case)
+    if status is not None:
+        if status not in Action.Status.values:
+            raise ValidationError({"status": _("Unknown status.")})
+        action.status = status
+    if progress_note.strip():
+        stamp = timezone.localtime().strftime("%Y-%m-%d")
+        action.progress_notes = (action.progress_notes + f"\n{stamp}: {progress_note}").strip()
+    audited_save(action, actor=actor, reason="casework.action.updated")
+    return action
+
+
+@transaction.atomic
+def case_record_review(
+    *,
+    actor,
+    case: Case,
+    held_on: datetime.datetime | None = None,
+    attendees: str = "",
+    progress: dict | None = None,
+    risk_level: str,
+    decision: str,
+    notes: str = "",
+    next_review_at: datetime.datetime | None = None,
+) -> Review:
+    """Record a review meeting: progress per action, the risk re-assessed, and the decision —
+    continue, update the plan, or propose closure (which the supervisor approves)."""
+    case = _lock(case)
+    require_team(actor, case)
+    _require_open(case)
+    errors = {}
+    if risk_level not in RiskLevel.values:
+        errors["risk_level"] = _("Choose a risk level.")
+    if decision not in Review.Decision.values:
+        errors["decision"] = _("Choose a decision.")
+    progress = progress or {}
+    action_ids = {str(pk) for pk in case.plan.actions.values_list("pk", flat=True)}
+    unknown = {str(k) for k in progress} - action_ids
+    if unknown:
+        errors["progress"] = _("These actions are not in the plan: %(ids)s") % {
+            "ids": ", ".join(sorted(unknown))
+        }
+    now = timezone.now()
+    if next_review_at is not None and next_review_at <= now:
+        errors["next_review_at"] = _("The next review must be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    if decision != Review.Decision.CLOSE:
+        next_review_at = next_review_at or now + review_interval(risk_level)
+    else:
+        next_review_at = None
+    review = Review(
+        case=case,
+        scheduled_for=case.next_review_at or now,
+        held_on=held_on or now,
+        attendees=attendees,
+        progress={str(k): v for k, v in progress.items()},
+        risk_level=risk_level,
+        decision=decision,
+        notes=notes,
+        next_review_at=next_review_at,
+        recorded_by=actor,
+    )
+    audited_save(review, actor=actor, reason="casework.review.recorded")
+    case.risk_level = risk_level
+    case.next_review_at = next_review_at
+    if decision == Review.Decision.CLOSE:
+        case.status = CaseStatus.CLOSURE_REQUESTED
+        case.closure_reason = notes
+        case.closure_requested_by = actor
+        audited_save(case, actor=actor, reason="casework.case.closure_requested")
+        notify(
+            recipients=members_of(permissions.district_supervisors_group(case.district)),
+            kind=Notification.Kind.CLOSURE_REQUESTED,
+            case=case,
+        )
+    else:
+        audited_save(case, actor=actor, reason="casework.case.reviewed")
+    return review
+
+
+@transaction.atomic
+def case_decide_closure(*, actor, case: Case, approve: bool, reason: str = "") -> Case:
+    """The district supervisor approves the proposed closure, or sends the case back."""
+    case = _lock(case)
+    if not is_supervisor(actor, case):
+        raise PermissionDenied(_("Only the district supervisor approves a closure."))
+    if case.status != CaseStatus.CLOSURE_REQUESTED:
+        raise TransitionNotAllowed(_("No closure has been proposed for this case."))
+    if approve:
+        case.status = CaseStatus.CLOSED
+        case.closed_at = timezone.now()
+        case.closure_approved_by = actor
+        audited_save(case, actor=actor, reason="casework.case.closed")
+        for referral in case.referrals.select_related("referrer"):
+            notify(
+                recipients=[referral.referrer],
+                kind=Notification.Kind.CASE_CLOSED,
+                referral=referral,
+                dedup=f"case-closed:{case.pk}:{referral.pk}",
+            )
+        return case
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the case stays open.")})
+    case.status = CaseStatus.OPEN
+    case.closure_reason = ""
+    case.next_review_at = timezone.now() + review_interval(case.risk_level)
+    audited_save(case, actor=actor, reason="casework.case.closure_rejected")
+    notify(recipients=[case.lead_worker], kind=Notification.Kind.REVIEW_DUE, case=case)
+    return case
