@@ -34,9 +34,9 @@ lint: install
 	$(PY) -m ruff format --check .
 
 messages: install
-	cd casework && DEBUG=1 ../$(PY) ../manage.py makemessages -l it -l ca -l es -l en --no-obsolete
-	cd protocols && DEBUG=1 ../$(PY) ../manage.py makemessages -l it -l ca -l es -l en --no-obsolete
-	DEBUG=1 $(PY) manage.py compilemessages
+	mkdir -p locale
+	DEBUG=1 $(PY) manage.py makemessages -l it -l ca -l es -l en --no-obsolete --ignore .venv --ignore tests
+	DEBUG=1 $(PY) manage.py compilemessages --ignore .venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .test-media
