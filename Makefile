@@ -20,7 +20,7 @@ migrate: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
 
 demo: migrate
-	DEBUG=1 $(PY) manage.py load_demo
+	EMAIL_URL=dummy:// DEBUG=1 $(PY) manage.py load_demo
 
 run: demo
 	@echo "Open http://$(HOST):$(PORT)/ — demo users are listed in README.md"

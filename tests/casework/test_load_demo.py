@@ -125,10 +125,17 @@ def test_history_rows_carry_a_reason(loaded):
     assert district.history.filter(history_change_reason="casework.demo.loaded").exists()
 
 
-def test_referrals_are_drafts_of_their_teacher(loaded):
+def test_referrals_reach_their_demo_stage_through_the_protocol(loaded):
+    from casework.models import Case
+
     assert Referral.objects.count() == len(demo.DRAFT_REFERRALS)
+    stages = sorted(Referral.objects.values_list("status", flat=True))
+    assert stages == sorted(data["stage"] for data in demo.DRAFT_REFERRALS)
+    case = Case.objects.get()
+    assert case.lead_worker.username == "as.ferri"
+    assert case.team.filter(user__username="psicologa.conti").exists()
+    assert case.plan.actions.count() == 1
     for referral in Referral.objects.select_related("referrer", "school"):
-        assert referral.status == Referral.Status.DRAFT
         assert referral.school == Membership.objects.get(user=referral.referrer).agency
         assert referral.district == referral.child.district
         assert referral.observations

@@ -175,22 +175,80 @@ def load_children() -> int:
     return created
 
 
-def load_referrals(stdout) -> int:
-    """Write the demo referrals; a teacher's referral about a child is written only once.
+def _drive(referral: Referral, stage: str) -> None:
+    """Take a demo referral through the protocol, as its users would, up to `stage`."""
+    from protocols import engine
 
-    Today only drafts: referrals in later states will be added here once the protocol's
-    services exist.
-    """
+    if stage == "draft":
+        return
+    engine.referral_submit(referral=referral, user=referral.referrer)
+    referral.refresh_from_db()
+    if referral.status == Referral.Status.AWAITING_VALIDATION:
+        if stage == "awaiting_validation":
+            return
+        engine.referral_validate(referral=referral, user=_user("referente.neri"))
+    if stage == "submitted":
+        return
+    worker = _user("as.ferri")
+    engine.referral_claim(referral=referral, user=worker)
+    if stage == "information_requested":
+        engine.referral_decide(
+            referral=referral,
+            user=worker,
+            decision=Referral.Decision.REQUEST_INFORMATION,
+            question=_("Does the child have younger siblings at home alone? Since when?"),
+        )
+        return
+    if stage == "case_opened":
+        case = engine.referral_decide(
+            referral=referral,
+            user=worker,
+            decision=Referral.Decision.OPEN_CASE,
+            risk_level="high",
+            reason=_("The child's own words describe violence at home."),
+            feedback=_("We have taken up the referral; the lead worker will contact you."),
+        )
+        engine.case_write_plan(
+            case=case,
+            user=worker,
+            objectives=_("Protect the child and her mother; support at school."),
+        )
+        psychologist = _user("psicologa.conti")
+        services.case_add_member(
+            actor=worker,
+            case=case,
+            user=psychologist,
+            agency=psychologist.memberships.get().agency,
+            role="psychologist",
+            reason=_("Psychological assessment and support"),
+        )
+        services.case_add_action(
+            actor=worker,
+            case=case,
+            objective=_("Psychological assessment of the child"),
+            owning_agency=psychologist.memberships.get().agency,
+            owner=psychologist,
+        )
+        return
+    raise ValueError(f"unknown demo stage {stage!r}")
+
+
+def load_referrals(stdout) -> int:
+    """Write the demo referrals and drive each to its stage; each is written only once
+    (recognised by its author, child and observations)."""
     created = 0
     for data in demo.DRAFT_REFERRALS:
         referrer = _user(data["referrer"])
         child = _child(data["child"])
-        if Referral.objects.filter(referrer=referrer, child=child).exists():
+        if Referral.objects.filter(
+            referrer=referrer, child=child, observations=data["observations"]
+        ).exists():
             continue
         form = {
             name: value for name, value in data.items() if name in services.REFERRAL_FORM_FIELDS
         }
-        services.referral_create_draft(actor=referrer, child=child, **form)
+        referral = services.referral_create_draft(actor=referrer, child=child, **form)
+        _drive(referral, data.get("stage", "draft"))
         created += 1
     stdout.write(
         _("Referrals: %(created)d created, %(total)d in the database.")
@@ -205,7 +263,6 @@ class Command(BaseCommand):
         "their roles, children and draft referrals. Running it again changes nothing."
     )
 
-    @transaction.atomic
     def add_arguments(self, parser):
         parser.add_argument(
             "--force",
@@ -213,6 +270,7 @@ class Command(BaseCommand):
             help=gettext_lazy("Load the demo users even though DEBUG is off."),
         )
 
+    @transaction.atomic
     def handle(self, *args, **options):
         if not settings.DEBUG and not options["force"]:
             # The demo has an administrator with a published password: never in production.
