@@ -369,6 +369,10 @@ class Referral(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def concern_labels(self) -> list[str]:
+        labels = dict(ConcernCategory.choices)
+        return [str(labels.get(code, code)) for code in self.concern_categories]
+
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT

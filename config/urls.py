@@ -5,7 +5,7 @@ from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Application, Site
 from viewflow.workflow.flow import FlowAppViewset
 
-from casework import views
+from casework import urls as casework_urls
 from protocols.flows import CaseFlow, ReferralFlow
 
 site = Site(
@@ -15,12 +15,9 @@ site = Site(
             app_name="casework",
             title=_("Referrals and cases"),
             icon="folder_shared",
-            menu_template_name=None,
-            urlpatterns=[
-                path("", views.home, name="index"),
-                path("referrals/<int:pk>/", views.referral_detail, name="referral_detail"),
-                path("cases/<int:pk>/", views.case_detail, name="case_detail"),
-            ],
+            urlpatterns=casework_urls.urlpatterns,
+            menu_template_name="casework/menu.html",
+            turbo_disabled=True,
         ),
         FlowAppViewset(ReferralFlow, icon="assignment"),
         FlowAppViewset(CaseFlow, icon="folder_open"),

@@ -1,0 +1,46 @@
+from django.conf import settings
+from django.utils import timezone
+
+from . import permissions
+from .models import Membership, Notification
+
+
+def navigation(request):
+    """What the side menu offers this user, and the unread notifications (a few cheap queries)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+
+    def compute():
+        roles = set(
+            Membership.objects.filter(user=user, active=True).values_list("role", flat=True)
+        )
+        return {
+            "writes_referrals": bool(
+                roles & {Membership.Role.TEACHER, Membership.Role.SCHOOL_REFERENT}
+            ),
+            "triages": permissions.districts_for(user).exists(),
+            "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+        }
+
+    return {
+        "nav": _Lazy(compute),
+        "EMERGENCY_NUMBER": settings.EMERGENCY_NUMBER,
+        "now": timezone.now(),
+    }
+
+
+class _Lazy:
+    """Evaluated on first use only, so pages that do not show the menu pay nothing."""
+
+    def __init__(self, compute):
+        self._compute = compute
+        self._value = None
+
+    def __getattr__(self, name):
+        if self._value is None:
+            self._value = self._compute()
+        try:
+            return self._value[name]
+        except KeyError:
+            raise AttributeError(name) from None

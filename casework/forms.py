@@ -1,0 +1,327 @@
+"""Forms of the web pages. They validate input; the changes themselves are made by services."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from .indicators import INDICATORS, urgency_guidance
+from .models import (
+    Action,
+    Agency,
+    CaseTeamMember,
+    ConcernCategory,
+    Referral,
+    Review,
+    RiskLevel,
+    Service,
+    Urgency,
+)
+
+User = get_user_model()
+DATE = forms.DateInput(attrs={"type": "date"})
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+FAMILY_INFORMED = [("", _("Not stated yet")), ("yes", _("Yes")), ("no", _("No"))]
+
+
+class ChildForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DATE)
+    tax_code = forms.CharField(label=_("Tax code (optional)"), max_length=32, required=False)
+    school_class = forms.CharField(label=_("Class"), max_length=40, required=False)
+    home_languages = forms.CharField(
+        label=_("Languages spoken at home"), max_length=200, required=False
+    )
+    guardian_name = forms.CharField(label=_("Parent or guardian"), max_length=200, required=False)
+    guardian_relationship = forms.CharField(label=_("Relationship"), max_length=60, required=False)
+    guardian_phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+
+    def child_data(self) -> dict:
+        data = self.cleaned_data
+        guardians = []
+        if data["guardian_name"]:
+            guardians.append(
+                {
+                    "name": data["guardian_name"],
+                    "relationship": data["guardian_relationship"] or "—",
+                    "phone": data["guardian_phone"],
+                }
+            )
+        return {
+            "first_name": data["first_name"],
+            "last_name": data["last_name"],
+            "date_of_birth": data["date_of_birth"],
+            "tax_code": data["tax_code"],
+            "school_class": data["school_class"],
+            "home_languages": data["home_languages"],
+            "guardians": guardians,
+        }
+
+
+class ReferralForm(forms.Form):
+    """The referral form. Saving a draft accepts it incomplete; submitting checks it all
+    (the service says what is missing, next to each field)."""
+
+    concern_categories = forms.MultipleChoiceField(
+        label=_("Areas of concern"),
+        choices=ConcernCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    indicator_codes = forms.MultipleChoiceField(
+        label=_("What you observed"),
+        choices=[(code, label) for items in INDICATORS.values() for code, label in items],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    other_indicators = forms.CharField(
+        label=_("Other observed signs (one per line)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    observations = forms.CharField(
+        label=_("Observations"),
+        help_text=_("Facts, dates and the child's own words, as they were said."),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+    )
+    urgency = forms.ChoiceField(
+        label=_("Urgency"),
+        choices=Urgency.choices,
+        widget=forms.RadioSelect,
+        initial=Urgency.ROUTINE,
+    )
+    school_actions = forms.CharField(
+        label=_("What the school has already done"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    family_informed = forms.ChoiceField(
+        label=_("Was the family informed?"), choices=FAMILY_INFORMED, required=False
+    )
+    family_response = forms.CharField(
+        label=_("The family's response"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    interpreter_needed = forms.BooleanField(label=_("An interpreter is needed"), required=False)
+    interpreter_language = forms.CharField(
+        label=_("Language of the interpreter"), max_length=60, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.urgency_guidance = urgency_guidance()
+
+    @classmethod
+    def initial_from(cls, referral: Referral) -> dict:
+        known = {code for items in INDICATORS.values() for code, _label in items}
+        family = {True: "yes", False: "no", None: ""}[referral.family_informed]
+        return {
+            "concern_categories": referral.concern_categories,
+            "indicator_codes": [i for i in referral.indicators if i in known],
+            "other_indicators": "\n".join(i for i in referral.indicators if i not in known),
+            "observations": referral.observations,
+            "urgency": referral.urgency,
+            "school_actions": referral.school_actions,
+            "family_informed": family,
+            "family_response": referral.family_response,
+            "interpreter_needed": referral.interpreter_needed,
+            "interpreter_language": referral.interpreter_language,
+        }
+
+    def referral_fields(self) -> dict:
+        data = self.cleaned_data
+        others = [line.strip() for line in data["other_indicators"].splitlines() if line.strip()]
+        return {
+            "concern_categories": data["concern_categories"],
+            "indicators": data["indicator_codes"] + others,
+            "observations": data["observations"],
+            "urgency": data["urgency"],
+            "school_actions": data["school_actions"],
+            "family_informed": {"yes": True, "no": False}.get(data["family_informed"]),
+            "family_response": data["family_response"],
+            "interpreter_needed": data["interpreter_needed"],
+            "interpreter_language": data["interpreter_language"],
+        }
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=Referral.Decision.choices, widget=forms.RadioSelect
+    )
+    risk_level = forms.ChoiceField(
+        label=_("Risk level (for a new case)"),
+        choices=RiskLevel.choices,
+        required=False,
+        initial=RiskLevel.MEDIUM,
+    )
+    lead_worker = forms.ModelChoiceField(
+        label=_("Lead worker (for a new case)"), queryset=User.objects.none(), required=False
+    )
+    question = forms.CharField(
+        label=_("Question for the referrer"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    service = forms.ModelChoiceField(
+        label=_("Service of the directory"), queryset=Service.objects.none(), required=False
+    )
+    target = forms.ChoiceField(
+        label=_("Escalate to"),
+        choices=[("", "—"), *Referral.EscalationTarget.choices],
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("Reason (kept in the file)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    feedback = forms.CharField(
+        label=_("Message to the referrer"),
+        help_text=_("The school sees this. Never write details of the social file here."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+    REQUIRED = {
+        Referral.Decision.REQUEST_INFORMATION: ["question"],
+        Referral.Decision.REDIRECT: ["service"],
+        Referral.Decision.NO_FURTHER_ACTION: ["reason"],
+        Referral.Decision.ESCALATE: ["target", "reason"],
+    }
+
+    def __init__(self, *args, referral: Referral, lead_workers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead_worker"].queryset = lead_workers
+        self.fields["service"].queryset = Service.objects.filter(active=True).select_related(
+            "district"
+        )
+
+    def clean(self):
+        data = super().clean()
+        for name in self.REQUIRED.get(data.get("decision"), []):
+            if not data.get(name):
+                self.add_error(name, _("This field is required for this decision."))
+        return data
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        decision = data["decision"]
+        if decision == Referral.Decision.OPEN_CASE:
+            args = {
+                "reason": data["reason"],
+                "feedback": data["feedback"],
+                "risk_level": data["risk_level"] or RiskLevel.MEDIUM,
+            }
+            if data["lead_worker"]:
+                args["lead_worker"] = data["lead_worker"]
+            return args
+        if decision == Referral.Decision.REQUEST_INFORMATION:
+            return {"question": data["question"]}
+        if decision == Referral.Decision.REDIRECT:
+            return {
+                "service": data["service"],
+                "reason": data["reason"],
+                "feedback": data["feedback"],
+            }
+        if decision == Referral.Decision.NO_FURTHER_ACTION:
+            return {"reason": data["reason"], "feedback": data["feedback"]}
+        return {"target": data["target"], "reason": data["reason"], "feedback": data["feedback"]}
+
+
+class PlanForm(forms.Form):
+    objectives = forms.CharField(
+        label=_("Objectives of the plan"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class ActionForm(forms.Form):
+    objective = forms.CharField(label=_("Action"), max_length=300)
+    owning_agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.all())
+    owner = forms.ModelChoiceField(
+        label=_("Person responsible"),
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+    )
+    due_date = forms.DateField(label=_("Due date"), widget=DATE, required=False)
+
+
+class ActionUpdateForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Action.Status.choices)
+    progress_note = forms.CharField(label=_("Progress note"), required=False)
+
+
+class TeamMemberForm(forms.Form):
+    user = forms.ModelChoiceField(
+        label=_("Professional"),
+        queryset=User.objects.filter(is_active=True, memberships__active=True)
+        .distinct()
+        .order_by("last_name"),
+    )
+    agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.all())
+    role = forms.ChoiceField(label=_("Role on the case"), choices=CaseTeamMember.CaseRole.choices)
+    reason = forms.CharField(label=_("Reason for access"), max_length=300)
+    valid_until = forms.DateField(label=_("Access ends on"), widget=DATE, required=False)
+
+
+class ReviewForm(forms.Form):
+    held_on = forms.DateTimeField(label=_("Held on"), widget=DATETIME, required=False)
+    attendees = forms.CharField(
+        label=_("Attendees (names and agencies, family included)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    risk_level = forms.ChoiceField(label=_("Risk now"), choices=RiskLevel.choices)
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=Review.Decision.choices, widget=forms.RadioSelect
+    )
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    next_review_at = forms.DateTimeField(
+        label=_("Next review (default: by risk level)"), widget=DATETIME, required=False
+    )
+
+    def __init__(self, *args, actions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actions = list(actions)
+        for action in self.actions:
+            self.fields[f"progress_{action.pk}"] = forms.CharField(
+                label=_("Progress: %(action)s") % {"action": action.objective},
+                required=False,
+            )
+
+    def review_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "held_on": data["held_on"],
+            "attendees": data["attendees"],
+            "risk_level": data["risk_level"],
+            "decision": data["decision"],
+            "notes": data["notes"],
+            "next_review_at": data["next_review_at"],
+            "progress": {
+                str(a.pk): data[f"progress_{a.pk}"]
+                for a in self.actions
+                if data.get(f"progress_{a.pk}")
+            },
+        }
+
+
+class ClosureForm(forms.Form):
+    approve = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("Approve the closure")), ("0", _("Keep the case open"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        initial="1",
+    )
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
