@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo lint messages browsers clean
+.PHONY: run test install migrate demo lint messages browsers screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,20 @@ run: demo
 	@echo "Open http://$(HOST):$(PORT)/ — demo users are listed in README.md"
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install browsers
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's chromium (Playwright cannot download its own here).
+browsers:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium >/dev/null || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	  else echo "chromium missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
+
+# Screenshots for docs/img, taken by the browser tests.
+screenshots: install browsers
+	SCREENSHOTS=docs/img $(PY) -m pytest tests/browser -q
+	DEBUG=1 $(PY) manage.py export_charts --out docs/img
 
 lint: install
 	$(PY) -m ruff check .

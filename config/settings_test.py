@@ -6,6 +6,7 @@ os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-the-check")
 os.environ.pop("CELERY_BROKER_URL", None)
 os.environ["EMAIL_URL"] = "locmem://"
+os.environ["LANGUAGE_CODE"] = "en"  # assertions read English messages
 
 from .settings import *  # noqa: E402,F403
 

@@ -16,11 +16,12 @@ from .models import CaseProcess, ReferralProcess
 
 
 def _referral(activation) -> Referral:
-    return activation.process.artifact
+    # Read afresh: the process may hold a copy cached before the service changed the row.
+    return Referral.objects.get(pk=activation.process.artifact_object_id)
 
 
 def _case(activation) -> Case:
-    return activation.process.artifact
+    return Case.objects.get(pk=activation.process.artifact_object_id)
 
 
 class ReferralFlow(flow.Flow):

@@ -432,3 +432,17 @@ def test_release_puts_the_referral_back_in_the_queue(api, teacher, triage_worker
         flow_task=ReferralFlow.triage
     )
     assert task.status == STATUS.NEW and task.owner is None
+
+
+def test_deciding_an_unclaimed_referral_claims_it_and_starts_the_case_process(
+    api, teacher, triage_worker, file_referral
+):
+    pk = file_referral(teacher)
+    response = api(triage_worker).post(
+        f"/api/v1/referrals/{pk}/decision/", {"decision": "open_case"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    case_id = response.json()["case"]["id"]
+    assert Referral.objects.get(pk=pk).claimed_by == triage_worker
+    process = CaseFlow.process_class.objects.get(flow_class=CaseFlow, artifact_object_id=case_id)
+    assert process.task_set.filter(flow_task=CaseFlow.plan, status=STATUS.NEW).exists()

@@ -1,0 +1,50 @@
+"""Plain-language names of the audit reason codes, for the chronology and the history pages."""
+
+from django.utils.translation import gettext_lazy as _
+
+REASONS = {
+    "casework.referral.drafted": _("Referral drafted"),
+    "casework.referral.draft_updated": _("Draft changed"),
+    "casework.referral.sent_for_validation": _("Sent to the school referent"),
+    "casework.referral.validated": _("Validated by the school referent"),
+    "casework.referral.submitted": _("Referral sent to the social team"),
+    "casework.referral.claimed": _("Claimed for triage"),
+    "casework.referral.released": _("Put back in the queue"),
+    "casework.referral.information_requested": _("More information requested"),
+    "casework.referral.information_received": _("The referrer answered"),
+    "casework.referral.case_opened": _("Case opened"),
+    "casework.referral.linked_to_case": _("Linked to the open case"),
+    "casework.referral.redirected": _("Redirected to a service"),
+    "casework.referral.closed_no_action": _("Closed with no further action"),
+    "casework.referral.escalated": _("Escalated"),
+    "casework.referral.feedback_sent": _("Feedback sent to the referrer"),
+    "casework.information_request.created": _("Question to the referrer"),
+    "casework.information_request.answered": _("Answer from the referrer"),
+    "casework.case.opened": _("Case opened"),
+    "casework.case.reviewed": _("Periodic review recorded"),
+    "casework.case.closure_requested": _("Closure proposed"),
+    "casework.case.closed": _("Case closed"),
+    "casework.case.closure_rejected": _("Closure refused, case kept open"),
+    "casework.case_plan.created": _("Plan created"),
+    "casework.case_plan.updated": _("Plan written"),
+    "casework.case_team.lead_assigned": _("Lead worker assigned"),
+    "casework.case_team.member_added": _("Professional added to the team"),
+    "casework.case_team.member_removed": _("Professional removed from the team"),
+    "casework.action.added": _("Action added"),
+    "casework.action.updated": _("Action updated"),
+    "casework.review.recorded": _("Review meeting recorded"),
+    "casework.child.created": _("Child recorded"),
+    "casework.guardian.created": _("Parent or guardian recorded"),
+    "casework.membership.created": _("Role given"),
+    "casework.membership.reactivated": _("Role given again"),
+    "casework.membership.deactivated": _("Role ended"),
+    "casework.service.created": _("Service added to the directory"),
+    "casework.service.updated": _("Service changed"),
+    "casework.demo.loaded": _("Demo data loaded"),
+}
+
+
+def reason_label(code: str | None) -> str:
+    if not code:
+        return "—"
+    return str(REASONS.get(code, code))

@@ -1,0 +1,80 @@
+"""Browser tests: Playwright driving Debian's chromium, headless, against pytest-django's live
+server. `make test` installs chromium when missing; without it these tests are skipped with a
+message saying how to install it."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = not Path(CHROMIUM).exists()
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        missing = True
+    if missing:
+        skip = pytest.mark.skip(
+            reason=f"no chromium at {CHROMIUM}: run `make browsers` (apt-get install chromium)"
+        )
+        for item in items:
+            if "tests/browser" in str(item.fspath):
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # around it are ordinary synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    """shot(page, name): a full-page PNG, into docs/img when SCREENSHOTS names that folder."""
+    folder = Path(os.environ.get("SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def shot(page, name):
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    return shot
+
+
+@pytest.fixture
+def login(browser, live_server):
+    """login(user) → a new page, logged in through the real login form."""
+    pages = []
+
+    def make(user, password="pw"):
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", password)
+        page.keyboard.press("Enter")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        pages.append(context)
+        return page
+
+    yield make
+    for context in pages:
+        context.close()

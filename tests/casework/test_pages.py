@@ -1,0 +1,161 @@
+"""The web pages: query counts that do not grow with the list, refusals, and the forms."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from casework import services
+from casework.audit import REASONS
+from casework.models import Case, Referral
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "concern_categories": ["neglect"],
+    "observations": "Hungry",
+    "family_informed": True,
+    "urgency": "priority",
+}
+
+
+def _referrals(teacher, district, school, n, start=0):
+    for i in range(start, start + n):
+        child = services.child_create(
+            actor=teacher,
+            first_name=f"C{i}",
+            last_name="X",
+            date_of_birth="2015-01-01",
+            district=district,
+            school=school,
+        )
+        referral = services.referral_create_draft(actor=teacher, child=child, **FORM)
+        services.referral_submit(actor=teacher, referral=referral)
+
+
+def _cases(worker, district, n, start=0):
+    for i in range(start, start + n):
+        child = services.child_create(
+            actor=worker,
+            first_name=f"K{i}",
+            last_name="Y",
+            date_of_birth="2014-01-01",
+            district=district,
+        )
+        services.audited_save(
+            Case(reference=f"N-{i}", child=child, district=district, lead_worker=worker),
+            actor=worker,
+            reason="test.case",
+        )
+
+
+def _count(client, url):
+    client.get(url)  # the first request of a session also touches the session row
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response
+
+
+def test_queue_page_queries_do_not_grow_with_the_queue(
+    client, teacher, triage_worker, north, school
+):
+    client.force_login(triage_worker)
+    _referrals(teacher, north, school, 5)
+    small, _ = _count(client, "/casework/queue/")
+    _referrals(teacher, north, school, 45, start=5)
+    large, response = _count(client, "/casework/queue/")
+    assert response.content.count(b'href="/casework/referrals/') == 50
+    assert small == large
+
+
+def test_case_list_queries_do_not_grow_with_the_list(client, supervisor, triage_worker, north):
+    client.force_login(supervisor)
+    _cases(triage_worker, north, 5)
+    small, _ = _count(client, "/casework/cases/")
+    _cases(triage_worker, north, 45, start=5)
+    large, response = _count(client, "/casework/cases/")
+    assert len(re.findall(rb'href="/casework/cases/\d+/"', response.content)) == 50
+    assert small == large
+
+
+def test_queue_filters_and_sorts(client, teacher, triage_worker, north, school):
+    _referrals(teacher, north, school, 3)
+    urgent = Referral.objects.order_by("pk").last()
+    urgent.urgency = "urgent"
+    urgent.save()
+    client.force_login(triage_worker)
+    body = client.get("/casework/queue/?urgency=urgent").content.decode()
+    assert re.findall(r'href="/casework/referrals/(\d+)/"', body) == [str(urgent.pk)]
+    body = client.get("/casework/queue/").content.decode()
+    assert re.findall(r'href="/casework/referrals/(\d+)/"', body)[0] == str(urgent.pk)
+
+
+@pytest.mark.parametrize("url", ["/casework/queue/", "/casework/referrals/{pk}/decide/"])
+def test_teacher_cannot_triage_pages(client, teacher, north, school, url):
+    _referrals(teacher, north, school, 1)
+    client.force_login(teacher)
+    response = client.get(url.format(pk=Referral.objects.get().pk))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/casework/referrals/{pk}/",
+        "/casework/referrals/{pk}/decide/",
+        "/casework/referrals/{pk}/history/",
+        "/casework/referrals/{pk}/edit/",
+    ],
+)
+def test_outsider_gets_404_on_referral_pages(client, teacher, outsider, north, school, url):
+    _referrals(teacher, north, school, 1)
+    client.force_login(outsider)
+    response = client.get(url.format(pk=Referral.objects.get().pk))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("verb", ["claim", "release", "validate"])
+def test_outsider_cannot_change_a_referral_by_post(client, teacher, outsider, north, school, verb):
+    _referrals(teacher, north, school, 1)
+    referral = Referral.objects.get()
+    client.force_login(outsider)
+    assert client.post(f"/casework/referrals/{referral.pk}/{verb}/").status_code == 404
+    assert Referral.objects.get().status == referral.status
+
+
+def test_anonymous_visitor_is_sent_to_login(client):
+    response = client.get("/casework/queue/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_incomplete_submit_keeps_the_draft_and_marks_the_fields(client, teacher, north, school):
+    client.force_login(teacher)
+    response = client.post(
+        "/casework/referrals/new/",
+        {
+            "child-first_name": "Ada",
+            "child-last_name": "Neri",
+            "child-date_of_birth": "2015-01-01",
+            "urgency": "routine",
+            "submit": "1",
+        },
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "Choose at least one area of concern." in body
+    assert "Describe what you observed." in body
+    referral = Referral.objects.get()
+    assert referral.status == "draft"
+
+
+def test_every_reason_code_written_by_a_service_has_a_label():
+    root = Path(__file__).resolve().parents[2]
+    used = set()
+    for path in list((root / "casework" / "services").glob("*.py")):
+        used |= set(re.findall(r'reason="(casework\.[a-z_.]+)"', path.read_text()))
+    assert used, "no reason codes found"
+    assert used - set(REASONS) == set()
