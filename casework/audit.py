@@ -48,3 +48,54 @@ def reason_label(code: str | None) -> str:
     if not code:
         return "—"
     return str(REASONS.get(code, code))
+
+
+def _address(request) -> str | None:
+    # REMOTE_ADDR is the proxy's address behind a reverse proxy; the proxy's own log has the
+    # client. Trusting X-Forwarded-For here would let anyone write any address in the log.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def log_access(request, *, action: str, referrals=(), cases=(), door: str | None = None) -> int:
+    """Record that the request's user was shown these referrals and cases. One INSERT."""
+    from .models import AccessLog
+
+    user = request.user
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    if door is None:
+        door = AccessLog.Door.API if request.path.startswith("/api/") else AccessLog.Door.WEB
+    common = {
+        "user": user,
+        "door": door,
+        "action": action,
+        "address": _address(request),
+        "path": request.path[:200],
+    }
+    rows = [
+        AccessLog(object_type=AccessLog.Kind.REFERRAL, object_id=_pk(r), **common)
+        for r in referrals
+    ] + [AccessLog(object_type=AccessLog.Kind.CASE, object_id=_pk(c), **common) for c in cases]
+    AccessLog.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _pk(obj) -> int:
+    return obj if isinstance(obj, int) else obj.pk
+
+
+def access_report(case) -> list:
+    """Who has looked at this case or at the referrals it was opened from."""
+    from django.db.models import Q
+
+    from .models import AccessLog
+
+    referral_ids = list(case.referrals.values_list("pk", flat=True))
+    return list(
+        AccessLog.objects.filter(
+            Q(object_type=AccessLog.Kind.CASE, object_id=case.pk)
+            | Q(object_type=AccessLog.Kind.REFERRAL, object_id__in=referral_ids)
+        )
+        .select_related("user")
+        .order_by("-at", "-pk")[:1000]
+    )

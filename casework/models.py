@@ -17,7 +17,27 @@ from simple_history.models import HistoricalRecords
 User = settings.AUTH_USER_MODEL
 
 
-class District(models.Model):
+class AuditedQuerySet(models.QuerySet):
+    """Tracked models change one object at a time through casework.services, so that every
+    change leaves a history row with its actor and reason. A bulk UPDATE would leave none."""
+
+    def update(self, **kwargs):
+        raise TypeError(
+            f"{self.model.__name__} keeps an audit history: change it through "
+            "casework.services (QuerySet.update() would bypass the history)."
+        )
+
+    update.queryset_only = True
+
+
+class AuditedModel(models.Model):
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class District(AuditedModel):
     """An ambito / polo / districte: the territory whose social team triages referrals."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
@@ -47,7 +67,7 @@ class District(models.Model):
         return self.name
 
 
-class Agency(models.Model):
+class Agency(AuditedModel):
     class Kind(models.TextChoices):
         SCHOOL = "school", _("School")
         SOCIAL_SERVICES = "social_services", _("Social services")
@@ -89,7 +109,7 @@ class Agency(models.Model):
         return self.name
 
 
-class Membership(models.Model):
+class Membership(AuditedModel):
     """A user works for an agency in a role; the role decides which scopes they are granted."""
 
     class Role(models.TextChoices):
@@ -129,7 +149,7 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.agency}"
 
 
-class Child(models.Model):
+class Child(AuditedModel):
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
     date_of_birth = models.DateField(_("date of birth"))
@@ -169,7 +189,7 @@ class Child(models.Model):
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-class Guardian(models.Model):
+class Guardian(AuditedModel):
     child = models.ForeignKey(
         Child, verbose_name=_("child"), on_delete=models.CASCADE, related_name="guardians"
     )
@@ -216,7 +236,7 @@ class ConcernCategory(models.TextChoices):
     CHILD_DISCLOSURE = "child_disclosure", _("The child's own words")
 
 
-class Referral(models.Model):
+class Referral(AuditedModel):
     """The referral form (scheda di segnalazione / full de notificació)."""
 
     class Status(models.TextChoices):
@@ -378,7 +398,7 @@ class Referral(models.Model):
         return self.status == self.Status.DRAFT
 
 
-class InformationRequest(models.Model):
+class InformationRequest(AuditedModel):
     """A question from triage to the referrer; the referral waits for the answer."""
 
     referral = models.ForeignKey(
@@ -420,7 +440,7 @@ class RiskLevel(models.TextChoices):
     HIGH = "high", _("High")
 
 
-class Case(models.Model):
+class Case(AuditedModel):
     """A presa in carico / obertura d'expedient, opened from one or more referrals."""
 
     class Status(models.TextChoices):
@@ -487,7 +507,7 @@ class Case(models.Model):
         return reverse("casework:case_detail", args=[self.pk])
 
 
-class CaseTeamMember(models.Model):
+class CaseTeamMember(AuditedModel):
     """A professional on a case team; access ends at `valid_until` or when removed."""
 
     class CaseRole(models.TextChoices):
@@ -535,7 +555,7 @@ class CaseTeamMember(models.Model):
         return f"{self.user} ({self.get_role_display()})"
 
 
-class CasePlan(models.Model):
+class CasePlan(AuditedModel):
     """The progetto di intervento / pla de treball of a case."""
 
     case = models.OneToOneField(
@@ -553,7 +573,7 @@ class CasePlan(models.Model):
         return _("Plan of %(case)s") % {"case": self.case}
 
 
-class Action(models.Model):
+class Action(AuditedModel):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         IN_PROGRESS = "in_progress", _("In progress")
@@ -591,7 +611,7 @@ class Action(models.Model):
         return self.objective
 
 
-class Review(models.Model):
+class Review(AuditedModel):
     """A verifica periodica / revisió periòdica of the case plan."""
 
     class Decision(models.TextChoices):
@@ -629,7 +649,7 @@ class Review(models.Model):
         return _("Review of %(date)s") % {"date": self.scheduled_for.date()}
 
 
-class Note(models.Model):
+class Note(AuditedModel):
     """A chronology entry on a referral or a case."""
 
     case = models.ForeignKey(
@@ -675,7 +695,7 @@ def attachment_path(instance, filename):
     return f"attachments/{timezone.now():%Y/%m}/{instance.token}"
 
 
-class Attachment(models.Model):
+class Attachment(AuditedModel):
     case = models.ForeignKey(
         Case,
         verbose_name=_("case"),
@@ -717,7 +737,7 @@ class Attachment(models.Model):
         return self.title
 
 
-class Service(models.Model):
+class Service(AuditedModel):
     """An entry of the service directory (mappa dei servizi / catàleg de serveis)."""
 
     class Kind(models.TextChoices):
@@ -779,7 +799,7 @@ class Service(models.Model):
         return self.name
 
 
-class Contact(models.Model):
+class Contact(AuditedModel):
     """A helpline / information point contact (scheda registrazione contatto)."""
 
     class Channel(models.TextChoices):
@@ -832,7 +852,7 @@ class Contact(models.Model):
         return _("Contact %(pk)s") % {"pk": self.pk}
 
 
-class ProtocolSettings(models.Model):
+class ProtocolSettings(AuditedModel):
     """Deadlines of the protocol, edited by an administrator (one row)."""
 
     immediate_danger_hours = models.PositiveIntegerField(
@@ -916,6 +936,59 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.get_kind_display()
+
+
+class AppendOnlyError(Exception):
+    """The audit tables are written once and never changed or deleted."""
+
+
+class AccessLog(models.Model):
+    """The read log: who saw which referral or case, when, from where and through which door.
+
+    One row per record shown (a list of 50 writes 50 rows in one INSERT), so that "who has
+    looked at this file" is an indexed lookup. Ids only: the log holds no personal data.
+    """
+
+    class Door(models.TextChoices):
+        WEB = "web", _("Web page")
+        API = "api", _("API")
+        DOWNLOAD = "download", _("Download")
+        EXPORT = "export", _("Export")
+
+    class Kind(models.TextChoices):
+        REFERRAL = "referral", _("Referral")
+        CASE = "case", _("Case")
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    user = models.ForeignKey(
+        User, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+"
+    )
+    door = models.CharField(_("door"), max_length=10, choices=Door.choices)
+    action = models.CharField(_("what"), max_length=40)
+    object_type = models.CharField(_("record type"), max_length=10, choices=Kind.choices)
+    object_id = models.PositiveIntegerField(_("record"))
+    address = models.GenericIPAddressField(_("from"), null=True, blank=True)
+    path = models.CharField(_("address"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("access record")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "at"]),
+            models.Index(fields=["user", "at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("the access log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("the access log is append-only")
 
 
 # Object permissions live in direct-foreign-key tables, granted to groups for whole scopes.

@@ -19,6 +19,7 @@ urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:pk>/history/", views.case_history, name="case_history"),
+    path("cases/<int:pk>/access/", views.case_access, name="case_access"),
     path("cases/<int:pk>/actions/<int:action_pk>/", views.action_change, name="action_change"),
     path("cases/<int:pk>/team/<int:member_pk>/remove/", views.member_remove, name="member_remove"),
     path("cases/<int:pk>/<str:what>/", views.case_change, name="case_change"),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from protocols import engine
 
 from . import forms, permissions, selectors, services
+from .audit import access_report, log_access
 from .indicators import INDICATORS, label
 from .models import (
     Action,
@@ -142,7 +143,36 @@ def home(request):
                 district__in=supervised, status=Case.Status.CLOSURE_REQUESTED
             ).select_related("lead_worker", "child"),
         }
+    _log_home(request, context)
     return render(request, "casework/home.html", context)
+
+
+def _log_home(request, context):
+    """The home page shows lists of referrals and cases: each one shown is a read."""
+    referrals, cases = [], []
+    for key in ("drafts", "waiting_for_me", "sent", "to_validate", "my_claimed"):
+        if context.get(key) is not None:
+            context[key] = list(context[key])
+            referrals += context[key]
+    if context.get("my_cases") is not None:
+        context["my_cases"] = list(context["my_cases"])
+        cases += context["my_cases"]
+        context["reviews_soon"] = list(context["reviews_soon"])
+        cases += context["reviews_soon"]
+        context["actions_due"] = list(context["actions_due"])
+        cases += [action.plan.case for action in context["actions_due"]]
+    if context.get("supervisor"):
+        board = context["supervisor"]
+        for key in ("overdue", "escalations", "closures"):
+            board[key] = list(board[key])
+        referrals += board["overdue"] + board["escalations"]
+        cases += board["closures"]
+    log_access(
+        request,
+        action="home",
+        referrals={r.pk for r in referrals},
+        cases={c.pk for c in cases},
+    )
 
 
 # --- the referral form -------------------------------------------------------------------
@@ -278,6 +308,7 @@ def referral_detail(request, pk):
     if full:
         context["open_case"] = services.open_case_for(referral.child)
         context["history_allowed"] = selectors.can_read_referral_history(request.user, referral)
+    log_access(request, action="referral.view", referrals=[referral])
     return render(request, "casework/referral_detail.html", context)
 
 
@@ -348,6 +379,7 @@ def referral_decide(request, pk):
         if ok:
             messages.success(request, _("Decision recorded; the referrer has been informed."))
             return redirect(referral)
+    log_access(request, action="referral.decide", referrals=[referral])
     age = referral.child.age
     directory = selectors.services_directory(
         district=referral.district.code, age=age, kind=request.GET.get("kind") or None
@@ -406,6 +438,7 @@ def queue(request):
     sort = params.get("sort", "urgency")
     referrals = referrals.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["urgency"]))
     page = Paginator(referrals, 50).get_page(params.get("page"))
+    log_access(request, action="queue", referrals=[r.pk for r in page])
     schools = Agency.objects.filter(
         kind=Agency.Kind.SCHOOL, district__in=permissions.districts_for(request.user)
     ).order_by("name")
@@ -436,6 +469,7 @@ def case_list(request):
     if status in Case.Status.values:
         cases = cases.filter(status=status)
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    log_access(request, action="case.list", cases=[c.pk for c in page])
     return render(
         request,
         "casework/case_list.html",
@@ -469,6 +503,7 @@ def case_detail(request, pk):
         "action_statuses": Action.Status.choices,
         "now": timezone.now(),
     }
+    log_access(request, action="case.view", cases=[case], referrals=context["referrals"])
     return render(request, "casework/case_detail.html", context)
 
 
@@ -560,6 +595,7 @@ def referral_history(request, pk):
         raise Http404
     if not selectors.can_read_referral_history(request.user, referral):
         raise PermissionDenied
+    log_access(request, action="referral.history", referrals=[referral])
     return render(
         request,
         "casework/history.html",
@@ -578,10 +614,25 @@ def case_history(request, pk):
         raise Http404
     if not selectors.can_read_case_history(request.user, case):
         raise PermissionDenied
+    log_access(request, action="case.history", cases=[case])
     return render(
         request,
         "casework/history.html",
         {"title": case.reference, "rows": selectors.case_history(case), "back": case},
+    )
+
+
+def case_access(request, pk):
+    """Who has looked at this file: the lead worker, the supervisor and the auditor may ask."""
+    case = get_object_or_404(Case, pk=pk)
+    visible = selectors.cases_visible_to(request.user).filter(pk=pk).exists()
+    if not visible and not request.user.has_perm("casework.read_audit_trail"):
+        raise Http404
+    if not selectors.can_read_case_history(request.user, case):
+        raise PermissionDenied
+    log_access(request, action="case.access_report", cases=[case])
+    return render(
+        request, "casework/access_report.html", {"case": case, "rows": access_report(case)}
     )
 
 

@@ -447,3 +447,13 @@ class HistoryRow(serializers.Serializer):
     type = serializers.CharField()
     reason = serializers.CharField(allow_null=True)
     changes = HistoryChange(many=True)
+
+
+class AccessRow(serializers.Serializer):
+    at = serializers.DateTimeField()
+    user = serializers.CharField(source="user.username")
+    door = serializers.CharField()
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.IntegerField()
+    address = serializers.IPAddressField(allow_null=True)

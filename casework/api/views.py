@@ -12,13 +12,15 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
 from casework import permissions, selectors, services
+from casework.audit import access_report, log_access
 from casework.models import Case, Referral
 from protocols import engine
 
 from . import serializers as s
 
 
-def _referral_out(request, referral: Referral):
+def _referral_out(request, referral: Referral, action: str = "referral.view"):
+    log_access(request, action=action, referrals=[referral])
     if selectors.referral_role(request.user, referral) == "full":
         return s.ReferralFull(referral).data
     return s.ReferralForReferrer(referral).data
@@ -53,7 +55,15 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response([_referral_out(request, r) for r in page])
+        log_access(request, action="referral.list", referrals=[r.pk for r in page])
+        return self.get_paginated_response(
+            [
+                s.ReferralFull(r).data
+                if selectors.referral_role(request.user, r) == "full"
+                else s.ReferralForReferrer(r).data
+                for r in page
+            ]
+        )
 
     @extend_schema(request=s.ReferralCreate, responses={201: s.ReferralForReferrer})
     def create(self, request):
@@ -85,7 +95,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if referral.referrer_id != request.user.pk:
             raise PermissionDenied
         referral = engine.referral_submit(referral=referral, user=request.user)
-        return Response(_referral_out(request, referral))
+        return Response(_referral_out(request, referral, "referral.submit"))
 
     @extend_schema(request=None, responses=s.ReferralForReferrer)
     @action(detail=True, methods=["post"])
@@ -143,6 +153,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         if not selectors.can_read_referral_history(request.user, referral):
             raise PermissionDenied
+        log_access(request, action="referral.history", referrals=[referral])
         return Response(s.HistoryRow(selectors.referral_history(referral), many=True).data)
 
 
@@ -158,6 +169,11 @@ class QueueView(ListAPIView):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        log_access(self.request, action="queue", referrals=[r.pk for r in page])
+        return page
 
 
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -175,6 +191,16 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_serializer_class(self):
         return s.CaseDetail if self.action == "retrieve" else s.CaseListItem
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        log_access(self.request, action="case.list", cases=[c.pk for c in page])
+        return page
+
+    def retrieve(self, request, pk=None):
+        case = self.get_object()
+        log_access(request, action="case.view", cases=[case])
+        return Response(s.CaseDetail(case).data)
+
     def get_object(self):
         case = super().get_object()
         return Case.objects.select_related("plan", "district", "lead_worker", "child").get(
@@ -182,6 +208,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
 
     def _detail(self, case, code=status.HTTP_200_OK):
+        log_access(self.request, action="case.change", cases=[case])
         case = Case.objects.select_related("plan", "district", "lead_worker", "child").get(
             pk=case.pk
         )
@@ -242,7 +269,22 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         if not selectors.can_read_case_history(request.user, case):
             raise PermissionDenied
+        log_access(request, action="case.history", cases=[case])
         return Response(s.HistoryRow(selectors.case_history(case), many=True).data)
+
+    @extend_schema(responses=s.AccessRow(many=True))
+    @action(detail=True, methods=["get"])
+    def access(self, request, pk=None):
+        """Who has looked at this file (the case and the referrals it was opened from)."""
+        case = get_object_or_404(Case, pk=pk)
+        visible = self.get_queryset().filter(pk=pk).exists()
+        auditor = request.user.has_perm("casework.read_audit_trail")
+        if not visible and not auditor:
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        if not selectors.can_read_case_history(request.user, case):
+            raise PermissionDenied
+        log_access(request, action="case.access_report", cases=[case])
+        return Response(s.AccessRow(access_report(case), many=True).data)
 
 
 @extend_schema(
