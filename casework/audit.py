@@ -41,6 +41,7 @@ REASONS = {
     "casework.service.created": _("Service added to the directory"),
     "casework.service.updated": _("Service changed"),
     "casework.demo.loaded": _("Demo data loaded"),
+    "casework.attachment.added": _("Document attached"),
 }
 
 

@@ -325,3 +325,10 @@ class ClosureForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+
+
+class AttachmentForm(forms.Form):
+    title = forms.CharField(label=_("Title of the document"), max_length=200)
+    file = forms.FileField(
+        label=_("File"), help_text=_("PDF, JPEG, PNG, text or word-processor file.")
+    )

@@ -4,6 +4,18 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="index"),
+    path(
+        "cases/<int:pk>/attachments/",
+        views.attachment_upload,
+        {"kind": "case"},
+        name="case_attachment_upload",
+    ),
+    path(
+        "referrals/<int:pk>/attachments/",
+        views.attachment_upload,
+        {"kind": "referral"},
+        name="referral_attachment_upload",
+    ),
     path("referrals/new/", views.referral_new, name="referral_new"),
     path("referrals/<int:pk>/", views.referral_detail, name="referral_detail"),
     path("referrals/<int:pk>/edit/", views.referral_edit, name="referral_edit"),
@@ -23,6 +35,7 @@ urlpatterns = [
     path("cases/<int:pk>/actions/<int:action_pk>/", views.action_change, name="action_change"),
     path("cases/<int:pk>/team/<int:member_pk>/remove/", views.member_remove, name="member_remove"),
     path("cases/<int:pk>/<str:what>/", views.case_change, name="case_change"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("services/", views.directory, name="directory"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),

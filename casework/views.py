@@ -8,9 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,6 +23,7 @@ from .indicators import INDICATORS, label
 from .models import (
     Action,
     Agency,
+    Attachment,
     Case,
     CaseTeamMember,
     ConcernCategory,
@@ -245,6 +247,7 @@ def referral_edit(request, pk):
             "referral": referral,
             "school": referral.school,
             "indicators": _indicator_groups(form),
+            "attachment_form": forms.AttachmentForm(),
         },
     )
 
@@ -264,6 +267,7 @@ def _submit(request, referral, form):
                 "referral": referral,
                 "school": referral.school,
                 "indicators": _indicator_groups(form),
+                "attachment_form": forms.AttachmentForm(),
             },
             status=422,
         )
@@ -304,6 +308,7 @@ def referral_detail(request, pk):
         "can_validate": referral.status == Referral.Status.AWAITING_VALIDATION
         and request.user.has_perm(permissions.SCHOOL_VALIDATE, referral.school),
         "answer_form": forms.AnswerForm(),
+        "attachments": referral.attachments.all(),
     }
     if full:
         context["open_case"] = services.open_case_for(referral.child)
@@ -490,6 +495,7 @@ def case_detail(request, pk):
         "reviews": case.reviews.select_related("recorded_by").order_by("-scheduled_for"),
         "referrals": case.referrals.select_related("school", "referrer"),
         "attachments": case.attachments.all(),
+        "attachment_form": forms.AttachmentForm(),
         "timeline": _timeline(case),
         "can_lead": lead_or_supervisor,
         "is_supervisor": services.is_supervisor(user, case),
@@ -634,6 +640,61 @@ def case_access(request, pk):
     return render(
         request, "casework/access_report.html", {"case": case, "rows": access_report(case)}
     )
+
+
+# --- attachments ------------------------------------------------------------------------------
+
+
+@require_POST
+def attachment_upload(request, kind, pk):
+    form = forms.AttachmentForm(request.POST, request.FILES)
+    if kind == "case":
+        target = _visible_case(request, pk)
+        attach = {"case": target}
+    else:
+        target = _visible_referral(request, pk)
+        attach = {"referral": target}
+    if form.is_valid():
+        _result, ok = _apply(
+            request,
+            form,
+            lambda: services.attachment_add(
+                actor=request.user,
+                upload=form.cleaned_data["file"],
+                title=form.cleaned_data["title"],
+                **attach,
+            ),
+        )
+        if ok:
+            messages.success(request, _("Document attached."))
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))
+    if kind == "referral" and target.status == Referral.Status.DRAFT:
+        return redirect("casework:referral_edit", pk=target.pk)
+    return redirect(target)
+
+
+def attachment_download(request, pk):
+    """Served only to those who may see the case or the referral it belongs to; logged."""
+    attachment = get_object_or_404(Attachment, pk=pk)
+    if attachment.case_id:
+        visible = selectors.cases_visible_to(request.user).filter(pk=attachment.case_id)
+        logged = {"cases": [attachment.case_id]}
+    else:
+        visible = selectors.referrals_visible_to(request.user).filter(pk=attachment.referral_id)
+        logged = {"referrals": [attachment.referral_id]}
+    if not visible.exists():
+        raise Http404
+    log_access(request, action="attachment.download", door="download", **logged)
+    extension = services.ALLOWED_ATTACHMENT_TYPES.get(attachment.content_type, "")
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=f"{slugify(attachment.title) or 'document'}{extension}",
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- directory and notifications --------------------------------------------------------------

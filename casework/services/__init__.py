@@ -11,3 +11,4 @@ from .common import TransitionNotAllowed, audited_save  # noqa: F401
 from .notifications import notification_mark_read, notify  # noqa: F401
 from .organisation import *  # noqa: F403
 from .referrals import *  # noqa: F403
+from .reminders import *  # noqa: F403

@@ -277,3 +277,61 @@ def case_decide_closure(*, actor, case: Case, approve: bool, reason: str = "") -
     audited_save(case, actor=actor, reason="casework.case.closure_rejected")
     notify(recipients=[case.lead_worker], kind=Notification.Kind.REVIEW_DUE, case=case)
     return case
+
+
+ALLOWED_ATTACHMENT_TYPES = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "text/plain": ".txt",
+    "application/vnd.oasis.opendocument.text": ".odt",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+}
+
+
+@transaction.atomic
+def attachment_add(*, actor, upload, title: str, case: Case | None = None, referral=None):
+    """Attach a document to a case (its team) or to a draft referral (its author). The stored
+    file name is a random token: the uploaded name may carry the child's name."""
+    import secrets
+
+    from django.conf import settings
+
+    from ..models import Attachment, Referral
+
+    if (case is None) == (referral is None):
+        raise ValueError("attach to a case or to a referral")
+    if case is not None:
+        case = _lock(case)
+        require_team(actor, case)
+        _require_open(case)
+    else:
+        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+        if referral.referrer_id != actor.pk:
+            raise PermissionDenied(_("Only the author adds documents to a referral."))
+        if referral.status != referral.Status.DRAFT:
+            raise TransitionNotAllowed(_("Documents are added while the referral is a draft."))
+    errors = {}
+    content_type = getattr(upload, "content_type", "") or ""
+    if content_type not in ALLOWED_ATTACHMENT_TYPES:
+        errors["file"] = _("Attach a PDF, an image (JPEG, PNG), a text or a word-processor file.")
+    elif upload.size > settings.ATTACHMENT_MAX_BYTES:
+        errors["file"] = _("The file is larger than %(mb)s MB.") % {
+            "mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
+        }
+    if not title.strip():
+        errors["title"] = _("Give the document a title.")
+    if errors:
+        raise ValidationError(errors)
+    attachment = Attachment(
+        case=case,
+        referral=referral,
+        token=secrets.token_urlsafe(32),
+        title=title.strip(),
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=actor,
+    )
+    attachment.file.save(attachment.token, upload, save=False)
+    audited_save(attachment, actor=actor, reason="casework.attachment.added")
+    return attachment
