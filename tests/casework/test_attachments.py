@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from casework import services
-from casework.services import TransitionNotAllowed
 from casework.models import AccessLog, Attachment
+from casework.services import TransitionNotAllowed
 from protocols import engine
 
 pytestmark = pytest.mark.django_db
