@@ -363,6 +363,12 @@ class Referral(AuditedModel):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["district", "status", "urgency_rank", "triage_due_at"]),
+            # The triage queue reads its first page in order from this index.
+            models.Index(
+                fields=["district", "urgency_rank", "triage_due_at", "id"],
+                condition=models.Q(status__in=["submitted", "in_triage", "information_requested"]),
+                name="referral_queue_idx",
+            ),
             models.Index(fields=["school", "status"]),
             models.Index(fields=["status", "triage_due_at"]),
         ]
