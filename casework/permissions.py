@@ -5,7 +5,7 @@ supervisors, a school's referents, a case team), so that guardian holds a handfu
 lists filter on indexed foreign keys (see casework.selectors) instead of per-record rows.
 """
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from .models import Agency, Case, District, Membership
@@ -18,6 +18,12 @@ CASE_WORK = "casework.work_case"
 CASE_CLOSE = "casework.close_case"
 
 TRIAGE_ROLES = {Membership.Role.SOCIAL_WORKER, Membership.Role.TRIAGE_COORDINATOR}
+
+# The few model-wide permissions a role carries (also created by migration 0003).
+ROLE_PERMISSIONS = {
+    Membership.Role.AUDITOR: ["read_audit_trail"],
+    Membership.Role.HELPLINE_OPERATOR: ["add_contact", "view_contact", "change_contact"],
+}
 
 
 def district_triage_group(district: District) -> Group:
@@ -61,7 +67,12 @@ def membership_grant(membership: Membership) -> None:
         for perm in perms:
             assign_perm(perm, group, obj)
         membership.user.groups.add(group)
-    role_group, _ = Group.objects.get_or_create(name=f"role:{membership.role}")
+    role_group, created = Group.objects.get_or_create(name=f"role:{membership.role}")
+    codenames = ROLE_PERMISSIONS.get(membership.role, [])
+    if codenames and (created or role_group.permissions.count() < len(codenames)):
+        role_group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="casework", codename__in=codenames)
+        )
     membership.user.groups.add(role_group)
 
 
@@ -77,6 +88,9 @@ def membership_revoke(membership: Membership) -> None:
     for group, _perms, _obj in scope_groups_for_membership(membership):
         if group.pk not in still_open:
             membership.user.groups.remove(group)
+    same_role = Membership.objects.filter(user=membership.user, active=True, role=membership.role)
+    if not same_role.exclude(pk=membership.pk).exists():
+        membership.user.groups.remove(*Group.objects.filter(name=f"role:{membership.role}"))
 
 
 def case_grant_team(*, case: Case, user) -> None:

@@ -46,6 +46,10 @@ def _run(task: Task | None, user, apply: Callable, *, complete: bool = True, cla
     try:
         with task.activation() as activation:
             node = activation.flow_task
+            if activation.task.status not in ACTIVE:
+                raise TransitionNotAllowed(
+                    _("Someone else has just completed this step; reload the page.")
+                )
             if activation.task.status == STATUS.NEW:
                 if not claim or not node.can_assign(user, activation.task):
                     raise PermissionDenied

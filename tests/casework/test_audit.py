@@ -282,3 +282,10 @@ def test_auditor_reads_the_trails_and_nothing_else(client, auditor, referral, ca
     assert client.get(f"/casework/cases/{case.pk}/history/").status_code == 200
     assert client.get(f"/casework/cases/{case.pk}/").status_code == 404
     assert ("web", "case.history", "case", case.pk) in _reads(auditor)
+
+
+def test_auditor_whose_membership_ends_reads_nothing_more(auditor, case):
+    api = _api(auditor)
+    assert api.get(f"/api/v1/cases/{case.pk}/history/").status_code == 200
+    services.membership_deactivate(actor=None, membership=Membership.objects.get(user=auditor))
+    assert api.get(f"/api/v1/cases/{case.pk}/history/").status_code == 404
