@@ -288,4 +288,6 @@ def test_auditor_whose_membership_ends_reads_nothing_more(auditor, case):
     api = _api(auditor)
     assert api.get(f"/api/v1/cases/{case.pk}/history/").status_code == 200
     services.membership_deactivate(actor=None, membership=Membership.objects.get(user=auditor))
+    # The next request loads the user afresh (no permission cache survives it).
+    api = _api(type(auditor).objects.get(pk=auditor.pk))
     assert api.get(f"/api/v1/cases/{case.pk}/history/").status_code == 404
