@@ -1,0 +1,68 @@
+"""WCAG 2.1 AA basics that a test can hold: every control has a label, the page has a language
+and a heading, focus is visible and reaches the main actions by keyboard."""
+
+import pytest
+
+from casework import services
+from protocols import engine
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+UNLABELLED = """
+() => [...document.querySelectorAll('main input, main select, main textarea')]
+  .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.getAttribute('aria-labelledby'))
+  .map(el => el.name || el.id)
+"""
+
+
+@pytest.fixture
+def case(teacher, child, triage_worker):
+    draft = services.referral_create_draft(
+        actor=teacher,
+        child=child,
+        concern_categories=["neglect"],
+        observations="Hungry",
+        family_informed=True,
+    )
+    referral = engine.referral_submit(referral=draft, user=teacher)
+    return engine.referral_decide(referral=referral, user=triage_worker, decision="open_case")
+
+
+def test_every_form_control_has_a_label(login, live_server, teacher, triage_worker, case):
+    checks = [
+        (teacher, ["/casework/", "/casework/referrals/new/", "/casework/services/"]),
+        (
+            triage_worker,
+            [
+                "/casework/queue/",
+                "/casework/cases/",
+                f"/casework/cases/{case.pk}/",
+                "/casework/notifications/",
+            ],
+        ),
+    ]
+    for user, paths in checks:
+        page = login(user)
+        for path in paths:
+            page.goto(f"{live_server.url}{path}")
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            assert page.evaluate(UNLABELLED) == [], path
+            assert page.get_attribute("html", "lang"), path
+            assert page.locator("h1").count() >= 1, path
+
+
+def test_the_referral_form_works_by_keyboard(login, live_server, teacher):
+    page = login(teacher)
+    page.goto(f"{live_server.url}/casework/referrals/new/")
+    page.focus("input[name=child-first_name]")
+    page.keyboard.type("Ada")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Neri")
+    assert page.input_value("input[name=child-last_name]") == "Neri"
+    page.focus("input[name=interpreter_language]")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.name") == "save"
+    assert page.evaluate("() => document.activeElement.matches(':focus-visible')")
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
