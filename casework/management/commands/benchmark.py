@@ -110,9 +110,11 @@ class Command(BaseCommand):
             batch_size=5000,
         )
         # Most referrals of a year are decided; a few percent wait in the queue at any time.
-        statuses = ["submitted", "in_triage"] + ["case_opened", "no_further_action"] * 20 + [
-            "redirected"
-        ] * 10
+        statuses = (
+            ["submitted", "in_triage"]
+            + ["case_opened", "no_further_action"] * 20
+            + ["redirected"] * 10
+        )
         rows = []
         for i, child in enumerate(children):
             index = rng.randrange(len(schools)) // district_count * district_count
