@@ -131,3 +131,32 @@ class ProtocolSettingsAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit and delivery records: administrators may read them, nobody edits them here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    list_display = ["at", "user", "door", "action", "object_type", "object_id", "address"]
+    list_filter = ["door", "object_type", "action"]
+    search_fields = ["user__username", "=object_id"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+
+
+@admin.register(models.Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "kind", "emailed_at", "read_at", "attempts"]
+    list_filter = ["kind"]
+    list_select_related = ["recipient"]

@@ -173,3 +173,25 @@ def test_membership_opens_and_closes_the_district_scope(triage_worker, north, so
 def test_child_age_is_computed_from_birth(child):
     today = datetime.date.today()  # noqa: DTZ011
     assert child.age in {today.year - 2016 - 1, today.year - 2016}
+
+
+def test_every_model_has_an_admin_page(client, db):
+    from django.apps import apps
+    from django.contrib import admin
+
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    for model in apps.get_app_config("casework").get_models():
+        if model.__name__.startswith("Historical") or model.__name__.endswith("Permission"):
+            continue
+        assert model in admin.site._registry, model.__name__
+        url = f"/admin/casework/{model._meta.model_name}/"
+        assert client.get(url).status_code == 200, url
+
+
+def test_the_access_log_cannot_be_edited_in_the_admin(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    assert client.get("/admin/casework/accesslog/add/").status_code == 403
