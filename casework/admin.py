@@ -160,3 +160,9 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "recipient", "kind", "emailed_at", "read_at", "attempts"]
     list_filter = ["kind"]
     list_select_related = ["recipient"]
+
+
+@admin.register(models.Guardian)
+class GuardianAdmin(AuditedAdmin):
+    list_display = ["name", "relationship", "child"]
+    raw_id_fields = ["child"]
