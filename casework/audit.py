@@ -42,6 +42,8 @@ REASONS = {
     "casework.service.updated": _("Service changed"),
     "casework.demo.loaded": _("Demo data loaded"),
     "casework.attachment.added": _("Document attached"),
+    "casework.contact.recorded": _("Helpline contact recorded"),
+    "casework.contact.services_pointed": _("Services pointed to"),
 }
 
 

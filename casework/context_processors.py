@@ -20,6 +20,9 @@ def navigation(request):
                 roles & {Membership.Role.TEACHER, Membership.Role.SCHOOL_REFERENT}
             ),
             "triages": permissions.districts_for(user).exists(),
+            "helpline": user.has_perm("casework.add_contact"),
+            "supervises": user.is_superuser
+            or permissions.districts_for(user, permissions.SUPERVISE).exists(),
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         }
 

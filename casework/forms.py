@@ -10,6 +10,8 @@ from .models import (
     Agency,
     CaseTeamMember,
     ConcernCategory,
+    Contact,
+    District,
     Referral,
     Review,
     RiskLevel,
@@ -331,4 +333,28 @@ class AttachmentForm(forms.Form):
     title = forms.CharField(label=_("Title of the document"), max_length=200)
     file = forms.FileField(
         label=_("File"), help_text=_("PDF, JPEG, PNG, text or word-processor file.")
+    )
+
+
+class ContactForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), choices=Contact.Channel.choices)
+    category = forms.ChoiceField(label=_("Question category"), choices=Contact.Category.choices)
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=District.objects.order_by("name"), required=False
+    )
+    family_reference = forms.CharField(
+        label=_("Family reference"),
+        help_text=_("A pseudonymous reference, never a name."),
+        max_length=100,
+        required=False,
+    )
+    question = forms.CharField(label=_("Question"), widget=forms.Textarea(attrs={"rows": 3}))
+    answer = forms.CharField(
+        label=_("Answer given"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    services = forms.ModelMultipleChoiceField(
+        label=_("Services pointed to"),
+        queryset=Service.objects.filter(active=True).order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )

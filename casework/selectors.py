@@ -163,3 +163,48 @@ def case_history(case: Case) -> list[dict]:
         Review.history.filter(case_id=case.pk),
         Note.history.filter(case_id=case.pk),
     )
+
+
+def yearly_indicators(year: int, districts=None) -> dict:
+    """What the network did in a year: referrals received and their outcomes, cases opened,
+    reviewed and closed, helpline contacts. Aggregate counts only, no personal data."""
+    import datetime
+
+    from django.db.models import Count
+
+    from .models import Contact, Review
+
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime(year, 1, 1, tzinfo=zone)
+    end = datetime.datetime(year + 1, 1, 1, tzinfo=zone)
+    referrals = Referral.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
+    cases = Case.objects.all()
+    contacts = Contact.objects.filter(contacted_at__gte=start, contacted_at__lt=end)
+    reviews = Review.objects.filter(held_on__gte=start, held_on__lt=end)
+    if districts is not None:
+        referrals = referrals.filter(district__in=districts)
+        cases = cases.filter(district__in=districts)
+        contacts = contacts.filter(district__in=districts)
+        reviews = reviews.filter(case__district__in=districts)
+
+    def by(queryset, field):
+        return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")))
+
+    concern_counts: dict[str, int] = {}
+    for categories in referrals.values_list("concern_categories", flat=True):
+        for code in categories or []:
+            concern_counts[code] = concern_counts.get(code, 0) + 1
+    return {
+        "year": year,
+        "referrals": referrals.count(),
+        "referrals_by_status": by(referrals, "status"),
+        "referrals_by_urgency": by(referrals, "urgency"),
+        "referrals_by_district": by(referrals, "district__name"),
+        "referrals_by_concern": concern_counts,
+        "cases_opened": cases.filter(opened_at__gte=start, opened_at__lt=end).count(),
+        "cases_closed": cases.filter(closed_at__gte=start, closed_at__lt=end).count(),
+        "reviews_held": reviews.count(),
+        "contacts": contacts.count(),
+        "contacts_by_channel": by(contacts, "channel"),
+        "contacts_by_category": by(contacts, "category"),
+    }

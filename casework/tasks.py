@@ -105,7 +105,10 @@ def requeue_undelivered_notifications() -> int:
             reminders.notifications_undelivered().values_list("pk", flat=True)[:REQUEUE_BATCH]
         )
     for pk in ids:
-        deliver_notification.apply_async((pk,), expires=REQUEUE_EXPIRES)
+        try:
+            deliver_notification.apply_async((pk,), expires=REQUEUE_EXPIRES)
+        except Exception as exc:  # noqa: BLE001 - one row (or a broker blip) must not stop the rest
+            log.warning("outbox sweep: notification %s not queued (%s)", pk, type(exc).__name__)
     if ids:
         log.info("outbox sweep queued %s notifications again", len(ids))
     return len(ids)

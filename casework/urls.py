@@ -37,6 +37,8 @@ urlpatterns = [
     path("cases/<int:pk>/<str:what>/", views.case_change, name="case_change"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("services/", views.directory, name="directory"),
+    path("helpline/", views.contacts, name="contacts"),
+    path("indicators/", views.indicators, name="indicators"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
 ]

@@ -27,6 +27,7 @@ from .models import (
     Case,
     CaseTeamMember,
     ConcernCategory,
+    Contact,
     Membership,
     Notification,
     Referral,
@@ -695,6 +696,72 @@ def attachment_download(request, pk):
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- helpline and indicators --------------------------------------------------------------------
+
+
+def contacts(request):
+    """The helpline's contact log: record a contact and the services the family was sent to."""
+    if not request.user.has_perm("casework.add_contact"):
+        raise PermissionDenied
+    form = forms.ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _result, ok = _apply(
+            request, form, lambda: services.contact_record(actor=request.user, **form.cleaned_data)
+        )
+        if ok:
+            messages.success(request, _("Contact recorded."))
+            return redirect("casework:contacts")
+    recent = Contact.objects.select_related("district").prefetch_related("services")[:50]
+    return render(request, "casework/contacts.html", {"form": form, "recent": recent})
+
+
+def indicators(request):
+    """Yearly indicators of the network, for the district supervisors (their districts)."""
+    districts = permissions.districts_for(request.user, permissions.SUPERVISE)
+    if request.user.is_superuser:
+        districts = None
+    elif not districts.exists():
+        raise PermissionDenied
+    this_year = timezone.localdate().year
+    year_param = request.GET.get("year", "")
+    year = (
+        int(year_param) if year_param.isdigit() and 2000 <= int(year_param) <= 2100 else (this_year)
+    )
+    report = selectors.yearly_indicators(year, districts)
+    labels = {
+        **dict(Referral.Status.choices),
+        **dict(Urgency.choices),
+        **dict(ConcernCategory.choices),
+        **dict(Contact.Channel.choices),
+        **dict(Contact.Category.choices),
+    }
+    sections = [
+        (_("Referrals by outcome"), report["referrals_by_status"]),
+        (_("Referrals by urgency"), report["referrals_by_urgency"]),
+        (_("Referrals by area of concern"), report["referrals_by_concern"]),
+        (_("Referrals by district"), report["referrals_by_district"]),
+        (_("Helpline contacts by channel"), report["contacts_by_channel"]),
+        (_("Helpline contacts by category"), report["contacts_by_category"]),
+    ]
+    return render(
+        request,
+        "casework/indicators.html",
+        {
+            "report": report,
+            "sections": [
+                (
+                    title,
+                    sorted(
+                        ((labels.get(k, k), n) for k, n in rows.items()), key=lambda row: -row[1]
+                    ),
+                )
+                for title, rows in sections
+            ],
+            "years": range(this_year, this_year - 6, -1),
+        },
+    )
 
 
 # --- directory and notifications --------------------------------------------------------------

@@ -37,3 +37,39 @@ def service_save(*, actor: object | None, service: Service) -> Service:
     reason = "casework.service.updated" if service.pk else "casework.service.created"
     audited_save(service, actor=actor, reason=reason)
     return service
+
+
+@transaction.atomic
+def contact_record(
+    *,
+    actor,
+    channel: str,
+    category: str,
+    question: str,
+    answer: str = "",
+    district=None,
+    family_reference: str = "",
+    services=(),
+):
+    """Log a helpline contact (scheda registrazione contatto) and the services pointed to."""
+    from django.core.exceptions import PermissionDenied
+
+    from ..models import Contact
+
+    if not actor.has_perm("casework.add_contact"):
+        raise PermissionDenied(_("Only helpline operators log contacts."))
+    contact = Contact(
+        operator=actor,
+        channel=channel,
+        category=category,
+        question=question,
+        answer=answer,
+        district=district,
+        family_reference=family_reference,
+    )
+    audited_save(contact, actor=actor, reason="casework.contact.recorded")
+    if services:
+        contact._history_user = actor
+        contact._change_reason = "casework.contact.services_pointed"
+        contact.services.set(services)
+    return contact
