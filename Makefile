@@ -22,8 +22,11 @@ migrate: install
 demo: migrate
 	EMAIL_URL=dummy:// DEBUG=1 $(PY) manage.py load_demo
 
+# The embedded mode: no broker, no beat; a sweeper process stands in for beat every minute.
 run: demo
 	@echo "Open http://$(HOST):$(PORT)/ — demo users are listed in README.md"
+	DEBUG=1 $(PY) manage.py sweep --every 60 & sweeper=$$!; \
+	trap 'kill $$sweeper 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install browsers
@@ -52,3 +55,19 @@ messages: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .test-media
+
+# Celery (docs/operations.md): a worker and exactly one beat, with CELERY_BROKER_URL set,
+# e.g. CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker
+.PHONY: worker beat sweep
+
+worker: install
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0): without a broker tasks run in-process."; exit 1; }
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/celery -A config worker --loglevel INFO
+
+beat: install
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0): beat sends the sweeps to the worker through it."; exit 1; }
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/celery -A config beat --loglevel INFO
+
+# Every sweep once, in this process (`make run` repeats it every minute by itself).
+sweep: install
+	DEBUG=$${DEBUG:-1} $(PY) manage.py sweep

@@ -149,8 +149,9 @@ vars().update(env_email("EMAIL_URL", "console://"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "casework@localhost")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
-# Celery: without a broker, tasks run in-process (the embedded default).
+# Celery: without a broker, tasks run in-process (the embedded default). See docs/operations.md.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL:
     broker_scheme = urlsplit(CELERY_BROKER_URL).scheme
     if broker_scheme not in {"redis", "rediss", "amqp", "amqps", "pyamqp"}:
@@ -158,20 +159,70 @@ if CELERY_BROKER_URL:
             f"Environment variable CELERY_BROKER_URL={CELERY_BROKER_URL!r} is invalid: "
             "expected redis://host:6379/0 or amqp://user:password@host:5672//."
         )
+    if broker_scheme.startswith("redis"):
+        CELERY_BROKER_TRANSPORT_OPTIONS = {
+            # A message taken by a worker that died is handed out again after this long.
+            # Our tasks take seconds; the outbox sweep re-sends notifications much sooner.
+            "visibility_timeout": 3600,
+            # A broker that vanishes must not hang a web request at commit time.
+            "socket_connect_timeout": 3,
+            "socket_timeout": 30,
+        }
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 if CELERY_TASK_ALWAYS_EAGER:
     CELERY_BROKER_URL = "memory://"  # never contacted: tasks run in-process
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it has finished, and given back to the broker when its worker
+# dies: every task is written to run twice safely (see casework/tasks.py).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# On a lost broker connection, let running tasks finish: they are short and idempotent, and
+# killing one between the SMTP hand-over and the commit is what would send an e-mail twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Publishing happens after the commit, in the web request: one quick reconnect (a restarted
+# broker), then give up — the notification is in the outbox and the sweep sends it later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+CELERY_TASK_IGNORE_RESULT = True  # no result backend: outcomes live in the database
+CELERY_RESULT_EXPIRES = None  # and so no result clean-up task in the beat schedule
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+def _every(seconds: float, task: str) -> dict:
+    # A sweep that waited in the queue longer than its period is dropped: the next one comes.
+    return {"task": task, "schedule": seconds, "options": {"expire_seconds": int(seconds)}}
+
+
 CELERY_BEAT_SCHEDULE = {
-    "fire-workflow-timers": {"task": "protocols.tasks.fire_timers", "schedule": 60.0},
+    "fire-workflow-timers": _every(60.0, "protocols.tasks.fire_timers"),
+    "requeue-undelivered-notifications": _every(
+        60.0, "casework.tasks.requeue_undelivered_notifications"
+    ),
+    "remind-overdue-triage": _every(300.0, "casework.tasks.remind_overdue_triage"),
+    "remind-overdue-information-requests": _every(
+        300.0, "casework.tasks.remind_overdue_information_requests"
+    ),
+    "remind-reviews": _every(900.0, "casework.tasks.remind_reviews"),
+    "remind-overdue-actions": _every(3600.0, "casework.tasks.remind_overdue_actions"),
 }
+# Hours past the triage deadline before the district supervisors get the escalation
+# (immediate danger escalates as soon as its deadline passes).
+CASEWORK_ESCALATION_GRACE_HOURS = env_int("CASEWORK_ESCALATION_GRACE_HOURS", 24)
+if CASEWORK_ESCALATION_GRACE_HOURS < 0:
+    raise ImproperlyConfigured(
+        f"Environment variable CASEWORK_ESCALATION_GRACE_HOURS={CASEWORK_ESCALATION_GRACE_HOURS} "
+        "is invalid: expected a number of hours, 0 or more."
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
