@@ -30,17 +30,22 @@ def notify(*, recipients, kind: str, referral=None, case=None, dedup: str | None
 
 
 def _enqueue(ids: list[int]) -> None:
+    """Queue delivery after commit. If the broker (or, in the embedded mode, the mail server)
+    fails, the rows stay in the outbox and the sweep delivers them later: stop at the first
+    failure rather than wait on a broken connection once per notification."""
+    import logging
+
     from ..tasks import deliver_notification
 
-    for pk in ids:
+    for position, pk in enumerate(ids):
         try:
             deliver_notification.delay(pk)
-        except Exception:  # noqa: BLE001 - a broker outage must not break the request
-            import logging
-
+        except Exception:  # noqa: BLE001 - an outage must not break the user's request
             logging.getLogger(__name__).warning(
-                "broker unavailable, notification %s left for the outbox sweep", pk
+                "could not queue notifications %s now; the outbox sweep will retry them",
+                ids[position:],
             )
+            return
 
 
 @transaction.atomic
