@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .indicators import INDICATORS, urgency_guidance
 from .models import (
     Action,
@@ -191,13 +192,6 @@ class DecisionForm(forms.Form):
         required=False,
     )
 
-    REQUIRED = {
-        Referral.Decision.REQUEST_INFORMATION: ["question"],
-        Referral.Decision.REDIRECT: ["service"],
-        Referral.Decision.NO_FURTHER_ACTION: ["reason"],
-        Referral.Decision.ESCALATE: ["target", "reason"],
-    }
-
     def __init__(self, *args, referral: Referral, lead_workers, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lead_worker"].queryset = lead_workers
@@ -207,34 +201,14 @@ class DecisionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        for name in self.REQUIRED.get(data.get("decision"), []):
+        for name in services.DECISION_REQUIRED.get(data.get("decision"), ()):
             if not data.get(name):
                 self.add_error(name, _("This field is required for this decision."))
         return data
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
-        decision = data["decision"]
-        if decision == Referral.Decision.OPEN_CASE:
-            args = {
-                "reason": data["reason"],
-                "feedback": data["feedback"],
-                "risk_level": data["risk_level"] or RiskLevel.MEDIUM,
-            }
-            if data["lead_worker"]:
-                args["lead_worker"] = data["lead_worker"]
-            return args
-        if decision == Referral.Decision.REQUEST_INFORMATION:
-            return {"question": data["question"]}
-        if decision == Referral.Decision.REDIRECT:
-            return {
-                "service": data["service"],
-                "reason": data["reason"],
-                "feedback": data["feedback"],
-            }
-        if decision == Referral.Decision.NO_FURTHER_ACTION:
-            return {"reason": data["reason"], "feedback": data["feedback"]}
-        return {"target": data["target"], "reason": data["reason"], "feedback": data["feedback"]}
+        return services.decision_arguments(data["decision"], data)
 
 
 class PlanForm(forms.Form):

@@ -220,17 +220,10 @@ class DecisionInput(serializers.Serializer):
     )
     target = serializers.ChoiceField(choices=Referral.EscalationTarget.choices, required=False)
 
-    REQUIRED = {
-        Referral.Decision.REQUEST_INFORMATION: ["question"],
-        Referral.Decision.REDIRECT: ["service"],
-        Referral.Decision.NO_FURTHER_ACTION: ["reason"],
-        Referral.Decision.ESCALATE: ["target", "reason"],
-    }
-
     def validate(self, data):
         missing = {
             name: [_("This field is required for this decision.")]
-            for name in self.REQUIRED.get(data["decision"], [])
+            for name in services.DECISION_REQUIRED.get(data["decision"], ())
             if not data.get(name)
         }
         if missing:
@@ -239,25 +232,7 @@ class DecisionInput(serializers.Serializer):
 
     def service_arguments(self) -> dict:
         data = self.validated_data
-        decision = data["decision"]
-        if decision == Referral.Decision.OPEN_CASE:
-            args = {"reason": data["reason"], "feedback": data["feedback"]}
-            if data.get("lead_worker"):
-                args["lead_worker"] = data["lead_worker"]
-            if data.get("risk_level"):
-                args["risk_level"] = data["risk_level"]
-            return args
-        if decision == Referral.Decision.REQUEST_INFORMATION:
-            return {"question": data["question"]}
-        if decision == Referral.Decision.REDIRECT:
-            return {
-                "service": data["service"],
-                "reason": data["reason"],
-                "feedback": data["feedback"],
-            }
-        if decision == Referral.Decision.NO_FURTHER_ACTION:
-            return {"reason": data["reason"], "feedback": data["feedback"]}
-        return {"target": data["target"], "reason": data["reason"], "feedback": data["feedback"]}
+        return services.decision_arguments(data["decision"], data)
 
 
 class AnswerInput(serializers.Serializer):

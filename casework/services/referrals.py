@@ -584,3 +584,26 @@ def referral_send_feedback(*, actor, referral: Referral) -> Referral:
         referral=referral,
     )
     return referral
+
+
+# What each triage decision takes, and what it cannot do without (forms and API share these).
+DECISION_FIELDS = {
+    Decision.OPEN_CASE: ("lead_worker", "risk_level", "reason", "feedback"),
+    Decision.REQUEST_INFORMATION: ("question",),
+    Decision.REDIRECT: ("service", "reason", "feedback"),
+    Decision.NO_FURTHER_ACTION: ("reason", "feedback"),
+    Decision.ESCALATE: ("target", "reason", "feedback"),
+}
+DECISION_REQUIRED = {
+    Decision.REQUEST_INFORMATION: ("question",),
+    Decision.REDIRECT: ("service",),
+    Decision.NO_FURTHER_ACTION: ("reason",),
+    Decision.ESCALATE: ("target", "reason"),
+}
+
+
+def decision_arguments(decision: str, data: dict) -> dict:
+    """The keyword arguments of the decision's service, from a form's or a request's data."""
+    return {
+        name: data[name] for name in DECISION_FIELDS[decision] if data.get(name) not in (None, "")
+    }
