@@ -17,6 +17,15 @@ from casework.models import Agency, Membership
 from tests.factories import AgencyFactory, DistrictFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_content_types():
+    """A flush by a transactional test recreates content types with new ids; a cache left
+    from before would point permission lookups at ids that no longer exist."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture
 def north(db):
     return DistrictFactory(code="north", name="North")

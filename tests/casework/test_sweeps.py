@@ -163,7 +163,7 @@ def test_a_new_triage_deadline_gets_its_own_reminder(teacher, child, triage_work
     assert recipients(Kind.REMINDER, referral=referral) == [triage_worker.username] * 2
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_reminder_is_e_mailed_with_a_link_and_nothing_about_the_child(
     teacher, child, triage_worker
 ):
@@ -379,7 +379,7 @@ def _waiting_on_a_lock() -> bool:
 
 
 @needs_postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("name", SWEEPS)
 def test_each_sweep_run_twice_at_once_reminds_once(name, request):
     """Sweeper A has written its reminders and not committed yet when sweeper B, in another

@@ -16,7 +16,7 @@ from casework.models import Notification
 from casework.services.reminders import OUTBOX_RETRY_AFTER
 from casework.tasks import requeue_undelivered_notifications
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 FORM = {
     "concern_categories": ["neglect"],
