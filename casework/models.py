@@ -974,7 +974,7 @@ class AccessLog(models.Model):
     object_type = models.CharField(_("record type"), max_length=10, choices=Kind.choices)
     object_id = models.PositiveIntegerField(_("record"))
     address = models.GenericIPAddressField(_("from"), null=True, blank=True)
-    path = models.CharField(_("address"), max_length=200, blank=True)
+    path = models.CharField(_("page visited"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("access record")
