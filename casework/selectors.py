@@ -54,6 +54,19 @@ def referral_role(user, referral: Referral) -> str:
     return "referrer"
 
 
+def full_view_checker(user):
+    """referral → True when the user reads the whole referral; two queries for a whole list."""
+    districts = set(_ids(permissions.districts_for(user, permissions.TRIAGE)))
+    cases = set(active_case_ids(user).values_list("case_id", flat=True))
+
+    def full(referral: Referral) -> bool:
+        if referral.status not in NOT_YET_SENT and referral.district_id in districts:
+            return True
+        return referral.case_id is not None and referral.case_id in cases
+
+    return full
+
+
 def triage_queue(user) -> QuerySet[Referral]:
     """The district queue: most urgent first, then the nearest deadline."""
     districts = _ids(permissions.districts_for(user, permissions.TRIAGE))

@@ -56,13 +56,9 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
         log_access(request, action="referral.list", referrals=[r.pk for r in page])
+        full = selectors.full_view_checker(request.user)
         return self.get_paginated_response(
-            [
-                s.ReferralFull(r).data
-                if selectors.referral_role(request.user, r) == "full"
-                else s.ReferralForReferrer(r).data
-                for r in page
-            ]
+            [s.ReferralFull(r).data if full(r) else s.ReferralForReferrer(r).data for r in page]
         )
 
     @extend_schema(request=s.ReferralCreate, responses={201: s.ReferralForReferrer})

@@ -10,6 +10,7 @@ from viewflow.workflow.timers import fire_due_timers
 
 from casework.models import Case, InformationRequest, Notification, Referral
 from protocols.flows import CaseFlow, ReferralFlow
+from tests.protocols.conftest import CHILD as CHILD_TEMPLATE
 
 pytestmark = pytest.mark.django_db
 
@@ -446,3 +447,27 @@ def test_deciding_an_unclaimed_referral_claims_it_and_starts_the_case_process(
     assert Referral.objects.get(pk=pk).claimed_by == triage_worker
     process = CaseFlow.process_class.objects.get(flow_class=CaseFlow, artifact_object_id=case_id)
     assert process.task_set.filter(flow_task=CaseFlow.plan, status=STATUS.NEW).exists()
+
+
+def test_referral_list_queries_do_not_grow_with_the_list(
+    api, teacher, triage_worker, file_referral
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(user):
+        client = api(user)
+        client.get("/api/v1/referrals/")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/api/v1/referrals/")
+        return len(queries), len(response.json()["results"])
+
+    for _ in range(2):
+        file_referral(teacher, child={**CHILD_TEMPLATE, "first_name": f"A{_}"})
+    small = {user.username: count(user) for user in (teacher, triage_worker)}
+    for _ in range(2, 12):
+        file_referral(teacher, child={**CHILD_TEMPLATE, "first_name": f"A{_}"})
+    large = {user.username: count(user) for user in (teacher, triage_worker)}
+    for name in small:
+        assert large[name][1] == 12 and small[name][1] == 2
+        assert large[name][0] == small[name][0], name
