@@ -240,6 +240,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Submit referrals, work the triage queue and follow cases.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The description of the API is for the agencies' systems, not for anonymous visitors.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Served by the app itself: no CDN on a municipal intranet.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
