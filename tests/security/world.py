@@ -1,0 +1,477 @@
+"""The objects the permission matrix is run against, built once per module.
+
+Every persona of tests/conftest.py (same usernames, same agencies), plus an auditor and a
+superuser; one referral of the teacher in each state of the protocol; an open case (with the
+psychologist on its team and a review due) and a closed one; an attachment on the case and one
+on the draft; and one row of every model that the admin serves, so that every admin URL can be
+filled with a real id.
+
+Who should see what is computed here from these facts by the rules of DESIGN.md ("Access and
+audit"), never by calling casework.selectors: the matrix compares the app against the design.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+import time_machine
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.timers import fire_due_timers
+
+from casework import services
+from casework.models import (
+    AccessLog,
+    Agency,
+    Attachment,
+    Case,
+    CaseTeamMember,
+    Contact,
+    Membership,
+    Note,
+    Notification,
+    ProtocolSettings,
+    Referral,
+)
+from protocols import engine
+from protocols.flows import CaseFlow, ReferralFlow
+from tests.factories import AgencyFactory, DistrictFactory, ServiceFactory, UserFactory
+
+ANONYMOUS = "anonymous"
+ADMIN = "admin"
+PERSONAS = [
+    "teacher",
+    "school_referent",
+    "other_teacher",
+    "triage_worker",
+    "supervisor",
+    "psychologist",
+    "outsider",
+    "stranger",
+    "auditor",
+    ANONYMOUS,
+    ADMIN,
+]
+
+# One referral of the teacher per state; "case_closed" is the referral whose case was closed.
+REFERRAL_KEYS = [
+    "draft",
+    "awaiting_validation",
+    "submitted",
+    "in_triage",
+    "information_requested",
+    "case_opened",
+    "no_further_action",
+    "escalated",
+    "case_closed",
+]
+CASE_KEYS = ["open", "closed"]
+NOT_YET_SENT = {"draft", "awaiting_validation"}
+QUEUE_STATUSES = {"submitted", "in_triage", "information_requested"}
+
+# The tasks each flow node URL is filled with: (variant label, object key, task status); the
+# task that is still open where there is one (new, and assigned for the triage, whose assign
+# and unassign pages differ). Built by build_world(), which checks that each one exists.
+REFERRAL_TASKS = {
+    "start": [("done", "submitted", "DONE")],
+    "needs_validation": [("done", "submitted", "DONE")],
+    "validate": [("new", "awaiting_validation", "NEW")],
+    "triage": [("new", "submitted", "NEW"), ("assigned", "in_triage", "ASSIGNED")],
+    "decision": [("done", "no_further_action", "DONE")],
+    "await_information": [("new", "information_requested", "NEW")],
+    "open_case": [("done", "case_opened", "DONE")],
+    "feedback": [("done", "escalated", "DONE")],
+    "end": [("done", "escalated", "DONE")],
+}
+CASE_TASKS = {
+    "start": [("done", "open", "DONE")],
+    "plan": [("done", "open", "DONE")],
+    "wait_review": [("done", "open", "DONE")],
+    "review": [("new", "open", "NEW")],
+    "review_outcome": [("done", "closed", "DONE")],
+    "approve_closure": [("done", "closed", "DONE")],
+    "closure_outcome": [("done", "closed", "DONE")],
+    "end": [("done", "closed", "DONE")],
+}
+FLOW_TASKS = {"referral": REFERRAL_TASKS, "case": CASE_TASKS}
+# Process-level flow URLs are filled with one running and one finished process of each flow.
+FLOW_PROCESSES = {"referral": ["submitted", "escalated"], "case": ["open", "closed"]}
+FLOW_CLASSES = {"referral": ReferralFlow, "case": CaseFlow}
+
+FORM = {
+    "concern_categories": ["neglect"],
+    "observations": "Often hungry in the morning.",
+    "family_informed": True,
+    "urgency": "priority",
+}
+
+
+def pdf(name="report.pdf"):
+    return SimpleUploadedFile(name, b"%PDF-1.4 " + b"x" * 32, content_type="application/pdf")
+
+
+@dataclass
+class ReferralFacts:
+    pk: int
+    state: str  # the key in REFERRAL_KEYS
+    status: str
+    referrer: str
+    school: str
+    district: str
+    case: str | None  # the key in CASE_KEYS
+    claimed_by: str | None  # the persona who claimed it for triage
+
+
+@dataclass
+class CaseFacts:
+    pk: int
+    status: str
+    district: str
+    lead: str
+    team: set[str]  # personas on the team today (lead included)
+
+
+@dataclass
+class World:
+    users: dict[str, object] = field(default_factory=dict)  # and their agencies, districts
+    referrals: dict[str, ReferralFacts] = field(default_factory=dict)
+    cases: dict[str, CaseFacts] = field(default_factory=dict)
+    # symbol -> concrete value for URL filling (see tests/security/routes.py)
+    symbols: dict[str, str] = field(default_factory=dict)
+    # persona -> facts about their scopes, as DESIGN.md describes them
+    referent_school: dict[str, str] = field(default_factory=dict)
+    triage_district: dict[str, str] = field(default_factory=dict)
+    supervised_district: dict[str, str] = field(default_factory=dict)
+    notification_recipient: str = "teacher"
+    sessions: dict[str, str] = field(default_factory=dict)
+    fingerprint: tuple = ()
+
+    # --- the rules of DESIGN.md "Access and audit" --------------------------------------
+
+    def sees_referral(self, persona: str, key: str) -> bool:
+        """The referrer sees their referral; the school's referent sees the school's referrals
+        once sent (a draft is its author's alone); the district's triage team and supervisors see
+        what reached the district; the case team sees the referrals of its case."""
+        r = self.referrals[key]
+        if persona == ADMIN:  # a member of every scope, but nobody's referrer
+            return r.state != "draft"
+        if r.referrer == persona:
+            return True
+        if self.referent_school.get(persona) == r.school and r.state != "draft":
+            return True
+        districts = {self.triage_district.get(persona), self.supervised_district.get(persona)}
+        if r.district in districts and r.state not in NOT_YET_SENT:
+            return True
+        return r.case is not None and persona in self.cases[r.case].team
+
+    def in_queue(self, persona: str, key: str) -> bool:
+        r = self.referrals[key]
+        if persona == ADMIN:
+            return r.status in QUEUE_STATUSES
+        districts = {self.triage_district.get(persona), self.supervised_district.get(persona)}
+        return r.district in districts and r.status in QUEUE_STATUSES
+
+    def sees_case(self, persona: str, key: str) -> bool:
+        """The case team sees the case; the district's supervisors see the district's cases."""
+        if persona == ADMIN:
+            return True
+        c = self.cases[key]
+        return persona in c.team or self.supervised_district.get(persona) == c.district
+
+    def visible_referral_ids(self, persona: str) -> set[int]:
+        return {r.pk for key, r in self.referrals.items() if self.sees_referral(persona, key)}
+
+    def visible_case_ids(self, persona: str) -> set[int]:
+        return {c.pk for key, c in self.cases.items() if self.sees_case(persona, key)}
+
+    def queue_ids(self, persona: str) -> set[int]:
+        return {r.pk for key, r in self.referrals.items() if self.in_queue(persona, key)}
+
+    def user(self, persona: str):
+        if persona == ANONYMOUS:
+            return None
+        return get_user_model().objects.get(pk=self.users[persona].pk)
+
+
+def _member(username, agency, role):
+    user = UserFactory(username=username)
+    services.membership_create(actor=None, user=user, agency=agency, role=role)
+    return user
+
+
+def _task(flow_class, obj, node):
+    return (
+        Task.objects.filter(
+            process__flow_class=flow_class,
+            process__artifact_content_type=ContentType.objects.get_for_model(obj),
+            process__artifact_object_id=obj.pk,
+            flow_task=node,
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def build_world() -> World:
+    world = World()
+    start = timezone.now()
+    # Everything happens five weeks ago, so that the first periodic review (4 weeks for high
+    # risk) is due today: the open case has a review task waiting, the closed case went through.
+    with time_machine.travel(start - datetime.timedelta(weeks=5)):
+        u = _build_people(world)
+        referrals, cases = _build_referrals(world, u)
+    assert fire_due_timers() == 2
+    closed = cases["closed"]
+    engine.case_close(case=closed, user=u["triage_worker"], reason="Meals are regular now")
+    closed.refresh_from_db()
+    engine.case_close(case=closed, user=u["supervisor"], approve=True)
+    _record_facts(world, referrals, cases)
+    _build_symbols(world, u, referrals, cases)
+    return world
+
+
+def _build_people(world: World) -> dict:
+    north = DistrictFactory(code="north", name="North")
+    south = DistrictFactory(code="south", name="South")
+    school = AgencyFactory(
+        name="Primary Rodari",
+        kind=Agency.Kind.SCHOOL,
+        district=north,
+        requires_referent_validation=True,
+    )
+    other_school = AgencyFactory(name="Primary Collodi", kind=Agency.Kind.SCHOOL, district=north)
+    social_north = AgencyFactory(
+        name="Social services North", kind=Agency.Kind.SOCIAL_SERVICES, district=north
+    )
+    social_south = AgencyFactory(
+        name="Social services South", kind=Agency.Kind.SOCIAL_SERVICES, district=south
+    )
+    health_north = AgencyFactory(name="UONPIA North", kind=Agency.Kind.HEALTH, district=north)
+    u = {
+        "teacher": _member("maestra", school, Membership.Role.TEACHER),
+        "school_referent": _member("referente", school, Membership.Role.SCHOOL_REFERENT),
+        "other_teacher": _member("maestro", other_school, Membership.Role.TEACHER),
+        "triage_worker": _member("as_north", social_north, Membership.Role.SOCIAL_WORKER),
+        "supervisor": _member("coord_north", social_north, Membership.Role.SUPERVISOR),
+        "psychologist": _member("psy_north", health_north, Membership.Role.PSYCHOLOGIST),
+        "outsider": _member("as_south", social_south, Membership.Role.SOCIAL_WORKER),
+        "stranger": UserFactory(username="stranger"),
+        "auditor": _member("dpo", school, Membership.Role.AUDITOR),
+        ADMIN: get_user_model().objects.create_superuser("admin", "admin@example.org", "pw"),
+    }
+    world.users = u
+    world.referent_school = {"school_referent": "school"}
+    world.triage_district = {"triage_worker": "north", "supervisor": "north", "outsider": "south"}
+    world.supervised_district = {"supervisor": "north"}
+    u.update(
+        north=north,
+        south=south,
+        school=school,
+        social_north=social_north,
+        health_north=health_north,
+    )
+    ServiceFactory(name="Family centre North", district=north, min_age=3, max_age=14)
+    return u
+
+
+def _build_referrals(world: World, u: dict):
+    teacher, referent, worker = u["teacher"], u["school_referent"], u["triage_worker"]
+    referrals, cases = {}, {}
+    for number, key in enumerate(REFERRAL_KEYS):
+        child = services.child_create(
+            actor=teacher,
+            first_name=f"Child{number}",
+            last_name="Bruno",
+            date_of_birth=datetime.date(2016, 3, 2),
+            district=u["north"],
+            school=u["school"],
+            guardians=[{"name": "Anna Bruno", "relationship": "mother", "phone": "+39 000"}],
+        )
+        referral = services.referral_create_draft(actor=teacher, child=child, **FORM)
+        if key != "draft":
+            engine.referral_submit(referral=referral, user=teacher)
+        if key not in NOT_YET_SENT:
+            engine.referral_validate(referral=Referral.objects.get(pk=referral.pk), user=referent)
+        fresh = Referral.objects.get(pk=referral.pk)
+        if key in ("in_triage", "information_requested"):
+            engine.referral_claim(referral=fresh, user=worker)
+        decision = {
+            "information_requested": {"decision": "request_information", "question": "Since?"},
+            "no_further_action": {"decision": "no_further_action", "reason": "School copes"},
+            "escalated": {"decision": "escalate", "target": "police", "reason": "Bruises"},
+            "case_opened": {"decision": "open_case", "risk_level": "high", "feedback": "We call"},
+            "case_closed": {"decision": "open_case", "risk_level": "high"},
+        }.get(key)
+        if decision:
+            engine.referral_decide(
+                referral=Referral.objects.get(pk=referral.pk), user=worker, **decision
+            )
+        referrals[key] = Referral.objects.get(pk=referral.pk)
+    cases["open"] = referrals["case_opened"].case
+    cases["closed"] = referrals["case_closed"].case
+    for case in cases.values():
+        engine.case_write_plan(case=case, user=worker, objectives="Regular meals")
+    open_case = cases["open"]
+    services.case_add_member(
+        actor=worker,
+        case=open_case,
+        user=u["psychologist"],
+        agency=u["health_north"],
+        role="psychologist",
+        reason="Assessment of the child's wellbeing",
+    )
+    services.case_add_action(
+        actor=worker,
+        case=open_case,
+        objective="Psychological assessment",
+        owning_agency=u["health_north"],
+        owner=u["psychologist"],
+    )
+    services.attachment_add(actor=worker, upload=pdf(), title="School report", case=open_case)
+    services.attachment_add(
+        actor=teacher, upload=pdf("drawing.pdf"), title="Drawing", referral=referrals["draft"]
+    )
+    note = Note(case=open_case, author=worker, body="Met the mother.")
+    services.audited_save(note, actor=worker, reason="test.note.added")
+    contact = Contact(
+        operator=u[ADMIN],
+        channel=Contact.Channel.PHONE,
+        district=u["north"],
+        category=Contact.Category.PARENTING,
+        question="Where is the family centre?",
+    )
+    services.audited_save(contact, actor=u[ADMIN], reason="test.contact.added")
+    return referrals, cases
+
+
+def _record_facts(world: World, referrals: dict, cases: dict) -> None:
+    by_user = {user.pk: persona for persona, user in world.users.items() if persona in PERSONAS}
+    school_key = {world.users["school"].pk: "school"}
+    case_key = {case.pk: key for key, case in cases.items()}
+    today = timezone.localdate()
+    for key, case in cases.items():
+        case.refresh_from_db()
+        team = {
+            by_user[m.user_id]
+            for m in CaseTeamMember.objects.filter(case=case, removed_at__isnull=True)
+            if m.valid_until is None or m.valid_until >= today
+        }
+        world.cases[key] = CaseFacts(
+            pk=case.pk,
+            status=case.status,
+            district=case.district.code,
+            lead=by_user[case.lead_worker_id],
+            team=team,
+        )
+    assert world.cases["open"].status == Case.Status.OPEN
+    assert world.cases["closed"].status == Case.Status.CLOSED
+    assert world.cases["open"].team == {"triage_worker", "psychologist"}
+    for key, referral in referrals.items():
+        referral.refresh_from_db()
+        world.referrals[key] = ReferralFacts(
+            pk=referral.pk,
+            state=key,
+            status=referral.status,
+            referrer=by_user[referral.referrer_id],
+            school=school_key.get(referral.school_id, "other"),
+            district=referral.district.code,
+            case=case_key.get(referral.case_id),
+            claimed_by=by_user.get(referral.claimed_by_id),
+        )
+        expected = {"case_closed": "case_opened"}.get(key, key)
+        assert referral.status == expected, (key, referral.status)
+
+
+def _build_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
+    """The concrete value of every symbol that tests/security/routes.py fills URLs with."""
+    s = world.symbols
+    for key, referral in referrals.items():
+        s[f"referral:{key}"] = str(referral.pk)
+    for key, case in cases.items():
+        s[f"case:{key}"] = str(case.pk)
+    open_case = cases["open"]
+    s["action:open"] = str(open_case.plan.actions.get().pk)
+    s["member:open"] = str(open_case.team.get(user=u["psychologist"]).pk)
+    s["attachment:case"] = str(Attachment.objects.get(case=open_case).pk)
+    s["attachment:draft"] = str(Attachment.objects.get(referral=referrals["draft"]).pk)
+    notification = (
+        Notification.objects.filter(recipient=u[world.notification_recipient])
+        .order_by("pk")
+        .first()
+    )
+    s["notification:teacher"] = str(notification.pk)
+    objects = {"referral": referrals, "case": cases}
+    for flow, nodes in FLOW_TASKS.items():
+        flow_class = FLOW_CLASSES[flow]
+        for node, variants in nodes.items():
+            for label, key, status in variants:
+                task = _task(flow_class, objects[flow][key], getattr(flow_class, node))
+                assert task is not None and task.status == status, (flow, node, key, task)
+                s[f"task:{flow}.{node}.{label}"] = str(task.pk)
+                s[f"taskprocess:{flow}.{node}.{label}"] = str(task.process_id)
+        for key in FLOW_PROCESSES[flow]:
+            s[f"process:{flow}.{key}"] = str(_process(flow_class, objects[flow][key]).pk)
+    _admin_symbols(world, u, referrals, cases)
+
+
+def _process(flow_class, obj):
+    return flow_class.process_class.objects.get(
+        flow_class=flow_class,
+        artifact_content_type=ContentType.objects.get_for_model(obj),
+        artifact_object_id=obj.pk,
+    )
+
+
+def _admin_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
+    """One row of every model the admin serves; the most sensitive one where there is a choice
+    (the open case and its records, the teacher's account)."""
+    from django.contrib import admin
+    from django_celery_beat import models as beat
+    from rest_framework.authtoken.models import Token
+
+    s = world.symbols
+    now = timezone.now()
+    interval = beat.IntervalSchedule.objects.create(every=60, period="seconds")
+    beat.CrontabSchedule.objects.create(minute="0", hour="3")
+    beat.SolarSchedule.objects.create(event="sunrise", latitude="45.46", longitude="9.19")
+    beat.ClockedSchedule.objects.create(clocked_time=now)
+    beat.PeriodicTask.objects.create(name="matrix", task="casework.tasks.x", interval=interval)
+    Token.objects.create(user=u["teacher"])
+    AccessLog.objects.create(
+        user=u["triage_worker"],
+        door=AccessLog.Door.WEB,
+        action="case.view",
+        object_type=AccessLog.Kind.CASE,
+        object_id=cases["open"].pk,
+    )
+    ProtocolSettings.objects.get_or_create()
+    open_case = cases["open"]
+    chosen = {
+        "auth.user": u["teacher"].pk,
+        "authtoken.tokenproxy": u["teacher"].pk,  # the token admin is keyed by the user
+        "casework.referral": referrals["case_opened"].pk,
+        "casework.case": open_case.pk,
+        "casework.child": referrals["case_opened"].child_id,
+        "casework.district": u["north"].pk,
+        "casework.agency": u["school"].pk,
+        "viewflow.process": int(s["process:case.open"]),
+        "viewflow.task": int(s["task:case.review.new"]),
+    }
+    for model in admin.site._registry:
+        label = model._meta.label_lower
+        pk = chosen.get(label)
+        if pk is None:
+            first = model._default_manager.order_by("pk").first()
+            assert first is not None, f"build_world: make one {label} for its admin URLs"
+            pk = first.pk
+        s[f"admin:{label}"] = str(pk)
+        history = getattr(model, "history", None)
+        if history is not None and hasattr(history, "model"):
+            row = history.filter(id=pk).order_by("-history_id").first()
+            s[f"adminhistory:{label}"] = str(row.history_id if row else 0)
+    s["admin:contenttype.referral"] = str(ContentType.objects.get_for_model(Referral).pk)
+    s["admin:referral"] = str(referrals["case_opened"].pk)
