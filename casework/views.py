@@ -208,16 +208,7 @@ def referral_new(request):
                 return _submit(request, referral, form)
             messages.success(request, _("Draft saved. You can come back to it at any time."))
             return redirect("casework:referral_edit", pk=referral.pk)
-    return render(
-        request,
-        "casework/referral_form.html",
-        {
-            "form": form,
-            "child_form": child_form,
-            "school": school,
-            "indicators": _indicator_groups(form),
-        },
-    )
+    return _form_page(request, form, school=school, child_form=child_form)
 
 
 def referral_edit(request, pk):
@@ -240,17 +231,17 @@ def referral_edit(request, pk):
                 return _submit(request, referral, form)
             messages.success(request, _("Draft saved."))
             return redirect("casework:referral_edit", pk=referral.pk)
-    return render(
-        request,
-        "casework/referral_form.html",
-        {
-            "form": form,
-            "referral": referral,
-            "school": referral.school,
-            "indicators": _indicator_groups(form),
-            "attachment_form": forms.AttachmentForm(),
-        },
-    )
+    return _form_page(request, form, school=referral.school, referral=referral)
+
+
+def _form_page(request, form, *, school, referral=None, child_form=None, status=200):
+    """The referral form page: a new referral (with the child's section) or a draft."""
+    context = {"form": form, "school": school, "indicators": _indicator_groups(form)}
+    if referral is None:
+        context["child_form"] = child_form
+    else:
+        context.update(referral=referral, attachment_form=forms.AttachmentForm())
+    return render(request, "casework/referral_form.html", context, status=status)
 
 
 def _submit(request, referral, form):
@@ -260,18 +251,7 @@ def _submit(request, referral, form):
     )
     if not ok:
         messages.error(request, _("The draft is saved, but it cannot be sent yet."))
-        return render(
-            request,
-            "casework/referral_form.html",
-            {
-                "form": form,
-                "referral": referral,
-                "school": referral.school,
-                "indicators": _indicator_groups(form),
-                "attachment_form": forms.AttachmentForm(),
-            },
-            status=422,
-        )
+        return _form_page(request, form, school=referral.school, referral=referral, status=422)
     messages.success(request, _("Referral sent."))
     return redirect(referral)
 
