@@ -1,6 +1,8 @@
 """Test settings: the environment decides the database (DATABASE_URL), nothing else leaks in."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-the-check")
@@ -14,6 +16,7 @@ DEBUG = False
 # Hashing was most of the suite's time; tests need no strong hashes.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
-MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
+# Uploaded test files go to a temporary folder, never into the working tree.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="casework-test-media-"))
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

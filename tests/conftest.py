@@ -26,12 +26,6 @@ def _fresh_content_types():
     ContentType.objects.clear_cache()
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Uploaded test files go to a folder that disappears with the test."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def north(db):
     return DistrictFactory(code="north", name="North")
