@@ -221,3 +221,28 @@ def yearly_indicators(year: int, districts=None) -> dict:
         "contacts_by_channel": by(contacts, "channel"),
         "contacts_by_category": by(contacts, "category"),
     }
+
+
+def _trail_target(user, model, pk, visible: QuerySet, allowed):
+    """The record whose audit trail or access report the user asks for. Someone who may not
+    see it and is not the auditor is told it does not exist (404); someone who sees it but
+    may not read its trail is refused (403)."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    obj = model.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    if obj is None or not (
+        visible.filter(pk=pk).exists() or user.has_perm("casework.read_audit_trail")
+    ):
+        raise Http404
+    if not allowed(user, obj):
+        raise PermissionDenied
+    return obj
+
+
+def referral_for_trail(user, pk) -> Referral:
+    return _trail_target(user, Referral, pk, referrals_visible_to(user), can_read_referral_history)
+
+
+def case_for_trail(user, pk) -> Case:
+    return _trail_target(user, Case, pk, cases_visible_to(user), can_read_case_history)

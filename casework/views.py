@@ -576,12 +576,7 @@ def member_remove(request, pk, member_pk):
 
 
 def referral_history(request, pk):
-    referral = get_object_or_404(Referral, pk=pk)
-    visible = selectors.referrals_visible_to(request.user).filter(pk=pk).exists()
-    if not visible and not request.user.has_perm("casework.read_audit_trail"):
-        raise Http404
-    if not selectors.can_read_referral_history(request.user, referral):
-        raise PermissionDenied
+    referral = selectors.referral_for_trail(request.user, pk)
     log_access(request, action="referral.history", referrals=[referral])
     return render(
         request,
@@ -595,12 +590,7 @@ def referral_history(request, pk):
 
 
 def case_history(request, pk):
-    case = get_object_or_404(Case, pk=pk)
-    visible = selectors.cases_visible_to(request.user).filter(pk=pk).exists()
-    if not visible and not request.user.has_perm("casework.read_audit_trail"):
-        raise Http404
-    if not selectors.can_read_case_history(request.user, case):
-        raise PermissionDenied
+    case = selectors.case_for_trail(request.user, pk)
     log_access(request, action="case.history", cases=[case])
     return render(
         request,
@@ -611,12 +601,7 @@ def case_history(request, pk):
 
 def case_access(request, pk):
     """Who has looked at this file: the lead worker, the supervisor and the auditor may ask."""
-    case = get_object_or_404(Case, pk=pk)
-    visible = selectors.cases_visible_to(request.user).filter(pk=pk).exists()
-    if not visible and not request.user.has_perm("casework.read_audit_trail"):
-        raise Http404
-    if not selectors.can_read_case_history(request.user, case):
-        raise PermissionDenied
+    case = selectors.case_for_trail(request.user, pk)
     log_access(request, action="case.access_report", cases=[case])
     return render(
         request, "casework/access_report.html", {"case": case, "rows": access_report(case)}

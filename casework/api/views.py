@@ -3,7 +3,6 @@ An object the caller may not see answers 404; a change the state does not allow 
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -142,13 +141,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(responses=s.HistoryRow(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
-        referral = get_object_or_404(Referral, pk=pk)
-        visible = self.get_queryset().filter(pk=pk).exists()
-        auditor = request.user.has_perm("casework.read_audit_trail")
-        if not visible and not auditor:
-            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        if not selectors.can_read_referral_history(request.user, referral):
-            raise PermissionDenied
+        referral = selectors.referral_for_trail(request.user, pk)
         log_access(request, action="referral.history", referrals=[referral])
         return Response(s.HistoryRow(selectors.referral_history(referral), many=True).data)
 
@@ -258,13 +251,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(responses=s.HistoryRow(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
-        case = get_object_or_404(Case, pk=pk)
-        visible = self.get_queryset().filter(pk=pk).exists()
-        auditor = request.user.has_perm("casework.read_audit_trail")
-        if not visible and not auditor:
-            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        if not selectors.can_read_case_history(request.user, case):
-            raise PermissionDenied
+        case = selectors.case_for_trail(request.user, pk)
         log_access(request, action="case.history", cases=[case])
         return Response(s.HistoryRow(selectors.case_history(case), many=True).data)
 
@@ -272,13 +259,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["get"])
     def access(self, request, pk=None):
         """Who has looked at this file (the case and the referrals it was opened from)."""
-        case = get_object_or_404(Case, pk=pk)
-        visible = self.get_queryset().filter(pk=pk).exists()
-        auditor = request.user.has_perm("casework.read_audit_trail")
-        if not visible and not auditor:
-            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        if not selectors.can_read_case_history(request.user, case):
-            raise PermissionDenied
+        case = selectors.case_for_trail(request.user, pk)
         log_access(request, action="case.access_report", cases=[case])
         return Response(s.AccessRow(access_report(case), many=True).data)
 
