@@ -502,7 +502,7 @@ class Case(AuditedModel):
         ]
         permissions = [
             ("work_case", _("Can work on the case as a team member")),
-            ("close_case", _("Can close the case")),
+            ("lead_case", _("Can lead the case: write the plan, change the team, propose closure")),
             ("read_audit_trail", _("Can read the audit trail of referrals and cases")),
         ]
 
