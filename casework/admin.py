@@ -1,7 +1,15 @@
+"""The administration site: the installation's reference data (districts, agencies, people's
+roles, the services directory, the protocol settings) is edited here, with history. The protocol's
+own records (referrals, cases and what hangs off them) are read-only here: they change only
+through the protocol's steps and services, which keep Viewflow's tasks and the history in step.
+"""
+
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
+from viewflow.workflow import admin as viewflow_admin
+from viewflow.workflow.models import Process, Task
 
-from . import models, permissions, services
+from . import models, services
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
@@ -25,20 +33,54 @@ class AgencyAdmin(AuditedAdmin):
     search_fields = ["name"]
 
 
+class ProtocolRecordAdmin(SimpleHistoryAdmin):
+    """Shown, with its history, never changed here (see the module's docstring)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(models.Membership)
 class MembershipAdmin(AuditedAdmin):
+    """A role is given and ended through the services, which open and close its scopes. A
+    membership's person, agency and role are fixed once made: end it and make another."""
+
     list_display = ["user", "agency", "role", "active"]
     list_filter = ["role", "active", "agency__district"]
     search_fields = ["user__username", "agency__name"]
     list_select_related = ["user", "agency"]
 
+    fields = ["user", "agency", "role", "active", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["user", "agency", "role"] if obj is not None else []
+        return [*fixed, "created_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        # The scopes follow the role: the same grants the services make.
-        if obj.active:
-            permissions.membership_grant(obj)
-        else:
-            permissions.membership_revoke(obj)
+        if not change:
+            made = services.membership_create(
+                actor=request.user, user=obj.user, agency=obj.agency, role=obj.role
+            )
+            obj.pk = made.pk
+            if not obj.active:
+                services.membership_deactivate(actor=request.user, membership=made)
+            return
+        stored = models.Membership.objects.get(pk=obj.pk)
+        if stored.active and not obj.active:
+            services.membership_deactivate(actor=request.user, membership=stored)
+        elif obj.active and not stored.active:
+            services.membership_create(
+                actor=request.user, user=stored.user, agency=stored.agency, role=stored.role
+            )
 
 
 class GuardianInline(admin.TabularInline):
@@ -55,7 +97,7 @@ class ChildAdmin(AuditedAdmin):
 
 
 @admin.register(models.Referral)
-class ReferralAdmin(AuditedAdmin):
+class ReferralAdmin(ProtocolRecordAdmin):
     list_display = ["pk", "status", "urgency", "district", "school", "submitted_at"]
     list_filter = ["status", "urgency", "district"]
     raw_id_fields = ["child", "referrer", "case", "claimed_by", "decided_by", "contact_person"]
@@ -63,13 +105,13 @@ class ReferralAdmin(AuditedAdmin):
 
 
 @admin.register(models.InformationRequest)
-class InformationRequestAdmin(AuditedAdmin):
+class InformationRequestAdmin(ProtocolRecordAdmin):
     list_display = ["referral", "requested_at", "due_at", "answered_at"]
     raw_id_fields = ["referral"]
 
 
 @admin.register(models.Case)
-class CaseAdmin(AuditedAdmin):
+class CaseAdmin(ProtocolRecordAdmin):
     list_display = ["reference", "status", "risk_level", "district", "lead_worker"]
     list_filter = ["status", "risk_level", "district"]
     search_fields = ["reference"]
@@ -77,36 +119,36 @@ class CaseAdmin(AuditedAdmin):
 
 
 @admin.register(models.CaseTeamMember)
-class CaseTeamMemberAdmin(AuditedAdmin):
+class CaseTeamMemberAdmin(ProtocolRecordAdmin):
     list_display = ["case", "user", "agency", "role", "valid_until", "removed_at"]
     raw_id_fields = ["case", "user"]
 
 
 @admin.register(models.CasePlan)
-class CasePlanAdmin(AuditedAdmin):
+class CasePlanAdmin(ProtocolRecordAdmin):
     raw_id_fields = ["case"]
 
 
 @admin.register(models.Action)
-class ActionAdmin(AuditedAdmin):
+class ActionAdmin(ProtocolRecordAdmin):
     list_display = ["objective", "owning_agency", "owner", "due_date", "status"]
     raw_id_fields = ["plan", "owner"]
 
 
 @admin.register(models.Review)
-class ReviewAdmin(AuditedAdmin):
+class ReviewAdmin(ProtocolRecordAdmin):
     list_display = ["case", "scheduled_for", "held_on", "decision"]
     raw_id_fields = ["case"]
 
 
 @admin.register(models.Note)
-class NoteAdmin(AuditedAdmin):
+class NoteAdmin(ProtocolRecordAdmin):
     list_display = ["pk", "case", "referral", "author", "created_at"]
     raw_id_fields = ["case", "referral"]
 
 
 @admin.register(models.Attachment)
-class AttachmentAdmin(AuditedAdmin):
+class AttachmentAdmin(ProtocolRecordAdmin):
     list_display = ["title", "case", "referral", "uploaded_by", "uploaded_at"]
     raw_id_fields = ["case", "referral"]
 
@@ -166,3 +208,29 @@ class NotificationAdmin(ReadOnlyAdmin):
 class GuardianAdmin(AuditedAdmin):
     list_display = ["name", "relationship", "child"]
     raw_id_fields = ["child"]
+
+
+# Viewflow's own process and task pages: read-only too (no editing of a task's status, owner
+# or data behind the step driver's back).
+admin.site.unregister(Process)
+admin.site.unregister(Task)
+
+
+@admin.register(Process)
+class ProcessAdmin(viewflow_admin.ProcessAdmin):
+    inlines = []
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(viewflow_admin.TaskAdmin):
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -20,9 +20,8 @@ def navigation(request):
                 roles & {Membership.Role.TEACHER, Membership.Role.SCHOOL_REFERENT}
             ),
             "triages": permissions.districts_for(user).exists(),
-            "helpline": user.has_perm("casework.add_contact"),
-            "supervises": user.is_superuser
-            or permissions.districts_for(user, permissions.SUPERVISE).exists(),
+            "helpline": permissions.can_log_contacts(user),
+            "supervises": permissions.reads_indicators(user),
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         }
 

@@ -3,19 +3,32 @@
 Grants are made to groups, one group per scope (a district's triage team, a district's
 supervisors, a school's referents, a case team), so that guardian holds a handful of rows and
 lists filter on indexed foreign keys (see casework.selectors) instead of per-record rows.
+
+The predicates below are the only answers to "may this person do that": services, the flow
+nodes' `.Permission` (through RULES), selectors, pages, the API and the menu all ask them.
+They never consult the superuser flag or a model-wide permission for case data: a superuser
+is an administrator of the installation, not a member of any district's team.
 """
 
+from __future__ import annotations
+
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
-from .models import Agency, Case, District, Membership
+from .models import Agency, Case, District, Membership, Referral
 
 TRIAGE = "casework.triage_district"
 SUPERVISE = "casework.supervise_district"
 SCHOOL_VIEW = "casework.view_school_referrals"
 SCHOOL_VALIDATE = "casework.validate_school_referrals"
 CASE_WORK = "casework.work_case"
-CASE_CLOSE = "casework.close_case"
+CASE_LEAD = "casework.lead_case"
+# Not a stored permission: the rule of the step where the referrer answers a question.
+REFERRER = "casework.answer_own_referral"
+AUDIT_TRAIL = "casework.read_audit_trail"
+LOG_CONTACTS = "casework.add_contact"
 
 TRIAGE_ROLES = {Membership.Role.SOCIAL_WORKER, Membership.Role.TRIAGE_COORDINATOR}
 
@@ -105,21 +118,171 @@ def case_revoke_team(*, case: Case, user) -> None:
 
 def case_grant_lead(*, case: Case, user) -> None:
     case_grant_team(case=case, user=user)
-    assign_perm(CASE_CLOSE, user, case)
+    assign_perm(CASE_LEAD, user, case)
 
 
 def case_revoke_lead(*, case: Case, user) -> None:
-    remove_perm(CASE_CLOSE, user, case)
+    remove_perm(CASE_LEAD, user, case)
+
+
+def _scoped(user, perm: str, klass):
+    """Objects on which the user holds `perm` through a scope grant: never through a global
+    permission, never because of the superuser flag."""
+    if not is_active(user):
+        return klass.objects.none()
+    return get_objects_for_user(
+        user, perm, klass=klass, accept_global_perms=False, with_superuser=False
+    )
 
 
 def districts_for(user, perm: str = TRIAGE):
     """Districts where the user holds `perm` through a scope grant (never a global permission)."""
-    return get_objects_for_user(user, perm, klass=District, accept_global_perms=False)
+    return _scoped(user, perm, District)
 
 
 def schools_for(user, perm: str = SCHOOL_VIEW):
-    return get_objects_for_user(user, perm, klass=Agency, accept_global_perms=False)
+    return _scoped(user, perm, Agency)
 
 
 def cases_for(user, perm: str = CASE_WORK):
-    return get_objects_for_user(user, perm, klass=Case, accept_global_perms=False)
+    return _scoped(user, perm, Case)
+
+
+# --- predicates -------------------------------------------------------------------------------
+
+
+def is_active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def _holds(user, perm: str, obj) -> bool:
+    if obj is None or not is_active(user):
+        return False
+    return _scoped(user, perm, type(obj)).filter(pk=obj.pk).exists()
+
+
+def _has_role_permission(user, perm: str) -> bool:
+    """A model-wide permission carried by a role group (auditor, helpline operator), read from
+    the groups themselves: the superuser flag does not imply it."""
+    if not is_active(user):
+        return False
+    app_label, codename = perm.split(".", 1)
+    return Permission.objects.filter(
+        Q(group__user=user) | Q(user=user),
+        content_type__app_label=app_label,
+        codename=codename,
+    ).exists()
+
+
+def triages_district(user, district: District) -> bool:
+    """On the district's triage team (social workers, triage coordinators, supervisors)."""
+    return _holds(user, TRIAGE, district)
+
+
+def supervises_district(user, district: District) -> bool:
+    return _holds(user, SUPERVISE, district)
+
+
+def can_validate(user, school: Agency) -> bool:
+    """A referent of the school: validates and sends the school's referrals."""
+    return _holds(user, SCHOOL_VALIDATE, school)
+
+
+def can_triage(user, referral: Referral) -> bool:
+    return triages_district(user, referral.district)
+
+
+def is_referrer(user, referral: Referral) -> bool:
+    return is_active(user) and referral.referrer_id == user.pk
+
+
+def is_lead(user, case: Case) -> bool:
+    return is_active(user) and case.lead_worker_id == user.pk
+
+
+def is_supervisor(user, case: Case) -> bool:
+    return supervises_district(user, case.district)
+
+
+def is_on_team(user, case: Case) -> bool:
+    """On the team now: not removed, not past the end date (checked at every request)."""
+    if not is_active(user):
+        return False
+    today = timezone.localdate()
+    return (
+        case.team.filter(user=user, removed_at__isnull=True).exclude(valid_until__lt=today).exists()
+    )
+
+
+def can_work_case(user, case: Case) -> bool:
+    """Record actions, notes and reviews: the team, and the district's supervisor."""
+    return is_on_team(user, case) or is_supervisor(user, case)
+
+
+def can_lead_case(user, case: Case) -> bool:
+    """Write the plan, change the team, propose closure: the lead worker, and the supervisor."""
+    return is_lead(user, case) or is_supervisor(user, case)
+
+
+def can_decide_closure(user, case: Case) -> bool:
+    return is_supervisor(user, case)
+
+
+def is_auditor(user) -> bool:
+    return _has_role_permission(user, AUDIT_TRAIL)
+
+
+def can_log_contacts(user) -> bool:
+    return _has_role_permission(user, LOG_CONTACTS)
+
+
+def reads_indicators(user) -> bool:
+    """The yearly indicators (aggregates, no personal data): the district supervisors for
+    their districts, and the installation's administrator for the whole network."""
+    if not is_active(user):
+        return False
+    return user.is_superuser or districts_for(user, SUPERVISE).exists()
+
+
+# The rule behind each protocol node's `.Permission(rule, obj=...)`: the step driver and the
+# flow nodes ask these, never Django's has_perm (which says yes to every superuser).
+RULES = {
+    TRIAGE: triages_district,
+    SUPERVISE: supervises_district,
+    SCHOOL_VALIDATE: can_validate,
+    CASE_WORK: can_work_case,
+    CASE_LEAD: can_lead_case,
+    REFERRER: is_referrer,
+}
+
+
+def allows(rule: str, user, obj) -> bool:
+    """Whether `user` may do the protocol step whose node declares `rule` on `obj`."""
+    return RULES[rule](user, obj)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+NOT_YET_SENT = (Referral.Status.DRAFT, Referral.Status.AWAITING_VALIDATION)
+
+
+def referral_view_level(user, referral: Referral) -> str:
+    """How much of a visible referral the user may read: 'full' for the social side (the
+    district's triage team once it is sent, the team of the case it belongs to), 'referrer'
+    for the school (its own form, status and outcome — never the case file)."""
+    if referral.status not in NOT_YET_SENT and triages_district(user, referral.district):
+        return "full"
+    if referral.case_id and is_on_team(user, referral.case):
+        return "full"
+    return "referrer"
+
+
+def may_read_referral_history(user, referral: Referral) -> bool:
+    if is_auditor(user):
+        return True
+    return referral.status not in NOT_YET_SENT and triages_district(user, referral.district)
+
+
+def may_read_case_history(user, case: Case) -> bool:
+    """The case's audit trail and access report: the lead, the supervisor, the auditor."""
+    return is_auditor(user) or can_lead_case(user, case)

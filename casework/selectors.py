@@ -44,16 +44,6 @@ def referrals_visible_to(user) -> QuerySet[Referral]:
     )
 
 
-def referral_role(user, referral: Referral) -> str:
-    """How much of a visible referral the user may read: 'full' for the social side,
-    'referrer' for the school (its own form, status and outcome — never the case file)."""
-    if referral.status not in NOT_YET_SENT and user.has_perm(permissions.TRIAGE, referral.district):
-        return "full"
-    if referral.case_id and active_case_ids(user).filter(case_id=referral.case_id).exists():
-        return "full"
-    return "referrer"
-
-
 def full_view_checker(user):
     """referral → True when the user reads the whole referral; two queries for a whole list."""
     districts = set(_ids(permissions.districts_for(user, permissions.TRIAGE)))
@@ -82,20 +72,6 @@ def cases_visible_to(user) -> QuerySet[Case]:
         return Case.objects.none()
     supervised = _ids(permissions.districts_for(user, permissions.SUPERVISE))
     return Case.objects.filter(Q(pk__in=active_case_ids(user)) | Q(district__in=supervised))
-
-
-def can_read_referral_history(user, referral: Referral) -> bool:
-    if user.has_perm("casework.read_audit_trail"):
-        return True
-    return referral.status not in NOT_YET_SENT and user.has_perm(
-        permissions.TRIAGE, referral.district
-    )
-
-
-def can_read_case_history(user, case: Case) -> bool:
-    if user.has_perm("casework.read_audit_trail"):
-        return True
-    return case.lead_worker_id == user.pk or user.has_perm(permissions.SUPERVISE, case.district)
 
 
 def services_directory(*, district=None, kind=None, age=None, q=None) -> QuerySet[Service]:
@@ -231,9 +207,7 @@ def _trail_target(user, model, pk, visible: QuerySet, allowed):
     from django.http import Http404
 
     obj = model.objects.filter(pk=pk).first() if str(pk).isdigit() else None
-    if obj is None or not (
-        visible.filter(pk=pk).exists() or user.has_perm("casework.read_audit_trail")
-    ):
+    if obj is None or not (visible.filter(pk=pk).exists() or permissions.is_auditor(user)):
         raise Http404
     if not allowed(user, obj):
         raise PermissionDenied
@@ -241,8 +215,10 @@ def _trail_target(user, model, pk, visible: QuerySet, allowed):
 
 
 def referral_for_trail(user, pk) -> Referral:
-    return _trail_target(user, Referral, pk, referrals_visible_to(user), can_read_referral_history)
+    return _trail_target(
+        user, Referral, pk, referrals_visible_to(user), permissions.may_read_referral_history
+    )
 
 
 def case_for_trail(user, pk) -> Case:
-    return _trail_target(user, Case, pk, cases_visible_to(user), can_read_case_history)
+    return _trail_target(user, Case, pk, cases_visible_to(user), permissions.may_read_case_history)

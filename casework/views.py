@@ -1,5 +1,5 @@
 """The web pages: plain function views, an access helper per object at the top, the changes
-made by casework.services (through protocols.engine where a protocol task is involved)."""
+made by casework.services — a protocol step only through protocols.steps.run_step."""
 
 import datetime
 
@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from protocols import engine
+from protocols import steps
 
 from . import forms, permissions, selectors, services
 from .audit import access_report, log_access
@@ -247,7 +247,7 @@ def _form_page(request, form, *, school, referral=None, child_form=None, status=
 def _submit(request, referral, form):
     referral.refresh_from_db()
     result, ok = _apply(
-        request, form, lambda: engine.referral_submit(referral=referral, user=request.user)
+        request, form, lambda: steps.run_step("referral.submit", obj=referral, actor=request.user)
     )
     if not ok:
         messages.error(request, _("The draft is saved, but it cannot be sent yet."))
@@ -277,7 +277,7 @@ def _indicator_groups(form):
 
 def referral_detail(request, pk):
     referral = _visible_referral(request, pk)
-    full = selectors.referral_role(request.user, referral) == "full"
+    full = permissions.referral_view_level(request.user, referral) == "full"
     context = {
         "referral": referral,
         "full": full,
@@ -285,15 +285,15 @@ def referral_detail(request, pk):
         "requests": referral.information_requests.all(),
         "emergency": services.emergency_guidance(referral),
         "is_referrer": referral.referrer_id == request.user.pk,
-        "can_triage": services.can_triage(request.user, referral),
+        "can_triage": permissions.can_triage(request.user, referral),
         "can_validate": referral.status == Referral.Status.AWAITING_VALIDATION
-        and request.user.has_perm(permissions.SCHOOL_VALIDATE, referral.school),
+        and permissions.can_validate(request.user, referral.school),
         "answer_form": forms.AnswerForm(),
         "attachments": referral.attachments.all(),
     }
     if full:
         context["open_case"] = services.open_case_for(referral.child)
-        context["history_allowed"] = selectors.can_read_referral_history(request.user, referral)
+        context["history_allowed"] = permissions.may_read_referral_history(request.user, referral)
     log_access(request, action="referral.view", referrals=[referral])
     return render(request, "casework/referral_detail.html", context)
 
@@ -301,14 +301,13 @@ def referral_detail(request, pk):
 @require_POST
 def referral_transition(request, pk, verb):
     referral = _visible_referral(request, pk)
-    change = {
-        "claim": engine.referral_claim,
-        "release": engine.referral_release,
-        "validate": engine.referral_validate,
-    }.get(verb)
-    if change is None:
+    if verb not in ("claim", "release", "validate"):
         raise Http404
-    _result, ok = _apply(request, None, lambda: change(referral=referral, user=request.user))
+    _result, ok = _apply(
+        request,
+        None,
+        lambda: steps.run_step(f"referral.{verb}", obj=referral, actor=request.user),
+    )
     if ok:
         messages.success(
             request,
@@ -329,8 +328,11 @@ def referral_answer(request, pk):
         _result, ok = _apply(
             request,
             form,
-            lambda: engine.referral_answer(
-                referral=referral, user=request.user, answer=form.cleaned_data["answer"]
+            lambda: steps.run_step(
+                "referral.answer",
+                obj=referral,
+                actor=request.user,
+                answer=form.cleaned_data["answer"],
             ),
         )
         if ok:
@@ -342,7 +344,7 @@ def referral_answer(request, pk):
 
 def referral_decide(request, pk):
     referral = _visible_referral(request, pk)
-    if not services.can_triage(request.user, referral):
+    if not permissions.can_triage(request.user, referral):
         raise PermissionDenied
     if referral.status not in (Referral.Status.SUBMITTED, Referral.Status.IN_TRIAGE):
         messages.info(request, _("This referral is not waiting for a decision."))
@@ -355,9 +357,10 @@ def referral_decide(request, pk):
         _result, ok = _apply(
             request,
             form,
-            lambda: engine.referral_decide(
-                referral=referral,
-                user=request.user,
+            lambda: steps.run_step(
+                "referral.decide",
+                obj=referral,
+                actor=request.user,
                 decision=form.cleaned_data["decision"],
                 **form.service_arguments(),
             ),
@@ -467,8 +470,7 @@ def case_detail(request, pk):
     case = _visible_case(request, pk)
     user = request.user
     actions = list(case.plan.actions.select_related("owning_agency", "owner"))
-    lead_or_supervisor = services.is_lead(user, case) or services.is_supervisor(user, case)
-    review_due = engine.case_review_due(case)
+    review_due = steps.is_open("case.review", case)
     context = {
         "case": case,
         "team": case.team.filter(removed_at__isnull=True).select_related("user", "agency"),
@@ -478,15 +480,15 @@ def case_detail(request, pk):
         "attachments": case.attachments.all(),
         "attachment_form": forms.AttachmentForm(),
         "timeline": _timeline(case),
-        "can_lead": lead_or_supervisor,
-        "is_supervisor": services.is_supervisor(user, case),
+        "can_lead": permissions.can_lead_case(user, case),
+        "is_supervisor": permissions.is_supervisor(user, case),
         "review_due": review_due,
         "plan_form": forms.PlanForm(initial={"objectives": case.plan.objectives}),
         "action_form": forms.ActionForm(),
         "member_form": forms.TeamMemberForm(),
         "review_form": forms.ReviewForm(actions=actions, initial={"risk_level": case.risk_level}),
         "closure_form": forms.ClosureForm(),
-        "history_allowed": selectors.can_read_case_history(user, case),
+        "history_allowed": permissions.may_read_case_history(user, case),
         "action_statuses": Action.Status.choices,
         "now": timezone.now(),
     }
@@ -511,8 +513,8 @@ def case_change(request, pk, what):
     form = None
     if what == "plan":
         form = forms.PlanForm(post)
-        change = lambda: engine.case_write_plan(  # noqa: E731
-            case=case, user=user, objectives=form.cleaned_data["objectives"]
+        change = lambda: steps.run_step(  # noqa: E731
+            "case.plan", obj=case, actor=user, objectives=form.cleaned_data["objectives"]
         )
         done = _("The plan is saved.")
     elif what == "action":
@@ -526,13 +528,13 @@ def case_change(request, pk, what):
     elif what == "review":
         actions = list(case.plan.actions.all())
         form = forms.ReviewForm(post, actions=actions)
-        change = lambda: engine.case_record_review(  # noqa: E731
-            case=case, user=user, **form.review_fields()
+        change = lambda: steps.run_step(  # noqa: E731
+            "case.review", obj=case, actor=user, **form.review_fields()
         )
         done = _("Review recorded.")
     elif what == "close":
         form = forms.ClosureForm(post)
-        change = lambda: engine.case_close(case=case, user=user, **form.cleaned_data)  # noqa: E731
+        change = lambda: steps.closure(case=case, actor=user, **form.cleaned_data)  # noqa: E731
         done = _("Closure updated.")
     else:
         raise Http404
@@ -668,7 +670,7 @@ def attachment_download(request, pk):
 
 def contacts(request):
     """The helpline's contact log: record a contact and the services the family was sent to."""
-    if not request.user.has_perm("casework.add_contact"):
+    if not permissions.can_log_contacts(request.user):
         raise PermissionDenied
     form = forms.ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -684,11 +686,14 @@ def contacts(request):
 
 def indicators(request):
     """Yearly indicators of the network, for the district supervisors (their districts)."""
-    districts = permissions.districts_for(request.user, permissions.SUPERVISE)
-    if request.user.is_superuser:
-        districts = None
-    elif not districts.exists():
+    if not permissions.reads_indicators(request.user):
         raise PermissionDenied
+    # The administrator reads the whole network's figures; a supervisor their districts'.
+    districts = (
+        None
+        if request.user.is_superuser
+        else permissions.districts_for(request.user, permissions.SUPERVISE)
+    )
     this_year = timezone.localdate().year
     year_param = request.GET.get("year", "")
     year = (

@@ -3,10 +3,10 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Application, Site
-from viewflow.workflow.flow import FlowAppViewset
 
 from casework import urls as casework_urls
 from protocols.flows import CaseFlow, ReferralFlow
+from protocols.views import ProtocolFlowViewset
 
 site = Site(
     title=_("Casework"),
@@ -19,8 +19,8 @@ site = Site(
             menu_template_name="casework/menu.html",
             turbo_disabled=True,
         ),
-        FlowAppViewset(ReferralFlow, icon="assignment"),
-        FlowAppViewset(CaseFlow, icon="folder_open"),
+        ProtocolFlowViewset(ReferralFlow, icon="assignment"),
+        ProtocolFlowViewset(CaseFlow, icon="folder_open"),
     ],
 )
 

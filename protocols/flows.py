@@ -11,8 +11,8 @@ from viewflow.workflow import flow, lock
 from casework import permissions, services
 from casework.models import Case, Referral, Review
 
-from . import views
 from .models import CaseProcess, ReferralProcess
+from .nodes import HumanStep
 
 
 def _referral(activation) -> Referral:
@@ -24,7 +24,15 @@ def _case(activation) -> Case:
     return Case.objects.get(pk=activation.process.artifact_object_id)
 
 
-class ReferralFlow(flow.Flow):
+class ProtocolFlow(flow.Flow):
+    """Viewflow's management actions (cancel, undo, revive, reassign) would change where a
+    referral or a case stands without its services and its history: nobody has them."""
+
+    def has_manage_permission(self, user, obj=None) -> bool:
+        return False
+
+
+class ReferralFlow(ProtocolFlow):
     """School detects and submits; the district's social team triages and decides; the
     referrer gets feedback on the outcome."""
 
@@ -44,15 +52,16 @@ class ReferralFlow(flow.Flow):
         .Else(this.triage)
     )
     validate = (
-        flow.View(views.task_page)
+        HumanStep()
         .Annotation(title=_("The school referent validates and sends"))
         .Permission(permissions.SCHOOL_VALIDATE, obj=lambda process: process.artifact.school)
         .Next(this.triage)
     )
     triage = (
-        flow.View(views.task_page)
+        HumanStep()
         .Annotation(title=_("Triage: the district team claims and decides"))
         .Permission(permissions.TRIAGE, obj=lambda process: process.artifact.district)
+        .Assign(this.triage_owner)
         .Next(this.decision)
     )
     decision = (
@@ -63,8 +72,10 @@ class ReferralFlow(flow.Flow):
         .Default(this.feedback)
     )
     await_information = (
-        flow.Handle(this.information_answered)
+        HumanStep()
         .Annotation(title=_("The referrer answers the request for information"))
+        .Permission(permissions.REFERRER, obj=lambda process: process.artifact)
+        .Assign(lambda activation: _referral(activation).referrer)
         .Next(this.triage)
     )
     open_case = (
@@ -92,10 +103,10 @@ class ReferralFlow(flow.Flow):
     def case_taken_up(self, activation) -> bool:
         return _referral(activation).status == Referral.Status.CASE_OPENED
 
-    def information_answered(self, activation, actor, answer: str):
-        return services.referral_answer_information(
-            actor=actor, referral=_referral(activation), answer=answer
-        )
+    def triage_owner(self, activation):
+        """Back to the worker who asked, when the answer keeps them on it (the service
+        decides); otherwise the task waits in the district's queue."""
+        return _referral(activation).claimed_by
 
     def start_case_process(self, activation):
         CaseFlow.start.run(case=_referral(activation).case)
@@ -105,7 +116,7 @@ class ReferralFlow(flow.Flow):
         services.referral_send_feedback(actor=referral.decided_by, referral=referral)
 
 
-class CaseFlow(flow.Flow):
+class CaseFlow(ProtocolFlow):
     """The case team writes the plan, works it, and meets at periodic reviews (every 4, 8 or
     12 weeks by risk) until a review proposes closure and the district supervisor approves."""
 
@@ -119,9 +130,9 @@ class CaseFlow(flow.Flow):
         .Next(this.plan)
     )
     plan = (
-        flow.View(views.task_page)
+        HumanStep()
         .Annotation(title=_("The lead worker writes the plan"))
-        .Permission(permissions.CASE_CLOSE, obj=lambda process: process.artifact)
+        .Permission(permissions.CASE_LEAD, obj=lambda process: process.artifact)
         .Next(this.wait_review)
     )
     wait_review = (
@@ -130,7 +141,7 @@ class CaseFlow(flow.Flow):
         .Next(this.review)
     )
     review = (
-        flow.View(views.task_page)
+        HumanStep()
         .Annotation(title=_("Periodic review of the plan"))
         .Permission(permissions.CASE_WORK, obj=lambda process: process.artifact)
         .Next(this.review_outcome)
@@ -143,7 +154,7 @@ class CaseFlow(flow.Flow):
         .Default(this.wait_review)
     )
     approve_closure = (
-        flow.View(views.task_page)
+        HumanStep()
         .Annotation(title=_("The district supervisor approves the closure"))
         .Permission(permissions.SUPERVISE, obj=lambda process: process.artifact.district)
         .Next(this.closure_outcome)

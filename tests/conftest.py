@@ -123,3 +123,17 @@ def child(north, school, teacher):
         school_class="4B",
         guardians=[{"name": "Anna Bruno", "relationship": "mother", "phone": "+39 000"}],
     )
+
+
+def protocol(name: str, **fixed):
+    """The protocol step `name` as a plain function of the actor and the referral or case,
+    for tests that call it through a helper (e.g. at a frozen moment). It runs through the
+    one driver, as the pages and the API do."""
+    from protocols import steps
+
+    def run(*, actor, referral=None, case=None, **fields):
+        obj = referral if referral is not None else case
+        return steps.run_step(name, obj=obj, actor=actor, **fixed, **fields)
+
+    run.__name__ = name
+    return run

@@ -344,9 +344,9 @@ class CaseDetail(CaseListItem):
         return TeamMemberOut(members, many=True).data
 
     def get_review_due(self, case) -> bool:
-        from protocols import engine
+        from protocols import steps
 
-        return engine.case_review_due(case)
+        return steps.is_open("case.review", case)
 
 
 class PlanInput(serializers.Serializer):

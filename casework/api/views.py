@@ -1,4 +1,5 @@
-"""The REST API: thin views over casework.selectors (reads) and protocols.engine (changes).
+"""The REST API: thin views over casework.selectors (reads), casework.services and
+protocols.steps (changes).
 An object the caller may not see answers 404; a change the state does not allow answers 409."""
 
 from django.core.exceptions import PermissionDenied
@@ -13,14 +14,14 @@ from rest_framework.response import Response
 from casework import permissions, selectors, services
 from casework.audit import access_report, log_access
 from casework.models import Case, Referral
-from protocols import engine
+from protocols import steps
 
 from . import serializers as s
 
 
 def _referral_out(request, referral: Referral, action: str = "referral.view"):
     log_access(request, action=action, referrals=[referral])
-    if selectors.referral_role(request.user, referral) == "full":
+    if permissions.referral_view_level(request.user, referral) == "full":
         return s.ReferralFull(referral).data
     return s.ReferralForReferrer(referral).data
 
@@ -89,38 +90,39 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         referral = self.get_object()
         if referral.referrer_id != request.user.pk:
             raise PermissionDenied
-        referral = engine.referral_submit(referral=referral, user=request.user)
+        referral = steps.run_step("referral.submit", obj=referral, actor=request.user)
         return Response(_referral_out(request, referral, "referral.submit"))
 
     @extend_schema(request=None, responses=s.ReferralForReferrer)
     @action(detail=True, methods=["post"])
     def validate(self, request, pk=None):
-        referral = engine.referral_validate(referral=self.get_object(), user=request.user)
+        referral = steps.run_step("referral.validate", obj=self.get_object(), actor=request.user)
         return Response(_referral_out(request, referral))
 
     @extend_schema(request=None, responses=s.ReferralFull)
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
-        referral = engine.referral_claim(referral=self.get_object(), user=request.user)
+        referral = steps.run_step("referral.claim", obj=self.get_object(), actor=request.user)
         return Response(_referral_out(request, referral))
 
     @extend_schema(request=None, responses=s.ReferralFull)
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
-        referral = engine.referral_release(referral=self.get_object(), user=request.user)
+        referral = steps.run_step("referral.release", obj=self.get_object(), actor=request.user)
         return Response(_referral_out(request, referral))
 
     @extend_schema(request=s.DecisionInput, responses=s.ReferralFull)
     @action(detail=True, methods=["post"])
     def decision(self, request, pk=None):
         referral = self.get_object()
-        if not services.can_triage(request.user, referral):
+        if not permissions.can_triage(request.user, referral):
             raise PermissionDenied
         data = s.DecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        engine.referral_decide(
-            referral=referral,
-            user=request.user,
+        steps.run_step(
+            "referral.decide",
+            obj=referral,
+            actor=request.user,
             decision=data.validated_data["decision"],
             **data.service_arguments(),
         )
@@ -133,8 +135,11 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         referral = self.get_object()
         data = s.AnswerInput(data=request.data)
         data.is_valid(raise_exception=True)
-        referral = engine.referral_answer(
-            referral=referral, user=request.user, answer=data.validated_data["answer"]
+        referral = steps.run_step(
+            "referral.answer",
+            obj=referral,
+            actor=request.user,
+            answer=data.validated_data["answer"],
         )
         return Response(_referral_out(request, referral))
 
@@ -209,7 +214,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case = self.get_object()
         data = s.PlanInput(data=request.data)
         data.is_valid(raise_exception=True)
-        engine.case_write_plan(case=case, user=request.user, **data.validated_data)
+        steps.run_step("case.plan", obj=case, actor=request.user, **data.validated_data)
         return self._detail(case)
 
     @extend_schema(request=s.ActionInput, responses={201: s.ActionOut})
@@ -236,7 +241,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case = self.get_object()
         data = s.ReviewInput(data=request.data)
         data.is_valid(raise_exception=True)
-        review = engine.case_record_review(case=case, user=request.user, **data.validated_data)
+        review = steps.run_step("case.review", obj=case, actor=request.user, **data.validated_data)
         return Response(s.ReviewOut(review).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CloseInput, responses=s.CaseDetail)
@@ -245,7 +250,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case = self.get_object()
         data = s.CloseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        engine.case_close(case=case, user=request.user, **data.validated_data)
+        steps.closure(case=case, actor=request.user, **data.validated_data)
         return self._detail(case)
 
     @extend_schema(responses=s.HistoryRow(many=True))

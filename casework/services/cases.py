@@ -20,7 +20,7 @@ from ..models import (
     Review,
     RiskLevel,
 )
-from .common import TransitionNotAllowed, audited_save
+from .common import TransitionNotAllowed, audited_save, flow_owned
 from .notifications import notify
 from .referrals import members_of, review_interval
 
@@ -38,27 +38,13 @@ def _require_open(case: Case) -> None:
         )
 
 
-def is_lead(user, case: Case) -> bool:
-    return user.is_active and case.lead_worker_id == user.pk
-
-
-def is_supervisor(user, case: Case) -> bool:
-    return user.is_active and user.has_perm(permissions.SUPERVISE, case.district)
-
-
-def is_team_member(user, case: Case) -> bool:
-    """On the team now: not removed, not past the end date (checked at every request)."""
-    if not user.is_active:
-        return False
-    today = timezone.localdate()
-    return (
-        case.team.filter(user=user, removed_at__isnull=True).exclude(valid_until__lt=today).exists()
-    )
+def _require(allowed: bool, message) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
 
 
 def require_team(user, case: Case) -> None:
-    if not (is_team_member(user, case) or is_supervisor(user, case)):
-        raise PermissionDenied(_("Only the case team works on the case."))
+    _require(permissions.can_work_case(user, case), _("Only the case team works on the case."))
 
 
 @transaction.atomic
@@ -74,8 +60,10 @@ def case_add_member(
 ) -> CaseTeamMember:
     """The lead worker (or the supervisor) brings a professional of another agency on the case."""
     case = _lock(case)
-    if not (is_lead(actor, case) or is_supervisor(actor, case)):
-        raise PermissionDenied(_("Only the lead worker or the supervisor changes the team."))
+    _require(
+        permissions.can_lead_case(actor, case),
+        _("Only the lead worker or the supervisor changes the team."),
+    )
     _require_open(case)
     errors = {}
     if not Membership.objects.filter(user=user, agency=agency, active=True).exists():
@@ -104,8 +92,10 @@ def case_add_member(
 @transaction.atomic
 def case_remove_member(*, actor, member: CaseTeamMember) -> CaseTeamMember:
     case = _lock(member.case)
-    if not (is_lead(actor, case) or is_supervisor(actor, case)):
-        raise PermissionDenied(_("Only the lead worker or the supervisor changes the team."))
+    _require(
+        permissions.can_lead_case(actor, case),
+        _("Only the lead worker or the supervisor changes the team."),
+    )
     if member.role == CaseTeamMember.CaseRole.LEAD:
         raise TransitionNotAllowed(_("The lead worker cannot be removed from the team."))
     if member.removed_at is not None:
@@ -116,12 +106,15 @@ def case_remove_member(*, actor, member: CaseTeamMember) -> CaseTeamMember:
     return member
 
 
+@flow_owned
 @transaction.atomic
 def case_update_plan(*, actor, case: Case, objectives: str) -> Case:
     """The lead worker writes (or rewrites) the objectives of the plan."""
     case = _lock(case)
-    if not (is_lead(actor, case) or is_supervisor(actor, case)):
-        raise PermissionDenied(_("Only the lead worker or the supervisor writes the plan."))
+    _require(
+        permissions.can_lead_case(actor, case),
+        _("Only the lead worker or the supervisor writes the plan."),
+    )
     _require_open(case)
     if not objectives.strip():
         raise ValidationError({"objectives": _("Write the objectives of the plan.")})
@@ -179,6 +172,7 @@ def action_update(
     return action
 
 
+@flow_owned
 @transaction.atomic
 def case_record_review(
     *,
@@ -196,6 +190,11 @@ def case_record_review(
     continue, update the plan, or propose closure (which the supervisor approves)."""
     case = _lock(case)
     require_team(actor, case)
+    if decision == Review.Decision.CLOSE:
+        _require(
+            permissions.can_lead_case(actor, case),
+            _("Only the lead worker or the district supervisor proposes closure."),
+        )
     _require_open(case)
     errors = {}
     if risk_level not in RiskLevel.values:
@@ -248,12 +247,15 @@ def case_record_review(
     return review
 
 
+@flow_owned
 @transaction.atomic
 def case_decide_closure(*, actor, case: Case, approve: bool, reason: str = "") -> Case:
     """The district supervisor approves the proposed closure, or sends the case back."""
     case = _lock(case)
-    if not is_supervisor(actor, case):
-        raise PermissionDenied(_("Only the district supervisor approves a closure."))
+    _require(
+        permissions.can_decide_closure(actor, case),
+        _("Only the district supervisor approves a closure."),
+    )
     if case.status != CaseStatus.CLOSURE_REQUESTED:
         raise TransitionNotAllowed(_("No closure has been proposed for this case."))
     if approve:

@@ -56,7 +56,7 @@ def contact_record(
 
     from ..models import Contact
 
-    if not actor.has_perm("casework.add_contact"):
+    if not permissions.can_log_contacts(actor):
         raise PermissionDenied(_("Only helpline operators log contacts."))
     contact = Contact(
         operator=actor,

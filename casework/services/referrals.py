@@ -31,7 +31,7 @@ from ..models import (
     Service,
     Urgency,
 )
-from .common import TransitionNotAllowed, audited_save
+from .common import TransitionNotAllowed, audited_save, flow_owned
 from .notifications import notify
 
 Status = Referral.Status
@@ -73,10 +73,6 @@ def triage_deadline(urgency: str, start: datetime.datetime) -> datetime.datetime
         Urgency.ROUTINE: config.routine_days,
     }[urgency]
     return start + datetime.timedelta(days=days)
-
-
-def can_triage(user, referral: Referral) -> bool:
-    return user.is_active and user.has_perm(permissions.TRIAGE, referral.district)
 
 
 def members_of(*groups):
@@ -215,11 +211,12 @@ def _check_complete(referral: Referral) -> None:
 
 
 def needs_validation(referral: Referral) -> bool:
-    return referral.school.requires_referent_validation and not referral.referrer.has_perm(
-        permissions.SCHOOL_VALIDATE, referral.school
+    return referral.school.requires_referent_validation and not permissions.can_validate(
+        referral.referrer, referral.school
     )
 
 
+@flow_owned
 @transaction.atomic
 def referral_submit(*, actor, referral: Referral) -> Referral:
     """The author sends the form: to the school referent where the school asks for it,
@@ -241,11 +238,12 @@ def referral_submit(*, actor, referral: Referral) -> Referral:
     )
 
 
+@flow_owned
 @transaction.atomic
 def referral_validate(*, actor, referral: Referral) -> Referral:
     """The school referent confirms the referral and sends it to triage."""
     referral = _lock(referral)
-    if not actor.has_perm(permissions.SCHOOL_VALIDATE, referral.school):
+    if not permissions.can_validate(actor, referral.school):
         raise PermissionDenied(_("Only the school referent validates the school's referrals."))
     _require_status(referral, Status.AWAITING_VALIDATION)
     return _enter_triage(
@@ -294,11 +292,12 @@ def emergency_guidance(referral: Referral) -> dict | None:
 # --- triage -------------------------------------------------------------------------------
 
 
+@flow_owned
 @transaction.atomic
 def referral_claim(*, actor, referral: Referral) -> Referral:
     """A member of the district's triage team takes the referral from the queue."""
     referral = _lock(referral)
-    if not can_triage(actor, referral):
+    if not permissions.can_triage(actor, referral):
         raise PermissionDenied(_("Only the district's triage team claims its referrals."))
     if referral.status == Status.IN_TRIAGE and referral.claimed_by_id != actor.pk:
         raise TransitionNotAllowed(_("Another worker has already claimed this referral."))
@@ -311,12 +310,13 @@ def referral_claim(*, actor, referral: Referral) -> Referral:
     return referral
 
 
+@flow_owned
 @transaction.atomic
 def referral_release(*, actor, referral: Referral) -> Referral:
     """Put a claimed referral back in the queue (the claimer, or a supervisor)."""
     referral = _lock(referral)
     _require_status(referral, Status.IN_TRIAGE)
-    is_supervisor = actor.has_perm(permissions.SUPERVISE, referral.district)
+    is_supervisor = permissions.supervises_district(actor, referral.district)
     if referral.claimed_by_id != actor.pk and not is_supervisor:
         raise PermissionDenied(_("Only the worker who claimed it, or a supervisor, releases it."))
     referral.status = Status.SUBMITTED
@@ -327,7 +327,7 @@ def referral_release(*, actor, referral: Referral) -> Referral:
 
 
 def _require_claimer(referral: Referral, actor) -> None:
-    if not can_triage(actor, referral):
+    if not permissions.can_triage(actor, referral):
         raise PermissionDenied(_("Only the district's triage team decides on its referrals."))
     _require_status(referral, Status.IN_TRIAGE)
     if referral.claimed_by_id != actor.pk:
@@ -356,6 +356,7 @@ def open_case_for(child: Child):
     )
 
 
+@flow_owned
 @transaction.atomic
 def referral_open_case(
     *,
@@ -385,7 +386,13 @@ def referral_open_case(
         )
         return existing
     lead_worker = lead_worker or actor
-    if not lead_worker.has_perm(permissions.TRIAGE, referral.district):
+    lead_membership = (
+        Membership.objects.filter(user=lead_worker, active=True, agency__district=referral.district)
+        .select_related("agency")
+        .order_by("pk")
+        .first()
+    )
+    if lead_membership is None or not permissions.triages_district(lead_worker, referral.district):
         raise ValidationError(
             {"lead_worker": _("The lead worker must belong to the district's social team.")}
         )
@@ -402,13 +409,7 @@ def referral_open_case(
     )
     audited_save(case, actor=actor, reason="casework.case.opened")
     audited_save(CasePlan(case=case), actor=actor, reason="casework.case_plan.created")
-    lead_agency = (
-        Membership.objects.filter(user=lead_worker, active=True, agency__district=case.district)
-        .select_related("agency")
-        .order_by("pk")
-        .first()
-        .agency
-    )
+    lead_agency = lead_membership.agency
     member = CaseTeamMember(
         case=case,
         user=lead_worker,
@@ -441,6 +442,7 @@ def review_interval(risk_level: str) -> datetime.timedelta:
     return datetime.timedelta(weeks=weeks)
 
 
+@flow_owned
 @transaction.atomic
 def referral_request_information(*, actor, referral: Referral, question: str) -> InformationRequest:
     """Ask the referrer for more; the referral waits for the answer, then returns to triage."""
@@ -467,6 +469,7 @@ def referral_request_information(*, actor, referral: Referral, question: str) ->
     return request
 
 
+@flow_owned
 @transaction.atomic
 def referral_answer_information(*, actor, referral: Referral, answer: str) -> Referral:
     """The referrer answers; the referral goes back to the worker who asked."""
@@ -481,17 +484,24 @@ def referral_answer_information(*, actor, referral: Referral, answer: str) -> Re
     request.answered_by = actor
     request.answered_at = timezone.now()
     audited_save(request, actor=actor, reason="casework.information_request.answered")
-    referral.status = Status.IN_TRIAGE
     referral.triage_due_at = triage_deadline(referral.urgency, request.answered_at)
+    asker = referral.claimed_by
+    if asker is not None and permissions.can_triage(asker, referral):
+        # Back to the worker who asked (the flow assigns the triage task to the claimer).
+        referral.status = Status.IN_TRIAGE
+        recipients = [asker]
+    else:
+        # The worker who asked has left the district's team: the district's queue takes it.
+        referral.status = Status.SUBMITTED
+        referral.claimed_by = None
+        referral.claimed_at = None
+        recipients = list(_triage_team(referral.district))
     audited_save(referral, actor=actor, reason="casework.referral.information_received")
-    notify(
-        recipients=[referral.claimed_by],
-        kind=Notification.Kind.INFORMATION_ANSWERED,
-        referral=referral,
-    )
+    notify(recipients=recipients, kind=Notification.Kind.INFORMATION_ANSWERED, referral=referral)
     return referral
 
 
+@flow_owned
 @transaction.atomic
 def referral_redirect(
     *, actor, referral: Referral, service: Service, reason: str = "", feedback: str = ""
@@ -510,6 +520,7 @@ def referral_redirect(
     return referral
 
 
+@flow_owned
 @transaction.atomic
 def referral_close_no_action(
     *, actor, referral: Referral, reason: str, feedback: str = ""
@@ -531,6 +542,7 @@ def referral_close_no_action(
     return referral
 
 
+@flow_owned
 @transaction.atomic
 def referral_escalate(
     *, actor, referral: Referral, target: str, reason: str, feedback: str = ""
@@ -568,6 +580,7 @@ FINAL_STATUSES = (
 )
 
 
+@flow_owned
 @transaction.atomic
 def referral_send_feedback(*, actor, referral: Referral) -> Referral:
     """Tell the referrer (and the school referent) the outcome — never the social file."""
@@ -585,6 +598,27 @@ def referral_send_feedback(*, actor, referral: Referral) -> Referral:
     )
     return referral
 
+
+@flow_owned
+@transaction.atomic
+def referral_decide(*, actor, referral: Referral, decision: str, **fields):
+    """Decide on a referral. An unclaimed one is claimed by the decider in the same step, so
+    that of two workers deciding at once exactly one wins and the other gets a conflict."""
+    if decision not in DECISIONS:
+        raise ValidationError({"decision": _("Choose a decision.")})
+    referral = _lock(referral)
+    if referral.status == Status.SUBMITTED:
+        referral = referral_claim(actor=actor, referral=referral)
+    return DECISIONS[decision](actor=actor, referral=referral, **fields)
+
+
+DECISIONS = {
+    Decision.OPEN_CASE: referral_open_case,
+    Decision.REQUEST_INFORMATION: referral_request_information,
+    Decision.REDIRECT: referral_redirect,
+    Decision.NO_FURTHER_ACTION: referral_close_no_action,
+    Decision.ESCALATE: referral_escalate,
+}
 
 # What each triage decision takes, and what it cannot do without (forms and API share these).
 DECISION_FIELDS = {

@@ -4,7 +4,7 @@ and a heading, focus is visible and reaches the main actions by keyboard."""
 import pytest
 
 from casework import services
-from protocols import engine
+from tests.conftest import protocol
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,8 +26,8 @@ def case(teacher, child, triage_worker):
         observations="Hungry",
         family_informed=True,
     )
-    referral = engine.referral_submit(referral=draft, user=teacher)
-    return engine.referral_decide(referral=referral, user=triage_worker, decision="open_case")
+    referral = protocol("referral.submit")(referral=draft, actor=teacher)
+    return protocol("referral.decide")(referral=referral, actor=triage_worker, decision="open_case")
 
 
 def test_every_form_control_has_a_label(login, live_server, teacher, triage_worker, case):

@@ -9,6 +9,7 @@ from viewflow.workflow.timers import fire_due_timers
 
 from casework.models import Case, Referral
 from protocols.flows import CaseFlow
+from tests.conftest import protocol
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,13 +115,12 @@ def test_case_team_works_the_plan_reviews_and_supervisor_closes(
     health_north,
     screenshots,
 ):
-    from protocols import engine
 
     teacher_page = login(teacher)
     pk = file_and_submit(teacher_page, live_server)
     referral = Referral.objects.get(pk=pk)
-    case = engine.referral_decide(
-        referral=referral, user=triage_worker, decision="open_case", risk_level="medium"
+    case = protocol("referral.decide")(
+        referral=referral, actor=triage_worker, decision="open_case", risk_level="medium"
     )
 
     lead = login(triage_worker)
@@ -172,12 +172,11 @@ def test_case_team_works_the_plan_reviews_and_supervisor_closes(
 def test_other_district_worker_reaches_none_of_it(
     login, live_server, teacher, triage_worker, outsider
 ):
-    from protocols import engine
 
     teacher_page = login(teacher)
     pk = file_and_submit(teacher_page, live_server)
-    case = engine.referral_decide(
-        referral=Referral.objects.get(pk=pk), user=triage_worker, decision="open_case"
+    case = protocol("referral.decide")(
+        referral=Referral.objects.get(pk=pk), actor=triage_worker, decision="open_case"
     )
     page = login(outsider)
     for path in (

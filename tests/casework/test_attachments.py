@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from casework import services
 from casework.models import AccessLog, Attachment
 from casework.services import TransitionNotAllowed
-from protocols import engine
+from tests.conftest import protocol
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +21,8 @@ def pdf(name="Luca Bruno report.pdf", size=10):
 @pytest.fixture
 def case(teacher, child, triage_worker):
     draft = services.referral_create_draft(actor=teacher, child=child, **FORM)
-    referral = engine.referral_submit(referral=draft, user=teacher)
-    return engine.referral_decide(referral=referral, user=triage_worker, decision="open_case")
+    referral = protocol("referral.submit")(referral=draft, actor=teacher)
+    return protocol("referral.decide")(referral=referral, actor=triage_worker, decision="open_case")
 
 
 def test_team_attaches_a_document_and_history_records_it(client, triage_worker, case):
@@ -73,7 +73,7 @@ def test_referrer_attaches_to_a_draft_only(teacher, other_teacher, child):
     services.attachment_add(actor=teacher, upload=pdf(), title="Drawing", referral=draft)
     with pytest.raises(PermissionDenied):
         services.attachment_add(actor=other_teacher, upload=pdf(), title="x", referral=draft)
-    engine.referral_submit(referral=draft, user=teacher)
+    protocol("referral.submit")(referral=draft, actor=teacher)
     with pytest.raises(TransitionNotAllowed):
         services.attachment_add(actor=teacher, upload=pdf(), title="Late", referral=draft)
     assert Attachment.objects.count() == 1

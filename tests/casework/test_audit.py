@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from casework import services
 from casework.models import AccessLog, AppendOnlyError, Case, Membership, Referral
-from protocols import engine
+from tests.conftest import protocol
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,12 +21,12 @@ FORM = {"concern_categories": ["neglect"], "observations": "Hungry", "family_inf
 @pytest.fixture
 def referral(teacher, child):
     draft = services.referral_create_draft(actor=teacher, child=child, **FORM)
-    return engine.referral_submit(referral=draft, user=teacher)
+    return protocol("referral.submit")(referral=draft, actor=teacher)
 
 
 @pytest.fixture
 def case(referral, triage_worker):
-    return engine.referral_decide(referral=referral, user=triage_worker, decision="open_case")
+    return protocol("referral.decide")(referral=referral, actor=triage_worker, decision="open_case")
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def queued(teacher, north, school):
         school=school,
     )
     draft = services.referral_create_draft(actor=teacher, child=other, **FORM)
-    return engine.referral_submit(referral=draft, user=teacher)
+    return protocol("referral.submit")(referral=draft, actor=teacher)
 
 
 @pytest.fixture

@@ -1,11 +1,15 @@
 """Case services: each writes one history row with its actor and reason, and refuses cleanly."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from viewflow.workflow.timers import fire_due_timers
 
 from casework import services
 from casework.services import TransitionNotAllowed
-from protocols import engine
+from tests.conftest import protocol
 
 pytestmark = pytest.mark.django_db
 
@@ -15,8 +19,8 @@ FORM = {"concern_categories": ["neglect"], "observations": "Hungry", "family_inf
 @pytest.fixture
 def case(teacher, child, triage_worker):
     draft = services.referral_create_draft(actor=teacher, child=child, **FORM)
-    referral = engine.referral_submit(referral=draft, user=teacher)
-    return engine.referral_decide(referral=referral, user=triage_worker, decision="open_case")
+    referral = protocol("referral.submit")(referral=draft, actor=teacher)
+    return protocol("referral.decide")(referral=referral, actor=triage_worker, decision="open_case")
 
 
 def last(obj):
@@ -26,7 +30,7 @@ def last(obj):
 def test_plan_member_action_and_progress_each_leave_their_row(
     case, triage_worker, psychologist, health_north
 ):
-    services.case_update_plan(actor=triage_worker, case=case, objectives="Meals")
+    protocol("case.plan")(actor=triage_worker, case=case, objectives="Meals")
     assert last(case.plan).history_change_reason == "casework.case_plan.updated"
     member = services.case_add_member(
         actor=triage_worker,
@@ -72,7 +76,7 @@ def test_only_lead_or_supervisor_changes_the_team_and_the_plan(
     )
     rows = case.team.model.history.count()
     with pytest.raises(PermissionDenied):
-        services.case_update_plan(actor=psychologist, case=case, objectives="x")
+        protocol("case.plan")(actor=psychologist, case=case, objectives="x")
     with pytest.raises(PermissionDenied):
         services.case_add_member(
             actor=psychologist,
@@ -99,16 +103,26 @@ def test_a_member_must_work_for_the_agency_named(case, triage_worker, psychologi
     assert not case.team.filter(user=psychologist).exists()
 
 
+def propose_closure(case, lead):
+    """As the protocol does it: the plan, the review that comes due, closure proposed there."""
+    protocol("case.plan")(actor=lead, case=case, objectives="Meals")
+    case.refresh_from_db()
+    with time_machine.travel(case.next_review_at + datetime.timedelta(hours=1), tick=False):
+        assert fire_due_timers() == 1
+        protocol("case.review")(
+            actor=lead, case=case, risk_level="low", decision="close", notes="Meals are regular"
+        )
+
+
 def test_supervisor_refuses_a_closure_with_a_reason(case, triage_worker, supervisor):
-    case.status = "closure_requested"
-    services.audited_save(case, actor=triage_worker, reason="test.closure")
+    propose_closure(case, triage_worker)
     with pytest.raises(ValidationError):
-        services.case_decide_closure(actor=supervisor, case=case, approve=False)
-    services.case_decide_closure(
+        protocol("case.decide_closure")(actor=supervisor, case=case, approve=False)
+    protocol("case.decide_closure")(
         actor=supervisor, case=case, approve=False, reason="Not yet: attendance still irregular"
     )
     case.refresh_from_db()
     assert case.status == "open" and case.next_review_at is not None
     assert last(case).history_change_reason == "casework.case.closure_rejected"
     with pytest.raises(TransitionNotAllowed):
-        services.case_decide_closure(actor=supervisor, case=case, approve=True)
+        protocol("case.decide_closure")(actor=supervisor, case=case, approve=True)

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 
 from casework import services
 from casework.models import Contact
-from protocols import engine
+from tests.conftest import protocol
 from tests.factories import AgencyFactory, ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,8 +59,8 @@ def test_supervisor_sees_the_yearly_indicators_of_the_district(
         observations="x",
         family_informed=True,
     )
-    referral = engine.referral_submit(referral=draft, user=teacher)
-    engine.referral_decide(referral=referral, user=triage_worker, decision="open_case")
+    referral = protocol("referral.submit")(referral=draft, actor=teacher)
+    protocol("referral.decide")(referral=referral, actor=triage_worker, decision="open_case")
     client.force_login(supervisor)
     response = client.get("/casework/indicators/")
     assert response.status_code == 200

@@ -27,6 +27,7 @@ from casework.tasks import (
 )
 from config.celery import app as celery_app
 from protocols.tasks import fire_timers
+from tests.conftest import protocol
 from tests.integration.broker import celery_broker
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +69,7 @@ def test_a_committed_change_is_e_mailed_once_with_a_link_and_nothing_about_the_c
     draft, triage_worker, supervisor, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.referral_submit(actor=draft.referrer, referral=draft)
+        protocol("referral.submit")(actor=draft.referrer, referral=draft)
     assert sorted(m.to[0] for m in mail.outbox) == sorted([triage_worker.email, supervisor.email])
     for message in mail.outbox:
         assert "/casework/notifications/" in message.body
@@ -85,7 +86,7 @@ def test_a_committed_change_is_e_mailed_once_with_a_link_and_nothing_about_the_c
 def test_a_rolled_back_change_writes_and_sends_nothing(draft, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
-            services.referral_submit(actor=draft.referrer, referral=draft)
+            protocol("referral.submit")(actor=draft.referrer, referral=draft)
             assert Notification.objects.filter(kind=SUBMITTED).count() == 2
             raise RuntimeError("the request fails after the change")
     assert callbacks == []
@@ -100,7 +101,7 @@ def test_a_broker_down_at_commit_delays_the_notification_and_never_loses_it(
 ):
     with celery_broker(CLOSED_PORT), caplog.at_level(logging.WARNING):
         with django_capture_on_commit_callbacks(execute=True):
-            referral = services.referral_submit(actor=draft.referrer, referral=draft)
+            referral = protocol("referral.submit")(actor=draft.referrer, referral=draft)
     # The change is committed, its notifications are in the outbox, nothing was sent.
     assert referral.status == Referral.Status.SUBMITTED
     waiting = list(Notification.objects.filter(kind=SUBMITTED))
@@ -123,7 +124,7 @@ def test_a_broker_down_at_commit_delays_the_notification_and_never_loses_it(
 
 
 def test_a_task_delivered_twice_e_mails_once(draft):
-    services.referral_submit(actor=draft.referrer, referral=draft)
+    protocol("referral.submit")(actor=draft.referrer, referral=draft)
     notification = Notification.objects.filter(kind=SUBMITTED).first()
     assert deliver_notification.apply(args=(notification.pk,)).get() == "sent"
     assert deliver_notification.apply(args=(notification.pk,)).get() == "already-sent"
@@ -135,7 +136,7 @@ def test_a_task_delivered_twice_e_mails_once(draft):
 def test_a_notification_to_someone_without_an_address_is_settled_without_mail(draft, triage_worker):
     triage_worker.email = ""
     triage_worker.save()
-    services.referral_submit(actor=draft.referrer, referral=draft)
+    protocol("referral.submit")(actor=draft.referrer, referral=draft)
     notification = Notification.objects.get(kind=SUBMITTED, recipient=triage_worker)
     assert deliver_notification.apply(args=(notification.pk,)).get() == "no-address"
     notification.refresh_from_db()
@@ -149,7 +150,7 @@ def test_a_failing_mail_server_is_retried_then_left_to_the_outbox_with_a_growing
 ):
     settings.EMAIL_BACKEND = "tests.casework.test_outbox.RefusingBackend"
     RefusingBackend.calls = 0
-    services.referral_submit(actor=draft.referrer, referral=draft)
+    protocol("referral.submit")(actor=draft.referrer, referral=draft)
     notification = Notification.objects.get(kind=SUBMITTED, recipient=triage_worker)
 
     # The task retries a blip itself (three times, backing off), then fails. (In-process,

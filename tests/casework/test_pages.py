@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from casework import services
 from casework.audit import REASONS
 from casework.models import Case, Referral
+from tests.conftest import protocol
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def _referrals(teacher, district, school, n, start=0):
             school=school,
         )
         referral = services.referral_create_draft(actor=teacher, child=child, **FORM)
-        services.referral_submit(actor=teacher, referral=referral)
+        protocol("referral.submit")(actor=teacher, referral=referral)
 
 
 def _cases(worker, district, n, start=0):

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import connection, transaction
+from viewflow.workflow.timers import fire_due_timers
 
 from casework import services
 from casework.models import Action, Case, Membership, Notification, Referral
@@ -30,6 +31,7 @@ from casework.tasks import (
     single_sweeper,
 )
 from protocols.tasks import fire_timers
+from tests.conftest import protocol
 from tests.factories import UserFactory
 
 # 09:00 in Rome. Kept in UTC so that adding weeks is exact across a change of summer time.
@@ -45,6 +47,16 @@ FORM = {
     "urgency": "priority",
 }
 
+SUBMIT = protocol("referral.submit")
+CLAIM = protocol("referral.claim")
+ASK = protocol("referral.decide", decision="request_information")
+CLOSE_NO_ACTION = protocol("referral.decide", decision="no_further_action")
+OPEN_CASE = protocol("referral.decide", decision="open_case")
+ANSWER = protocol("referral.answer")
+PLAN = protocol("case.plan")
+REVIEW = protocol("case.review")
+DECIDE_CLOSURE = protocol("case.decide_closure")
+
 needs_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="two sweepers at once need two database sessions on PostgreSQL; SQLite is the "
@@ -59,13 +71,21 @@ def at(moment, fn, *args, **kwargs):
 
 def submitted(teacher, child, **form) -> Referral:
     referral = services.referral_create_draft(actor=teacher, child=child, **{**FORM, **form})
-    return services.referral_submit(actor=teacher, referral=referral)
+    return SUBMIT(actor=teacher, referral=referral)
 
 
 def open_case(teacher, child, lead, risk_level="high") -> Case:
     referral = submitted(teacher, child)
-    services.referral_claim(actor=lead, referral=referral)
-    return services.referral_open_case(actor=lead, referral=referral, risk_level=risk_level)
+    CLAIM(actor=lead, referral=referral)
+    case = OPEN_CASE(actor=lead, referral=referral, risk_level=risk_level)
+    PLAN(actor=lead, case=case, objectives="Regular meals")
+    return case
+
+
+def review(*, actor, case, **fields):
+    """The beat sweep opens the due review (its timer fires), then the team records it."""
+    fire_due_timers()
+    return REVIEW(actor=actor, case=case, **fields)
 
 
 def recipients(kind, **about) -> list[str]:
@@ -129,14 +149,14 @@ def test_claimed_referral_reminds_its_claimer_and_decided_or_waiting_ones_are_le
     teacher, child, triage_worker, supervisor
 ):
     claimed = at(START, submitted, teacher, child)
-    at(START, services.referral_claim, actor=supervisor, referral=claimed)
+    at(START, CLAIM, actor=supervisor, referral=claimed)
     waiting = at(START, submitted, teacher, child)
-    at(START, services.referral_claim, actor=triage_worker, referral=waiting)
-    at(START, services.referral_request_information, actor=triage_worker, referral=waiting,
+    at(START, CLAIM, actor=triage_worker, referral=waiting)
+    at(START, ASK, actor=triage_worker, referral=waiting,
        question="Since when?")  # fmt: skip
     closed = at(START, submitted, teacher, child)
-    at(START, services.referral_claim, actor=triage_worker, referral=closed)
-    at(START, services.referral_close_no_action, actor=triage_worker, referral=closed,
+    at(START, CLAIM, actor=triage_worker, referral=closed)
+    at(START, CLOSE_NO_ACTION, actor=triage_worker, referral=closed,
        reason="Handled by the school", feedback="Thank you")  # fmt: skip
 
     assert at(START + 5 * DAY + HOUR, remind_overdue_triage) == 2
@@ -150,12 +170,12 @@ def test_claimed_referral_reminds_its_claimer_and_decided_or_waiting_ones_are_le
 @pytest.mark.django_db
 def test_a_new_triage_deadline_gets_its_own_reminder(teacher, child, triage_worker):
     referral = at(START, submitted, teacher, child)
-    at(START, services.referral_claim, actor=triage_worker, referral=referral)
+    at(START, CLAIM, actor=triage_worker, referral=referral)
     assert at(START + 6 * DAY, remind_overdue_triage) == 1
-    at(START + 6 * DAY, services.referral_request_information, actor=triage_worker,
+    at(START + 6 * DAY, ASK, actor=triage_worker,
        referral=referral, question="Since when?")  # fmt: skip
     # The answer restarts the triage clock: a new deadline, a new reminder when it passes.
-    referral = at(START + 7 * DAY, services.referral_answer_information, actor=teacher,
+    referral = at(START + 7 * DAY, ANSWER, actor=teacher,
                   referral=referral, answer="Since September")  # fmt: skip
     assert referral.triage_due_at == START + 12 * DAY
     assert at(START + 11 * DAY, remind_overdue_triage) == 0
@@ -184,8 +204,8 @@ def test_a_reminder_is_e_mailed_with_a_link_and_nothing_about_the_child(
 @pytest.mark.django_db
 def test_unanswered_information_request_reminds_the_referrer_once(teacher, child, triage_worker):
     referral = at(START, submitted, teacher, child)
-    at(START, services.referral_claim, actor=triage_worker, referral=referral)
-    request = at(START, services.referral_request_information, actor=triage_worker,
+    at(START, CLAIM, actor=triage_worker, referral=referral)
+    request = at(START, ASK, actor=triage_worker,
                  referral=referral, question="Since when?")  # fmt: skip
     assert request.due_at == START + 10 * DAY
 
@@ -195,7 +215,7 @@ def test_unanswered_information_request_reminds_the_referrer_once(teacher, child
     assert recipients(Kind.REMINDER, referral=referral) == [teacher.username]
 
     # Answered: nothing more, however late.
-    at(request.due_at + DAY, services.referral_answer_information, actor=teacher,
+    at(request.due_at + DAY, ANSWER, actor=teacher,
        referral=referral, answer="Since September")  # fmt: skip
     assert at(request.due_at + 30 * DAY, remind_overdue_information_requests) == 0
 
@@ -252,7 +272,7 @@ def test_a_recorded_review_moves_the_reminder_to_the_next_review(
     case = at(START, open_case, teacher, child, triage_worker, risk_level="high")
     first = case.next_review_at
     assert at(first - DAY, remind_reviews) == 1
-    at(first + HOUR, services.case_record_review, actor=triage_worker, case=case,
+    at(first + HOUR, review, actor=triage_worker, case=case,
        risk_level="medium", decision="continue")  # fmt: skip
     case.refresh_from_db()
     assert case.next_review_at == first + HOUR + datetime.timedelta(weeks=8)
@@ -268,12 +288,12 @@ def test_no_review_reminder_for_a_case_awaiting_closure_or_closed(
     teacher, child, triage_worker, supervisor
 ):
     case = at(START, open_case, teacher, child, triage_worker, risk_level="high")
-    at(case.next_review_at, services.case_record_review, actor=triage_worker, case=case,
+    at(case.next_review_at, review, actor=triage_worker, case=case,
        risk_level="low", decision="close", notes="Meals are regular")  # fmt: skip
     case.refresh_from_db()
     assert case.status == Case.Status.CLOSURE_REQUESTED
     assert at(START + 30 * DAY, remind_reviews) == 0
-    at(START + 30 * DAY, services.case_decide_closure, actor=supervisor, case=case,
+    at(START + 30 * DAY, DECIDE_CLOSURE, actor=supervisor, case=case,
        approve=True)  # fmt: skip
     assert at(START + 60 * DAY, remind_reviews) == 0
 
@@ -330,8 +350,8 @@ def _scenario(name, request):
         return services.triage_remind_overdue, remind_overdue_triage, moment, 2
     if name == "information":
         referral = at(START, submitted, teacher, child)
-        at(START, services.referral_claim, actor=worker, referral=referral)
-        at(START, services.referral_request_information, actor=worker, referral=referral,
+        at(START, CLAIM, actor=worker, referral=referral)
+        at(START, ASK, actor=worker, referral=referral,
            question="Since when?")  # fmt: skip
         moment = START + 11 * DAY
         return (

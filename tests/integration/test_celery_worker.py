@@ -15,6 +15,7 @@ from casework import services
 from casework.models import Notification
 from casework.services.reminders import OUTBOX_RETRY_AFTER
 from casework.tasks import requeue_undelivered_notifications
+from tests.conftest import protocol
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,7 +34,7 @@ def test_a_submitted_referral_reaches_the_team_by_e_mail_through_a_worker(
     with cluster.publishing():
         draft = services.referral_create_draft(actor=teacher, child=child, **FORM)
         # Commits the referral and its outbox rows, then publishes one task per row.
-        services.referral_submit(actor=teacher, referral=draft)
+        protocol("referral.submit")(actor=teacher, referral=draft)
 
     outbox = Notification.objects.filter(kind=Notification.Kind.REFERRAL_SUBMITTED)
     assert outbox.count() == 2

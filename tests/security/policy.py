@@ -10,14 +10,13 @@ the write), which personas may be answered with a success. Everyone else must be
 401/403/404/405/409, or a redirect (to the login page for the anonymous visitor; for a signed-in
 user a page that refuses with a message and a redirect), and nothing may change.
 
-Personas: tests/security/world.py. The superuser ("admin") holds every permission: it counts
-as a member of every scope (every district's triage team and supervisors, every school's
-referents, every case team, the auditors) but it is nobody's referrer, so a draft stays its
-author's alone. That is how Django and guardian treat a superuser (guardian's
-get_objects_for_user returns everything to one). DESIGN.md lists the administrator among those
-who manage agencies, districts, users and deadlines, not among the readers of case files:
-whether a superuser should read them through the casework pages is a design question that this
-table does not settle.
+Personas: tests/security/world.py. The superuser ("admin") is the installation's
+administrator (DESIGN.md: it manages agencies, districts, users and deadlines), not a member of
+any district's team: for case data it follows the same rules as everyone else, and since it holds
+no membership it reads and changes no referral, case, audit trail or contact log. It keeps the
+admin site, Viewflow's read-only pages and flow charts, and the network's yearly indicators
+(aggregates, no personal data). Viewflow's management actions (assign, unassign, cancel, undo,
+revive, execute) move nothing for anyone: a step is taken only on the project's pages.
 """
 
 from __future__ import annotations
@@ -98,14 +97,15 @@ NOBODY = Who("nobody", lambda p, t: False)
 EVERYONE = Who("everyone", lambda p, t: True)
 AUTHENTICATED = Who("signed in", lambda p, t: p != ANONYMOUS)
 ADMIN_ONLY = personas(ADMIN)
-AUDITOR = personas("auditor", ADMIN)  # read_audit_trail; the superuser holds it too
+AUDITOR = personas("auditor")  # a role of the auditors' agency; not the superuser
 # Teachers and school referents write referrals for their school.
 REFERRER_SIDE = personas("teacher", "school_referent", "other_teacher")
-# Members of a district's triage team or supervisors (of any district), and the superuser.
-TRIAGE_SIDE = personas("triage_worker", "supervisor", "outsider", ADMIN)
+# Members of a district's triage team or supervisors (of any district).
+TRIAGE_SIDE = personas("triage_worker", "supervisor", "outsider")
+# The yearly indicators: the supervisors (their districts), and the administrator (aggregates).
 SUPERVISORS = personas("supervisor", ADMIN)
-# The helpline's operators log contacts; none of the personas is one.
-HELPLINE = personas(ADMIN)
+# The helpline's operators log contacts; none of the personas is one (not even the superuser).
+HELPLINE = NOBODY
 
 SEES_REFERRAL = Who("sees the referral", lambda p, t: t.world.sees_referral(p, t.referral))
 SEES_CASE = Who("sees the case", lambda p, t: t.world.sees_case(p, t.case))
@@ -115,18 +115,15 @@ REFERRER = Who(
 SCHOOL_REFERENT = Who(
     "the school's referent",
     lambda p, t: (
-        p == ADMIN or t.world.referent_school.get(p) == t.world.referrals[t.referral].school
+        t.world.referent_school.get(p) == t.world.referrals[t.referral].school
     ),
 )
 # The district's triage team and supervisors, once the referral has reached the district.
 TRIAGES = Who(
     "triages the district",
     lambda p, t: (
-        (
-            p == ADMIN
-            or t.world.referrals[t.referral].district
-            in {t.world.triage_district.get(p), t.world.supervised_district.get(p)}
-        )
+        t.world.referrals[t.referral].district
+        in {t.world.triage_district.get(p), t.world.supervised_district.get(p)}
         and t.world.referrals[t.referral].state not in NOT_YET_SENT
     ),
 )
@@ -136,22 +133,20 @@ CLAIMER = Who(
 DISTRICT_SUPERVISOR = Who(
     "the district's supervisor",
     lambda p, t: (
-        p == ADMIN or t.world.supervised_district.get(p) == t.world.referrals[t.referral].district
+        t.world.supervised_district.get(p) == t.world.referrals[t.referral].district
     ),
 )
 TEAM_OR_SUPERVISOR = Who(
     "case team or supervisor",
     lambda p, t: (
-        p == ADMIN
-        or p in t.world.cases[t.case].team
+        p in t.world.cases[t.case].team
         or t.world.supervised_district.get(p) == t.world.cases[t.case].district
     ),
 )
 LEAD_OR_SUPERVISOR = Who(
     "lead worker or supervisor",
     lambda p, t: (
-        p == ADMIN
-        or p == t.world.cases[t.case].lead
+        p == t.world.cases[t.case].lead
         or t.world.supervised_district.get(p) == t.world.cases[t.case].district
     ),
 )
@@ -399,7 +394,7 @@ POLICY: list[Rule] = [
         Rule(
             rf"re:{flow}/(queue/assign|inbox/unassign)/",
             get=may(NOBODY, MAY),
-            write=may(ADMIN_ONLY, MAY),
+            write=may(NOBODY),
         )
         for flow in ("referral", "case")
     ],
@@ -410,8 +405,8 @@ POLICY: list[Rule] = [
     *[
         Rule(
             rf"re:{flow}/<int:process_pk>/cancel/",
-            get=may(ADMIN_ONLY, MAY),
-            write=may(ADMIN_ONLY, MAY),
+            get=may(NOBODY),
+            write=may(NOBODY),
         )
         for flow in ("referral", "case")
     ],
@@ -425,8 +420,8 @@ POLICY: list[Rule] = [
     *[
         Rule(
             rf"re:{flow}/<int:process_pk>/({nodes})/<int:task_pk>/({TASK_ACTIONS})/",
-            get=may(ADMIN_ONLY, MAY),
-            write=may(ADMIN_ONLY, MAY),
+            get=may(NOBODY),
+            write=may(NOBODY),
         )
         for flow, nodes in (("referral", REFERRAL_NODES), ("case", CASE_NODES))
     ],

@@ -177,40 +177,43 @@ def load_children() -> int:
 
 def _drive(referral: Referral, stage: str) -> None:
     """Take a demo referral through the protocol, as its users would, up to `stage`."""
-    from protocols import engine
+    from protocols import steps
 
     if stage == "draft":
         return
-    engine.referral_submit(referral=referral, user=referral.referrer)
+    steps.run_step("referral.submit", obj=referral, actor=referral.referrer)
     referral.refresh_from_db()
     if referral.status == Referral.Status.AWAITING_VALIDATION:
         if stage == "awaiting_validation":
             return
-        engine.referral_validate(referral=referral, user=_user("referente.neri"))
+        steps.run_step("referral.validate", obj=referral, actor=_user("referente.neri"))
     if stage == "submitted":
         return
     worker = _user("as.ferri")
-    engine.referral_claim(referral=referral, user=worker)
+    steps.run_step("referral.claim", obj=referral, actor=worker)
     if stage == "information_requested":
-        engine.referral_decide(
-            referral=referral,
-            user=worker,
+        steps.run_step(
+            "referral.decide",
+            obj=referral,
+            actor=worker,
             decision=Referral.Decision.REQUEST_INFORMATION,
             question=_("Does the child have younger siblings at home alone? Since when?"),
         )
         return
     if stage == "case_opened":
-        case = engine.referral_decide(
-            referral=referral,
-            user=worker,
+        case = steps.run_step(
+            "referral.decide",
+            obj=referral,
+            actor=worker,
             decision=Referral.Decision.OPEN_CASE,
             risk_level="high",
             reason=_("The child's own words describe violence at home."),
             feedback=_("We have taken up the referral; the lead worker will contact you."),
         )
-        engine.case_write_plan(
-            case=case,
-            user=worker,
+        steps.run_step(
+            "case.plan",
+            obj=case,
+            actor=worker,
             objectives=_("Protect the child and her mother; support at school."),
         )
         psychologist = _user("psicologa.conti")
