@@ -190,11 +190,6 @@ def case_record_review(
     continue, update the plan, or propose closure (which the supervisor approves)."""
     case = _lock(case)
     require_team(actor, case)
-    if decision == Review.Decision.CLOSE:
-        _require(
-            permissions.can_lead_case(actor, case),
-            _("Only the lead worker or the district supervisor proposes closure."),
-        )
     _require_open(case)
     errors = {}
     if risk_level not in RiskLevel.values:
