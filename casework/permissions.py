@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
-from .models import Agency, Case, District, Membership, Referral
+from .models import Agency, Case, CaseTeamMember, District, Membership, Referral
 
 TRIAGE = "casework.triage_district"
 SUPERVISE = "casework.supervise_district"
@@ -125,14 +125,55 @@ def case_revoke_lead(*, case: Case, user) -> None:
     remove_perm(CASE_LEAD, user, case)
 
 
+# The roles whose active membership a scope needs, on top of the scope's grant: a group joined
+# any other way (an administrator adding a user to a group) opens nothing.
+SCOPE_ROLES = {
+    TRIAGE: TRIAGE_ROLES | {Membership.Role.SUPERVISOR},
+    SUPERVISE: {Membership.Role.SUPERVISOR},
+    SCHOOL_VIEW: {Membership.Role.SCHOOL_REFERENT},
+    SCHOOL_VALIDATE: {Membership.Role.SCHOOL_REFERENT},
+}
+
+
+def _active_memberships(user, roles=None):
+    memberships = Membership.objects.filter(user=user, active=True)
+    return memberships.filter(role__in=roles) if roles is not None else memberships
+
+
+def team_case_ids(user):
+    """Cases where the user is on the team today: not removed, end date not passed, and still
+    a member of the agency they were brought in for (a membership's end ends the access)."""
+    today = timezone.localdate()
+    return (
+        CaseTeamMember.objects.filter(
+            user=user,
+            removed_at__isnull=True,
+            agency__memberships__user=user,
+            agency__memberships__active=True,
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .values("case_id")
+    )
+
+
 def _scoped(user, perm: str, klass):
     """Objects on which the user holds `perm` through a scope grant: never through a global
-    permission, never because of the superuser flag."""
+    permission, never because of the superuser flag, and only while the membership that
+    opens the scope is active."""
     if not is_active(user):
         return klass.objects.none()
-    return get_objects_for_user(
+    objects = get_objects_for_user(
         user, perm, klass=klass, accept_global_perms=False, with_superuser=False
     )
+    roles = SCOPE_ROLES.get(perm)
+    if klass is District:
+        memberships = _active_memberships(user, roles).values("agency__district_id")
+        return objects.filter(pk__in=memberships)
+    if klass is Agency:
+        return objects.filter(pk__in=_active_memberships(user, roles).values("agency_id"))
+    if klass is Case:
+        return objects.filter(pk__in=team_case_ids(user))
+    return objects
 
 
 def districts_for(user, perm: str = TRIAGE):
@@ -197,7 +238,7 @@ def is_referrer(user, referral: Referral) -> bool:
 
 
 def is_lead(user, case: Case) -> bool:
-    return is_active(user) and case.lead_worker_id == user.pk
+    return is_active(user) and case.lead_worker_id == user.pk and is_on_team(user, case)
 
 
 def is_supervisor(user, case: Case) -> bool:
@@ -205,13 +246,11 @@ def is_supervisor(user, case: Case) -> bool:
 
 
 def is_on_team(user, case: Case) -> bool:
-    """On the team now: not removed, not past the end date (checked at every request)."""
+    """On the team now: not removed, not past the end date, still a member of the agency
+    (checked at every request)."""
     if not is_active(user):
         return False
-    today = timezone.localdate()
-    return (
-        case.team.filter(user=user, removed_at__isnull=True).exclude(valid_until__lt=today).exists()
-    )
+    return team_case_ids(user).filter(case_id=case.pk).exists()
 
 
 def can_work_case(user, case: Case) -> bool:

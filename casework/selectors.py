@@ -4,7 +4,7 @@ never a scan of per-record permission rows, never a model-wide permission."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from . import permissions
@@ -22,12 +22,25 @@ def _ids(queryset) -> list[int]:
 
 
 def active_case_ids(user) -> QuerySet:
-    """Cases where the user is on the team today (not removed, end date not passed)."""
-    today = timezone.localdate()
+    """Cases where the user is on the team today (see permissions.team_case_ids)."""
+    return permissions.team_case_ids(user)
+
+
+def cases_needing_a_lead(user) -> QuerySet[Case]:
+    """Open cases of the districts the user supervises whose lead worker is no longer on the
+    team (their membership ended): the supervisor names a new lead."""
+    supervised = permissions.districts_for(user, permissions.SUPERVISE)
+    leads_on_team = CaseTeamMember.objects.filter(
+        case=OuterRef("pk"),
+        user=OuterRef("lead_worker"),
+        removed_at__isnull=True,
+    )
     return (
-        CaseTeamMember.objects.filter(user=user, removed_at__isnull=True)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-        .values("case_id")
+        Case.objects.filter(district__in=supervised)
+        .exclude(status=Case.Status.CLOSED)
+        .exclude(Exists(leads_on_team))
+        .select_related("child", "lead_worker")
+        .order_by("next_review_at", "pk")
     )
 
 

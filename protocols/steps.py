@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from viewflow.fsm import TransitionNotAllowed as FsmTransitionNotAllowed
 from viewflow.workflow import STATUS
 from viewflow.workflow.exceptions import FlowLockFailed
-from viewflow.workflow.models import Task
+from viewflow.workflow.models import Process, Task
 
 from casework import permissions, services
 from casework.services import TransitionNotAllowed
@@ -150,6 +150,12 @@ def run_step(name: str, *, obj: models.Model, actor, **fields):
                 if step.task_optional:
                     return step.service(actor=actor, **target, **fields)
                 _refuse_closed_step(step, obj, actor)
+            # Wait for the process row here, in this transaction: two people taking the same
+            # step queue up, and the second finds the task done (409). Viewflow's own lock
+            # (nowait, retried) then succeeds at once; on its own, inside this transaction, a
+            # failed nowait attempt would leave the transaction aborted.
+            Process.objects.select_for_update().filter(pk=task.process_id).exists()
+            task = Task.objects.get(pk=task.pk)
             with task.activation() as activation:
                 return _drive(
                     step, activation, actor, lambda: step.service(actor=actor, **target, **fields)

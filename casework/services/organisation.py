@@ -1,10 +1,11 @@
 """Organisation and directory: memberships (and the scopes they open), services."""
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import permissions
-from ..models import Agency, Membership, Service
+from ..models import Agency, CaseTeamMember, Membership, Service
 from .common import TransitionNotAllowed, audited_save
 
 
@@ -24,12 +25,47 @@ def membership_create(*, actor: object | None, user, agency: Agency, role: str) 
 
 @transaction.atomic
 def membership_deactivate(*, actor: object | None, membership: Membership) -> Membership:
+    """End a role. Its scopes close, and so does every case team the person sits on for that
+    agency: a case whose lead leaves shows on the district supervisor's "needs a new lead" list
+    (selectors.cases_needing_a_lead)."""
     if not membership.active:
         raise TransitionNotAllowed(_("This membership is already inactive."))
     membership.active = False
     audited_save(membership, actor=actor, reason="casework.membership.deactivated")
     permissions.membership_revoke(membership)
+    if not Membership.objects.filter(
+        user=membership.user, agency=membership.agency, active=True
+    ).exists():
+        _leave_case_teams(actor=actor, user=membership.user, agency=membership.agency)
     return membership
+
+
+def _leave_case_teams(*, actor, user, agency: Agency) -> None:
+    now = timezone.now()
+    seats = CaseTeamMember.objects.select_for_update().filter(
+        user=user, agency=agency, removed_at__isnull=True
+    )
+    for seat in seats.select_related("case"):
+        seat.removed_at = now
+        audited_save(seat, actor=actor, reason="casework.case_team.membership_ended")
+        still_on_team = CaseTeamMember.objects.filter(
+            case=seat.case, user=user, removed_at__isnull=True
+        ).exists()
+        if not still_on_team:
+            permissions.case_revoke_team(case=seat.case, user=user)
+            permissions.case_revoke_lead(case=seat.case, user=user)
+
+
+def user_sessions_end(user) -> int:
+    """End every stored session of `user` (database sessions); returns how many ended."""
+    from django.contrib.sessions.models import Session
+
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get("_auth_user_id") == str(user.pk):
+            session.delete()
+            ended += 1
+    return ended
 
 
 @transaction.atomic

@@ -1,0 +1,131 @@
+"""Access that ends when a job ends: a membership's end closes its scopes and its case teams on
+the next request; a group joined outside the memberships opens nothing."""
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from casework import permissions, selectors, services
+from casework.models import CaseTeamMember, Membership
+from tests.conftest import protocol
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api():
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make
+
+FORM = {"concern_categories": ["neglect"], "observations": "Hungry", "family_informed": True}
+
+
+@pytest.fixture
+def case(teacher, child, triage_worker, psychologist, health_north):
+    draft = services.referral_create_draft(actor=teacher, child=child, **FORM)
+    referral = protocol("referral.submit")(actor=teacher, referral=draft)
+    case = protocol("referral.decide")(actor=triage_worker, referral=referral, decision="open_case")
+    protocol("case.plan")(actor=triage_worker, case=case, objectives="Regular meals")
+    services.case_add_member(
+        actor=triage_worker,
+        case=case,
+        user=psychologist,
+        agency=health_north,
+        role="psychologist",
+        reason="Assessment",
+    )
+    return case
+
+
+def end(user):
+    for membership in Membership.objects.filter(user=user, active=True):
+        services.membership_deactivate(actor=None, membership=membership)
+
+
+def test_a_team_member_whose_membership_ends_loses_the_case_at_once(
+    case, psychologist, health_north, api
+):
+    client = api(psychologist)
+    assert client.get(f"/api/v1/cases/{case.pk}/").status_code == 200
+    end(psychologist)
+    assert client.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    response = client.post(
+        f"/api/v1/cases/{case.pk}/actions/",
+        {"objective": "Assess", "owning_agency": health_north.pk},
+        format="json",
+    )
+    assert response.status_code == 404
+    assert not case.plan.actions.exists()
+    seat = CaseTeamMember.objects.get(case=case, user=psychologist)
+    assert seat.removed_at is not None
+    row = seat.history.order_by("-history_id").first()
+    assert row.history_change_reason == "casework.case_team.membership_ended"
+    assert not psychologist.groups.filter(name=f"case:{case.pk}:team").exists()
+    assert not permissions.is_on_team(psychologist, case)
+
+
+def test_a_lead_whose_membership_ends_leaves_the_case_to_the_supervisor(
+    case, triage_worker, supervisor, client
+):
+    assert not selectors.cases_needing_a_lead(supervisor).exists()
+    end(triage_worker)
+    client.force_login(triage_worker)
+    assert client.get(f"/casework/cases/{case.pk}/").status_code in (403, 404)
+    assert client.get(f"/casework/cases/{case.pk}/history/").status_code in (403, 404)
+    assert not permissions.can_lead_case(triage_worker, case)
+    assert list(selectors.cases_needing_a_lead(supervisor)) == [case]
+    # The supervisor still works the case.
+    assert permissions.can_lead_case(supervisor, case)
+
+
+def test_a_membership_in_another_agency_keeps_that_agencys_seat(
+    case, psychologist, health_north, social_north
+):
+    services.membership_create(
+        actor=None, user=psychologist, agency=social_north, role=Membership.Role.EDUCATOR
+    )
+    services.membership_deactivate(
+        actor=None, membership=Membership.objects.get(user=psychologist, agency=social_north)
+    )
+    assert permissions.is_on_team(psychologist, case)
+
+
+def test_a_group_joined_outside_the_memberships_opens_nothing(stranger, north, school):
+    stranger.groups.add(permissions.district_triage_group(north))
+    stranger.groups.add(permissions.district_supervisors_group(north))
+    stranger.groups.add(permissions.school_referents_group(school))
+    assert Group.objects.filter(user=stranger).count() == 3
+    assert not permissions.districts_for(stranger).exists()
+    assert not permissions.districts_for(stranger, permissions.SUPERVISE).exists()
+    assert not permissions.schools_for(stranger).exists()
+    assert not permissions.triages_district(stranger, north)
+    assert not selectors.referrals_visible_to(stranger).exists()
+
+
+def test_a_role_ended_then_given_again_opens_the_scope_again(triage_worker, north):
+    end(triage_worker)
+    assert not permissions.triages_district(triage_worker, north)
+    membership = Membership.objects.get(user=triage_worker)
+    services.membership_create(
+        actor=None, user=triage_worker, agency=membership.agency, role=membership.role
+    )
+    assert permissions.triages_district(triage_worker, north)
+    reasons = list(
+        membership.history.order_by("history_id").values_list("history_change_reason", flat=True)
+    )
+    assert reasons[-2:] == ["casework.membership.deactivated", "casework.membership.reactivated"]
+
+
+def test_a_deactivated_user_does_not_get_old_sessions_back(client, triage_worker):
+    client.force_login(triage_worker)
+    assert client.get("/casework/queue/").status_code == 200
+    triage_worker.is_active = False
+    triage_worker.save()
+    triage_worker.is_active = True
+    triage_worker.save()
+    response = client.get("/casework/queue/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
