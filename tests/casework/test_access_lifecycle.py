@@ -21,6 +21,7 @@ def api():
 
     return make
 
+
 FORM = {"concern_categories": ["neglect"], "observations": "Hungry", "family_informed": True}
 
 

@@ -114,9 +114,7 @@ REFERRER = Who(
 )
 SCHOOL_REFERENT = Who(
     "the school's referent",
-    lambda p, t: (
-        t.world.referent_school.get(p) == t.world.referrals[t.referral].school
-    ),
+    lambda p, t: t.world.referent_school.get(p) == t.world.referrals[t.referral].school,
 )
 # The district's triage team and supervisors, once the referral has reached the district.
 TRIAGES = Who(
@@ -132,9 +130,7 @@ CLAIMER = Who(
 )
 DISTRICT_SUPERVISOR = Who(
     "the district's supervisor",
-    lambda p, t: (
-        t.world.supervised_district.get(p) == t.world.referrals[t.referral].district
-    ),
+    lambda p, t: t.world.supervised_district.get(p) == t.world.referrals[t.referral].district,
 )
 TEAM_OR_SUPERVISOR = Who(
     "case team or supervisor",
