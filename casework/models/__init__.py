@@ -1,0 +1,76 @@
+"""The domain of the signalling protocol: who refers whom, to which district, and what follows.
+
+Every model that holds case data keeps a full history (django-simple-history). Changes are made
+by `casework.services`, which sets the actor and a dotted reason code on each save.
+
+One module per aggregate; every public name is re-exported here, so `casework.models.X` is the
+one address to import from (migrations name `casework.models.attachment_path`).
+"""
+
+from .audit import AccessLog, AppendOnlyError, AuditedModel, AuditedQuerySet
+from .cases import (
+    Action,
+    Attachment,
+    Case,
+    CasePlan,
+    CaseTeamMember,
+    Note,
+    Review,
+    RiskLevel,
+    attachment_path,
+)
+from .children import Child, Guardian
+from .directory import Contact, Service
+from .grants import (
+    AgencyGroupObjectPermission,
+    AgencyUserObjectPermission,
+    CaseGroupObjectPermission,
+    CaseUserObjectPermission,
+    DistrictGroupObjectPermission,
+    DistrictUserObjectPermission,
+)
+from .organisation import Agency, District, Membership, ProtocolSettings
+from .outbox import Notification
+from .referrals import (
+    URGENCY_RANK,
+    ConcernCategory,
+    InformationRequest,
+    Referral,
+    Urgency,
+)
+
+__all__ = [
+    "URGENCY_RANK",
+    "AccessLog",
+    "Action",
+    "Agency",
+    "AgencyGroupObjectPermission",
+    "AgencyUserObjectPermission",
+    "AppendOnlyError",
+    "Attachment",
+    "AuditedModel",
+    "AuditedQuerySet",
+    "Case",
+    "CaseGroupObjectPermission",
+    "CasePlan",
+    "CaseTeamMember",
+    "CaseUserObjectPermission",
+    "Child",
+    "ConcernCategory",
+    "Contact",
+    "District",
+    "DistrictGroupObjectPermission",
+    "DistrictUserObjectPermission",
+    "Guardian",
+    "InformationRequest",
+    "Membership",
+    "Note",
+    "Notification",
+    "ProtocolSettings",
+    "Referral",
+    "Review",
+    "RiskLevel",
+    "Service",
+    "Urgency",
+    "attachment_path",
+]

@@ -1,0 +1,81 @@
+"""The base of every tracked model, and the append-only read log."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+User = settings.AUTH_USER_MODEL
+
+
+class AuditedQuerySet(models.QuerySet):
+    """Tracked models change one object at a time through casework.services, so that every
+    change leaves a history row with its actor and reason. A bulk UPDATE would leave none."""
+
+    def update(self, **kwargs):
+        raise TypeError(
+            f"{self.model.__name__} keeps an audit history: change it through "
+            "casework.services (QuerySet.update() would bypass the history)."
+        )
+
+    update.queryset_only = True
+
+
+class AuditedModel(models.Model):
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class AppendOnlyError(Exception):
+    """The audit tables are written once and never changed or deleted."""
+
+
+class AccessLog(models.Model):
+    """The read log: who saw which referral or case, when, from where and through which door.
+
+    One row per record shown (a list of 50 writes 50 rows in one INSERT), so that "who has
+    looked at this file" is an indexed lookup. Ids only: the log holds no personal data.
+    """
+
+    class Door(models.TextChoices):
+        WEB = "web", _("Web page")
+        API = "api", _("API")
+        DOWNLOAD = "download", _("Download")
+        EXPORT = "export", _("Export")
+
+    class Kind(models.TextChoices):
+        REFERRAL = "referral", _("Referral")
+        CASE = "case", _("Case")
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    user = models.ForeignKey(
+        User, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+"
+    )
+    door = models.CharField(_("door"), max_length=10, choices=Door.choices)
+    action = models.CharField(_("what"), max_length=40)
+    object_type = models.CharField(_("record type"), max_length=10, choices=Kind.choices)
+    object_id = models.PositiveIntegerField(_("record"))
+    address = models.GenericIPAddressField(_("from"), null=True, blank=True)
+    path = models.CharField(_("page visited"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("access record")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "at"]),
+            models.Index(fields=["user", "at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("the access log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("the access log is append-only")

@@ -1,0 +1,67 @@
+"""The child a referral is about, and the child's guardians."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .audit import AuditedModel
+from .organisation import Agency, District
+
+
+class Child(AuditedModel):
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"))
+    tax_code = models.CharField(_("tax code"), max_length=32, blank=True, db_index=True)
+    district = models.ForeignKey(
+        District,
+        verbose_name=_("district of residence"),
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    school = models.ForeignKey(
+        Agency,
+        verbose_name=_("school"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pupils",
+        limit_choices_to={"kind": Agency.Kind.SCHOOL},
+    )
+    school_class = models.CharField(_("class"), max_length=40, blank=True)
+    home_languages = models.CharField(_("languages spoken at home"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("child")
+        verbose_name_plural = _("children")
+        indexes = [models.Index(fields=["last_name", "first_name", "date_of_birth"])]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def age(self) -> int:
+        today = timezone.localdate()
+        born = self.date_of_birth
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+class Guardian(AuditedModel):
+    child = models.ForeignKey(
+        Child, verbose_name=_("child"), on_delete=models.CASCADE, related_name="guardians"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    relationship = models.CharField(_("relationship"), max_length=60)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("guardian")
+        verbose_name_plural = _("guardians")
+
+    def __str__(self):
+        return self.name

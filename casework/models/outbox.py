@@ -1,0 +1,61 @@
+"""The notification outbox."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .cases import Case
+from .referrals import Referral
+
+User = settings.AUTH_USER_MODEL
+
+
+class Notification(models.Model):
+    """The outbox: written in the same transaction as the change, delivered after commit.
+
+    The message is a code and ids, never the child's personal data: the text is rendered at
+    delivery in the recipient's language, and e-mails carry only a link.
+    """
+
+    class Kind(models.TextChoices):
+        IMMEDIATE_DANGER = "immediate_danger", _("A referral reports immediate danger")
+        REFERRAL_SUBMITTED = "referral_submitted", _("A new referral is waiting for triage")
+        REFERRAL_TO_VALIDATE = "referral_to_validate", _("A referral is waiting for validation")
+        INFORMATION_REQUESTED = "information_requested", _("More information is requested")
+        INFORMATION_ANSWERED = "information_answered", _("The referrer answered")
+        FEEDBACK = "feedback", _("There is news about your referral")
+        CASE_ASSIGNED = "case_assigned", _("You are on a case team")
+        REVIEW_DUE = "review_due", _("A case review is due")
+        CLOSURE_REQUESTED = "closure_requested", _("A case closure awaits approval")
+        CASE_CLOSED = "case_closed", _("A case was closed")
+        REMINDER = "reminder", _("Reminder")
+        ESCALATION = "escalation", _("A deadline has passed")
+
+    recipient = models.ForeignKey(
+        User, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    dedup_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["emailed_at", "created_at"]),
+        ]
+
+    def __str__(self):
+        return self.get_kind_display()
