@@ -30,6 +30,7 @@ REASONS = {
     "casework.case_team.lead_assigned": _("Lead worker assigned"),
     "casework.case_team.member_added": _("Professional added to the team"),
     "casework.case_team.member_removed": _("Professional removed from the team"),
+    "casework.case_team.access_renewed": _("Access to the case extended"),
     "casework.case_team.membership_ended": _("Left the team: their role in the agency ended"),
     "casework.action.added": _("Action added"),
     "casework.action.updated": _("Action updated"),

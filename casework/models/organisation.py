@@ -144,6 +144,12 @@ class ProtocolSettings(AuditedModel):
     review_weeks_low = models.PositiveIntegerField(
         _("review interval, low risk (weeks)"), default=12
     )
+    team_access_months = models.PositiveIntegerField(
+        _("access of a professional brought on a case team (months, renewable)"), default=12
+    )
+    child_max_age = models.PositiveIntegerField(
+        _("oldest age of a child the protocol takes (years)"), default=18
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -17,6 +17,7 @@ from ..models import (
     CaseTeamMember,
     Membership,
     Notification,
+    ProtocolSettings,
     Review,
     RiskLevel,
 )
@@ -47,6 +48,40 @@ def require_team(user, case: Case) -> None:
     _require(permissions.can_work_case(user, case), _("Only the case team works on the case."))
 
 
+def _months_later(day: datetime.date, months: int) -> datetime.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=last)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def team_access_limit(today: datetime.date | None = None) -> datetime.date:
+    """The latest end date of a professional's access to a case (protocol settings)."""
+    today = today or timezone.localdate()
+    return _months_later(today, ProtocolSettings.current().team_access_months)
+
+
+def _check_end_date(valid_until: datetime.date | None, errors: dict) -> datetime.date:
+    today = timezone.localdate()
+    limit = team_access_limit(today)
+    if valid_until is None:
+        return limit
+    if valid_until < today:
+        errors["valid_until"] = _("The end date is in the past.")
+    elif valid_until > limit:
+        errors["valid_until"] = _(
+            "Access is given for %(months)s months at most (until %(date)s)."
+        ) % {
+            "months": ProtocolSettings.current().team_access_months,
+            "date": limit,
+        }
+    return valid_until
+
+
 @transaction.atomic
 def case_add_member(
     *,
@@ -58,7 +93,10 @@ def case_add_member(
     reason: str,
     valid_until: datetime.date | None = None,
 ) -> CaseTeamMember:
-    """The lead worker (or the supervisor) brings a professional of another agency on the case."""
+    """The lead worker (or the supervisor) brings a professional of an agency of the case's
+    district on the case, for a purpose (the reason) and for a limited time (by default the
+    protocol's team access period; renewable). A professional from another district joins
+    only by the district supervisor's decision."""
     case = _lock(case)
     _require(
         permissions.can_lead_case(actor, case),
@@ -68,10 +106,16 @@ def case_add_member(
     errors = {}
     if not Membership.objects.filter(user=user, agency=agency, active=True).exists():
         errors["agency"] = _("This person does not work for that agency.")
+    elif agency.district_id != case.district_id and not permissions.is_supervisor(actor, case):
+        errors["agency"] = _(
+            "This agency works in another district: only the district supervisor brings in "
+            "a professional from another district, with the reason."
+        )
     if case.team.filter(user=user, removed_at__isnull=True).exists():
         errors["user"] = _("This person is already on the team.")
-    if valid_until is not None and valid_until < timezone.localdate():
-        errors["valid_until"] = _("The end date is in the past.")
+    if not (reason or "").strip():
+        errors["reason"] = _("Say why this professional needs access to the case.")
+    valid_until = _check_end_date(valid_until, errors)
     if errors:
         raise ValidationError(errors)
     member = CaseTeamMember(
@@ -79,7 +123,7 @@ def case_add_member(
         user=user,
         agency=agency,
         role=role,
-        reason=reason,
+        reason=reason.strip(),
         valid_until=valid_until,
         added_by=actor,
     )
@@ -87,6 +131,58 @@ def case_add_member(
     permissions.case_grant_team(case=case, user=user)
     notify(recipients=[user], kind=Notification.Kind.CASE_ASSIGNED, case=case)
     return member
+
+
+@transaction.atomic
+def case_member_renew(
+    *, actor, member: CaseTeamMember, reason: str, valid_until: datetime.date | None = None
+) -> CaseTeamMember:
+    """The lead worker (or the supervisor) extends a professional's access, saying why."""
+    case = _lock(member.case)
+    member = CaseTeamMember.objects.select_for_update().get(pk=member.pk)
+    _require(
+        permissions.can_lead_case(actor, case),
+        _("Only the lead worker or the supervisor changes the team."),
+    )
+    _require_open(case)
+    if member.removed_at is not None:
+        raise TransitionNotAllowed(_("This person has already left the team."))
+    errors = {}
+    if not (reason or "").strip():
+        errors["reason"] = _("Say why the access is extended.")
+    valid_until = _check_end_date(valid_until, errors)
+    if errors:
+        raise ValidationError(errors)
+    member.valid_until = valid_until
+    member.reason = reason.strip()
+    audited_save(member, actor=actor, reason="casework.case_team.access_renewed")
+    permissions.case_grant_team(case=case, user=member.user)
+    return member
+
+
+def case_team_expire(*, now: datetime.datetime | None = None) -> int:
+    """The sweep after access ends: remove the case-team grants of professionals whose end
+    date has passed (the checks already refuse them; this leaves no grant behind)."""
+    today = timezone.localdate(now) if now else timezone.localdate()
+    expired = CaseTeamMember.objects.filter(removed_at__isnull=True, valid_until__lt=today)
+    revoked = 0
+    for member in expired.select_related("case", "user"):
+        still_valid = (
+            CaseTeamMember.objects.filter(
+                case=member.case, user=member.user, removed_at__isnull=True
+            )
+            .exclude(valid_until__lt=today)
+            .exists()
+        )
+        if (
+            not still_valid
+            and member.user.groups.filter(
+                name=permissions.case_team_group(member.case).name
+            ).exists()
+        ):
+            permissions.case_revoke_team(case=member.case, user=member.user)
+            revoked += 1
+    return revoked
 
 
 @transaction.atomic

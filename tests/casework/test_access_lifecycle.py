@@ -1,13 +1,19 @@
 """Access that ends when a job ends: a membership's end closes its scopes and its case teams on
 the next request; a group joined outside the memberships opens nothing."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from casework import permissions, selectors, services
 from casework.models import CaseTeamMember, Membership
 from tests.conftest import protocol
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +136,84 @@ def test_a_deactivated_user_does_not_get_old_sessions_back(client, triage_worker
     triage_worker.save()
     response = client.get("/casework/queue/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- purpose-bound team access -------------------------------------------------------------
+
+
+def test_a_professional_joins_for_the_protocols_access_period(case, psychologist):
+    seat = CaseTeamMember.objects.get(case=case, user=psychologist)
+    assert seat.valid_until == services.team_access_limit()
+    today = timezone.localdate()
+    assert 364 <= (seat.valid_until - today).days <= 366
+
+
+def test_access_beyond_the_period_or_without_a_reason_is_refused(case, triage_worker, health_north):
+    other = UserFactory(username="psy_two")
+    services.membership_create(
+        actor=None, user=other, agency=health_north, role=Membership.Role.PSYCHOLOGIST
+    )
+    too_late = services.team_access_limit() + datetime.timedelta(days=1)
+    with pytest.raises(ValidationError) as error:
+        services.case_add_member(
+            actor=triage_worker,
+            case=case,
+            user=other,
+            agency=health_north,
+            role="psychologist",
+            reason=" ",
+            valid_until=too_late,
+        )
+    assert set(error.value.message_dict) == {"reason", "valid_until"}
+    assert not case.team.filter(user=other).exists()
+
+
+def test_a_professional_of_another_district_joins_only_by_the_supervisor(
+    case, triage_worker, supervisor, social_south, outsider
+):
+    with pytest.raises(ValidationError) as error:
+        services.case_add_member(
+            actor=triage_worker,
+            case=case,
+            user=outsider,
+            agency=social_south,
+            role="social_worker",
+            reason="Knows the family",
+        )
+    assert "another district" in error.value.message_dict["agency"][0]
+    assert not case.team.filter(user=outsider).exists()
+    services.case_add_member(
+        actor=supervisor,
+        case=case,
+        user=outsider,
+        agency=social_south,
+        role="social_worker",
+        reason="The family moved from the South district",
+    )
+    assert permissions.is_on_team(outsider, case)
+
+
+def test_the_lead_renews_an_access_with_a_reason_and_expiry_removes_the_grant(
+    case, triage_worker, psychologist
+):
+    seat = CaseTeamMember.objects.get(case=case, user=psychologist)
+    with pytest.raises(ValidationError):
+        services.case_member_renew(actor=triage_worker, member=seat, reason="")
+    with pytest.raises(PermissionDenied):
+        services.case_member_renew(actor=psychologist, member=seat, reason="I need more time")
+    soon = timezone.localdate() + datetime.timedelta(days=10)
+    services.case_member_renew(
+        actor=triage_worker, member=seat, reason="Second assessment", valid_until=soon
+    )
+    seat.refresh_from_db()
+    assert seat.valid_until == soon and seat.reason == "Second assessment"
+    assert (
+        seat.history.order_by("-history_id").first().history_change_reason
+        == "casework.case_team.access_renewed"
+    )
+    later = timezone.now() + datetime.timedelta(days=11)
+    with time_machine.travel(later, tick=False):
+        assert not permissions.is_on_team(psychologist, case)
+        assert services.case_team_expire() == 1
+        assert services.case_team_expire() == 0
+    assert not psychologist.groups.filter(name=f"case:{case.pk}:team").exists()
