@@ -5,11 +5,77 @@ through the protocol's steps and services, which keep Viewflow's tasks and the h
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from simple_history.admin import SimpleHistoryAdmin
 from viewflow.workflow import admin as viewflow_admin
 from viewflow.workflow.models import Process, Task
 
 from . import models, services
+from .audit import log_access
+from .models import AccessLog
+
+
+def _records(obj) -> dict:
+    """The referrals, cases and children an admin page about `obj` shows (for the access log)."""
+    found = {"referrals": [], "cases": [], "children": []}
+    if isinstance(obj, models.Referral):
+        found["referrals"].append(obj.pk)
+    elif isinstance(obj, models.Case):
+        found["cases"].append(obj.pk)
+    elif isinstance(obj, models.Child):
+        found["children"].append(obj.pk)
+    elif isinstance(obj, models.Guardian):
+        found["children"].append(obj.child_id)
+    elif isinstance(obj, models.InformationRequest):
+        found["referrals"].append(obj.referral_id)
+    elif isinstance(obj, models.Action):
+        found["cases"].append(obj.plan.case_id)
+    else:  # team members, plans, reviews, notes, attachments
+        if getattr(obj, "case_id", None):
+            found["cases"].append(obj.case_id)
+        if getattr(obj, "referral_id", None):
+            found["referrals"].append(obj.referral_id)
+    return found
+
+
+class LoggedReadsAdmin:
+    """Every admin page that shows a child's data writes access-log rows, as the casework
+    pages do: the change and history pages of one record, and each row of a list or a search."""
+
+    def _log(self, request, action, objects):
+        found = {"referrals": [], "cases": [], "children": []}
+        for obj in objects:
+            for key, ids in _records(obj).items():
+                found[key] += ids
+        log_access(request, action=action, door=AccessLog.Door.ADMIN, **found)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            action = "admin.search" if request.GET.get("q") else "admin.list"
+            self._log(request, action, changelist.result_list)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and response.status_code == 200:
+            self._log(request, "admin.view", [obj])
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and response.status_code == 200:
+            self._log(request, "admin.history", [obj])
+        return response
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
@@ -33,7 +99,7 @@ class AgencyAdmin(AuditedAdmin):
     search_fields = ["name"]
 
 
-class ProtocolRecordAdmin(SimpleHistoryAdmin):
+class ProtocolRecordAdmin(LoggedReadsAdmin, SimpleHistoryAdmin):
     """Shown, with its history, never changed here (see the module's docstring)."""
 
     def has_add_permission(self, request, obj=None):
@@ -89,7 +155,7 @@ class GuardianInline(admin.TabularInline):
 
 
 @admin.register(models.Child)
-class ChildAdmin(AuditedAdmin):
+class ChildAdmin(LoggedReadsAdmin, AuditedAdmin):
     list_display = ["last_name", "first_name", "date_of_birth", "district", "school"]
     list_filter = ["district"]
     search_fields = ["last_name", "first_name", "tax_code"]
@@ -205,7 +271,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.Guardian)
-class GuardianAdmin(AuditedAdmin):
+class GuardianAdmin(LoggedReadsAdmin, AuditedAdmin):
     list_display = ["name", "relationship", "child"]
     raw_id_fields = ["child"]
 
@@ -234,3 +300,34 @@ class TaskAdmin(viewflow_admin.TaskAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# People: the scopes come only from memberships (above). Groups, permissions and the staff and
+# superuser flags are changed by superusers only, so that a staff account allowed to edit
+# users cannot grant itself a district's scope.
+User = get_user_model()
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+PRIVILEGE_FIELDS = ("groups", "user_permissions", "is_staff", "is_superuser")
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += PRIVILEGE_FIELDS
+        return fields
+
+
+@admin.register(Group)
+class GroupAdmin(auth_admin.GroupAdmin):
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

@@ -61,7 +61,9 @@ def _address(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def log_access(request, *, action: str, referrals=(), cases=(), door: str | None = None) -> int:
+def log_access(
+    request, *, action: str, referrals=(), cases=(), children=(), door: str | None = None
+) -> int:
     """Record that the request's user was shown these referrals and cases. One INSERT."""
     from .models import AccessLog
 
@@ -80,7 +82,11 @@ def log_access(request, *, action: str, referrals=(), cases=(), door: str | None
     rows = [
         AccessLog(object_type=AccessLog.Kind.REFERRAL, object_id=_pk(r), **common)
         for r in referrals
-    ] + [AccessLog(object_type=AccessLog.Kind.CASE, object_id=_pk(c), **common) for c in cases]
+    ]
+    rows += [AccessLog(object_type=AccessLog.Kind.CASE, object_id=_pk(c), **common) for c in cases]
+    rows += [
+        AccessLog(object_type=AccessLog.Kind.CHILD, object_id=_pk(c), **common) for c in children
+    ]
     AccessLog.objects.bulk_create(rows)
     return len(rows)
 

@@ -44,10 +44,12 @@ class AccessLog(models.Model):
         API = "api", _("API")
         DOWNLOAD = "download", _("Download")
         EXPORT = "export", _("Export")
+        ADMIN = "admin", _("Administration site")
 
     class Kind(models.TextChoices):
         REFERRAL = "referral", _("Referral")
         CASE = "case", _("Case")
+        CHILD = "child", _("Child")
 
     at = models.DateTimeField(_("when"), default=timezone.now)
     user = models.ForeignKey(

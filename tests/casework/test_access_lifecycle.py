@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from casework import permissions, selectors, services
-from casework.models import CaseTeamMember, Membership
+from casework.models import AccessLog, CaseTeamMember, Membership
 from tests.conftest import protocol
 from tests.factories import UserFactory
 
@@ -217,3 +217,47 @@ def test_the_lead_renews_an_access_with_a_reason_and_expiry_removes_the_grant(
         assert services.case_team_expire() == 1
         assert services.case_team_expire() == 0
     assert not psychologist.groups.filter(name=f"case:{case.pk}:team").exists()
+
+
+# --- the admin: reads logged, scopes only through memberships ------------------------------
+
+
+def test_admin_pages_that_show_a_child_write_the_access_log(admin_client, case, child):
+    logged = AccessLog.objects.filter(door=AccessLog.Door.ADMIN)
+    assert admin_client.get(f"/admin/casework/child/{child.pk}/change/").status_code == 200
+    assert logged.filter(action="admin.view", object_type="child", object_id=child.pk).exists()
+    assert admin_client.get("/admin/casework/child/", {"q": "Bruno"}).status_code == 200
+    assert logged.filter(action="admin.search", object_type="child", object_id=child.pk).exists()
+    assert admin_client.get(f"/admin/casework/case/{case.pk}/change/").status_code == 200
+    assert logged.filter(action="admin.view", object_type="case", object_id=case.pk).exists()
+    referral = case.referrals.get()
+    assert admin_client.get("/admin/casework/referral/").status_code == 200
+    assert logged.filter(
+        action="admin.list", object_type="referral", object_id=referral.pk
+    ).exists()
+    # No deleting case data from the admin.
+    assert (
+        admin_client.post(f"/admin/casework/child/{child.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+
+
+def test_a_staff_user_admin_cannot_grant_itself_a_scope(client, north):
+    from django.contrib.auth.models import Permission
+
+    staff = UserFactory(username="it_staff", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_user", "change_user"])
+    )
+    triage = permissions.district_triage_group(north)
+    client.force_login(staff)
+    page = client.get(f"/admin/auth/user/{staff.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="groups"' not in page.content and b'name="is_superuser"' not in page.content
+    client.post(
+        f"/admin/auth/user/{staff.pk}/change/",
+        {"username": "it_staff", "groups": [triage.pk], "is_superuser": "on", "is_active": "on"},
+    )
+    staff.refresh_from_db()
+    assert not staff.groups.exists() and not staff.is_superuser
+    assert not permissions.districts_for(staff).exists()
