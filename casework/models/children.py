@@ -42,6 +42,29 @@ class Child(AuditedModel):
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
 
+    def clean(self):
+        """A birth date the protocol can take: not in the future, a child's age (0 to the
+        protocol settings' oldest age, 18 by default)."""
+        from django.core.exceptions import ValidationError
+
+        from .organisation import ProtocolSettings
+
+        born = self.date_of_birth
+        if born is None or isinstance(born, str):
+            return
+        if born > timezone.localdate():
+            raise ValidationError({"date_of_birth": _("The date of birth is in the future.")})
+        oldest = ProtocolSettings.current().child_max_age
+        if self.age > oldest:
+            raise ValidationError(
+                {
+                    "date_of_birth": _(
+                        "The child would be %(age)s: the protocol takes children up to %(max)s."
+                    )
+                    % {"age": self.age, "max": oldest}
+                }
+            )
+
     @property
     def age(self) -> int:
         today = timezone.localdate()

@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from casework import permissions, selectors, services
-from casework.models import AccessLog, CaseTeamMember, Membership
+from casework.models import AccessLog, CaseTeamMember, Child, Membership
 from tests.conftest import protocol
 from tests.factories import UserFactory
 
@@ -261,3 +261,41 @@ def test_a_staff_user_admin_cannot_grant_itself_a_scope(client, north):
     staff.refresh_from_db()
     assert not staff.groups.exists() and not staff.is_superuser
     assert not permissions.districts_for(staff).exists()
+
+
+# --- birth dates the protocol can take -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "born, message",
+    [("2031-01-01", "future"), ("1900-01-01", "up to 18"), ("0001-01-01", "up to 18")],
+)
+def test_an_impossible_birth_date_is_refused_with_a_field_message(
+    teacher, north, school, born, message
+):
+    with pytest.raises(ValidationError) as error:
+        services.child_create(
+            actor=teacher,
+            first_name="Ada",
+            last_name="Rossi",
+            date_of_birth=born,
+            district=north,
+            school=school,
+        )
+    assert message in error.value.message_dict["date_of_birth"][0]
+    assert not Child.objects.exists()
+
+
+def test_the_api_refuses_a_birth_date_in_the_future(api, teacher):
+    response = api(teacher).post(
+        "/api/v1/referrals/",
+        {
+            "child": {"first_name": "Ada", "last_name": "Rossi", "date_of_birth": "2031-01-01"},
+            "concern_categories": ["neglect"],
+            "observations": "Hungry",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "future" in str(response.json())
+    assert not Child.objects.exists()
