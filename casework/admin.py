@@ -13,7 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from viewflow.workflow import admin as viewflow_admin
 from viewflow.workflow.models import Process, Task
 
-from . import models, services
+from . import audit, models, services
 from .audit import log_access
 from .models import AccessLog
 
@@ -82,7 +82,7 @@ class AuditedAdmin(SimpleHistoryAdmin):
     """Admin changes are audited like any other: the actor and a reason code."""
 
     def save_model(self, request, obj, form, change):
-        reason = f"casework.admin.{obj._meta.model_name}.{'changed' if change else 'created'}"
+        reason = audit.admin_reason(obj, created=not change)
         services.audited_save(obj, actor=request.user, reason=reason, validate=False)
 
 

@@ -1,58 +1,149 @@
-"""Plain-language names of the audit reason codes, for the chronology and the history pages."""
+"""The audit reasons and the read log.
 
+Every history row carries a reason code (`casework.referral.submitted`): what happened, in
+the words of the protocol. Each code is registered here once, with its translated label (what
+the chronology and the history pages show) and the models it may be written on; the audited
+save refuses any other code. The read log (AccessLog) records who was shown which file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Model
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-REASONS = {
-    "casework.referral.drafted": _("Referral drafted"),
-    "casework.referral.draft_updated": _("Draft changed"),
-    "casework.referral.sent_for_validation": _("Sent to the school referent"),
-    "casework.referral.validated": _("Validated by the school referent"),
-    "casework.referral.submitted": _("Referral sent to the social team"),
-    "casework.referral.claimed": _("Claimed for triage"),
-    "casework.referral.released": _("Put back in the queue"),
-    "casework.referral.information_requested": _("More information requested"),
-    "casework.referral.information_received": _("The referrer answered"),
-    "casework.referral.case_opened": _("Case opened"),
-    "casework.referral.linked_to_case": _("Linked to the open case"),
-    "casework.referral.redirected": _("Redirected to a service"),
-    "casework.referral.closed_no_action": _("Closed with no further action"),
-    "casework.referral.escalated": _("Escalated"),
-    "casework.referral.feedback_sent": _("Feedback sent to the referrer"),
-    "casework.information_request.created": _("Question to the referrer"),
-    "casework.information_request.answered": _("Answer from the referrer"),
-    "casework.case.opened": _("Case opened"),
-    "casework.case.reviewed": _("Periodic review recorded"),
-    "casework.case.closure_requested": _("Closure proposed"),
-    "casework.case.closed": _("Case closed"),
-    "casework.case.closure_rejected": _("Closure refused, case kept open"),
-    "casework.case_plan.created": _("Plan created"),
-    "casework.case_plan.updated": _("Plan written"),
-    "casework.case_team.lead_assigned": _("Lead worker assigned"),
-    "casework.case_team.member_added": _("Professional added to the team"),
-    "casework.case_team.member_removed": _("Professional removed from the team"),
-    "casework.case_team.access_renewed": _("Access to the case extended"),
-    "casework.case_team.membership_ended": _("Left the team: their role in the agency ended"),
-    "casework.action.added": _("Action added"),
-    "casework.action.updated": _("Action updated"),
-    "casework.review.recorded": _("Review meeting recorded"),
-    "casework.child.created": _("Child recorded"),
-    "casework.guardian.created": _("Parent or guardian recorded"),
-    "casework.membership.created": _("Role given"),
-    "casework.membership.reactivated": _("Role given again"),
-    "casework.membership.deactivated": _("Role ended"),
-    "casework.service.created": _("Service added to the directory"),
-    "casework.service.updated": _("Service changed"),
-    "casework.demo.loaded": _("Demo data loaded"),
-    "casework.attachment.added": _("Document attached"),
-    "casework.contact.recorded": _("Helpline contact recorded"),
-    "casework.contact.services_pointed": _("Services pointed to"),
-}
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    label: Promise | str
+    # The models (`app_label.modelname`) a row with this reason may be written on.
+    models: tuple[str, ...]
+
+
+REASONS: dict[str, Reason] = {}
+
+
+def register_reason(code: str, label: Promise | str, *models: str) -> Reason:
+    """Add a reason to the registry. The project's own are registered below; a test suite may
+    add its own the same way. Registering a code again with other words is an error."""
+    if not models:
+        raise ValueError(f"audit reason {code!r}: name the models it is written on")
+    reason = Reason(code=code, label=label, models=tuple(m.lower() for m in models))
+    existing = REASONS.setdefault(code, reason)
+    if existing != reason:
+        raise ValueError(f"audit reason {code!r} is already registered differently")
+    return existing
+
+
+def reason_for(code: str, obj: Model) -> Reason:
+    """The registered reason `code`, checked against the object it is written on. An unknown
+    code, or one for another model, is a programming error."""
+    reason = REASONS.get(code)
+    if reason is None:
+        raise ValueError(f"unregistered audit reason {code!r}: add it to casework.audit")
+    if obj._meta.label_lower not in reason.models:
+        raise ValueError(f"audit reason {code!r} is not written on {obj._meta.label_lower}")
+    return reason
 
 
 def reason_label(code: str | None) -> str:
+    """What the chronology shows for a history row's reason. A code no longer registered (an
+    old row) is shown as it is; a row without one as a dash."""
     if not code:
         return "—"
-    return str(REASONS.get(code, code))
+    reason = REASONS.get(code)
+    return str(reason.label) if reason else code
+
+
+# Changes made in the administration site, per model edited there (casework.admin).
+ADMIN_EDITED = (
+    "district",
+    "agency",
+    "child",
+    "guardian",
+    "service",
+    "contact",
+    "protocolsettings",
+)
+
+
+def admin_reason(obj: Model, *, created: bool) -> str:
+    return f"casework.admin.{obj._meta.model_name}.{'created' if created else 'changed'}"
+
+
+REFERRAL = "casework.referral"
+INFORMATION_REQUEST = "casework.informationrequest"
+CASE = "casework.case"
+CASE_PLAN = "casework.caseplan"
+CASE_TEAM_MEMBER = "casework.caseteammember"
+
+# (code, label, model, ...) of every reason the project writes.
+PROJECT_REASONS = (
+    ("casework.referral.drafted", _("Referral drafted"), REFERRAL),
+    ("casework.referral.draft_updated", _("Draft changed"), REFERRAL),
+    ("casework.referral.sent_for_validation", _("Sent to the school referent"), REFERRAL),
+    ("casework.referral.validated", _("Validated by the school referent"), REFERRAL),
+    ("casework.referral.submitted", _("Referral sent to the social team"), REFERRAL),
+    ("casework.referral.claimed", _("Claimed for triage"), REFERRAL),
+    ("casework.referral.released", _("Put back in the queue"), REFERRAL),
+    ("casework.referral.information_requested", _("More information requested"), REFERRAL),
+    ("casework.referral.information_received", _("The referrer answered"), REFERRAL),
+    ("casework.referral.case_opened", _("Case opened"), REFERRAL),
+    ("casework.referral.linked_to_case", _("Linked to the open case"), REFERRAL),
+    ("casework.referral.redirected", _("Redirected to a service"), REFERRAL),
+    ("casework.referral.closed_no_action", _("Closed with no further action"), REFERRAL),
+    ("casework.referral.escalated", _("Escalated"), REFERRAL),
+    ("casework.referral.feedback_sent", _("Feedback sent to the referrer"), REFERRAL),
+    ("casework.information_request.created", _("Question to the referrer"), INFORMATION_REQUEST),
+    ("casework.information_request.answered", _("Answer from the referrer"), INFORMATION_REQUEST),
+    ("casework.case.opened", _("Case opened"), CASE),
+    ("casework.case.reviewed", _("Periodic review recorded"), CASE),
+    ("casework.case.closure_requested", _("Closure proposed"), CASE),
+    ("casework.case.closed", _("Case closed"), CASE),
+    ("casework.case.closure_rejected", _("Closure refused, case kept open"), CASE),
+    ("casework.case_plan.created", _("Plan created"), CASE_PLAN),
+    ("casework.case_plan.updated", _("Plan written"), CASE_PLAN),
+    ("casework.case_team.lead_assigned", _("Lead worker assigned"), CASE_TEAM_MEMBER),
+    ("casework.case_team.member_added", _("Professional added to the team"), CASE_TEAM_MEMBER),
+    (
+        "casework.case_team.member_removed",
+        _("Professional removed from the team"),
+        CASE_TEAM_MEMBER,
+    ),
+    ("casework.case_team.access_renewed", _("Access to the case extended"), CASE_TEAM_MEMBER),
+    (
+        "casework.case_team.membership_ended",
+        _("Left the team: their role in the agency ended"),
+        CASE_TEAM_MEMBER,
+    ),
+    ("casework.action.added", _("Action added"), "casework.action"),
+    ("casework.action.updated", _("Action updated"), "casework.action"),
+    ("casework.review.recorded", _("Review meeting recorded"), "casework.review"),
+    ("casework.attachment.added", _("Document attached"), "casework.attachment"),
+    ("casework.child.created", _("Child recorded"), "casework.child"),
+    ("casework.guardian.created", _("Parent or guardian recorded"), "casework.guardian"),
+    ("casework.membership.created", _("Role given"), "casework.membership"),
+    ("casework.membership.reactivated", _("Role given again"), "casework.membership"),
+    ("casework.membership.deactivated", _("Role ended"), "casework.membership"),
+    ("casework.service.created", _("Service added to the directory"), "casework.service"),
+    ("casework.service.updated", _("Service changed"), "casework.service"),
+    ("casework.contact.recorded", _("Helpline contact recorded"), "casework.contact"),
+    ("casework.contact.services_pointed", _("Services pointed to"), "casework.contact"),
+    ("casework.demo.loaded", _("Demo data loaded"), "casework.district", "casework.agency"),
+    *(
+        (f"casework.admin.{model}.{verb}", label, f"casework.{model}")
+        for model in ADMIN_EDITED
+        for verb, label in (
+            ("created", _("Created in the administration")),
+            ("changed", _("Changed in the administration")),
+        )
+    ),
+)
+for _entry in PROJECT_REASONS:
+    register_reason(*_entry)
 
 
 def _address(request) -> str | None:

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from . import permissions
+from .audit import reason_label
 from .models import Case, CaseTeamMember, Referral, Service
 
 Status = Referral.Status
@@ -104,8 +105,9 @@ def services_directory(*, district=None, kind=None, age=None, q=None) -> QuerySe
 
 
 def history_rows(*historical_querysets) -> list[dict]:
-    """The audit trail of one or more records as rows: who, when, what changed, and why.
-    A creation lists the values it set; a change lists each field's before and after."""
+    """The audit trail of one or more records as rows: who, when, what changed, and why (the
+    reason code and its translated label). A creation lists the values it set; a change lists
+    each field's before and after."""
     rows = []
     for queryset in historical_querysets:
         previous = {}
@@ -133,6 +135,7 @@ def history_rows(*historical_querysets) -> list[dict]:
                     "actor": record.history_user.username if record.history_user else None,
                     "type": {"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
                     "reason": record.history_change_reason,
+                    "label": reason_label(record.history_change_reason),
                     "changes": changes,
                 }
             )

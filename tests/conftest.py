@@ -11,10 +11,25 @@
 """
 
 import pytest
+from django.apps import apps
 
 from casework import services
+from casework.audit import register_reason
 from casework.models import Agency, Membership
 from tests.factories import AgencyFactory, DistrictFactory, UserFactory
+
+# Reasons only the tests write, for records they build without a service: a case with no
+# referral behind it, a note (no service writes notes yet), a contact logged by the
+# administrator, and a change of every tracked model.
+register_reason("test.case", "Test: case built by a fixture", "casework.case")
+register_reason("test.plan", "Test: plan built by a fixture", "casework.caseplan")
+register_reason("test.note.added", "Test: note added", "casework.note")
+register_reason("test.contact.added", "Test: contact added", "casework.contact")
+register_reason(
+    "test.audited.change",
+    "Test: any change",
+    *(model._meta.label_lower for model in apps.get_app_config("casework").get_models()),
+)
 
 
 @pytest.fixture(autouse=True)

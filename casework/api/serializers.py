@@ -421,6 +421,7 @@ class HistoryRow(serializers.Serializer):
     actor = serializers.CharField(allow_null=True)
     type = serializers.CharField()
     reason = serializers.CharField(allow_null=True)
+    label = serializers.CharField()
     changes = HistoryChange(many=True)
 
 

@@ -10,6 +10,8 @@ from contextvars import ContextVar
 
 from django.utils.translation import gettext_lazy as _
 
+from ..audit import reason_for
+
 
 class TransitionNotAllowed(Exception):
     """The change is not allowed in the object's current state (HTTP 409)."""
@@ -66,10 +68,18 @@ def flow_owned(service):
     return guarded
 
 
-def audited_save(obj, *, actor, reason: str, validate: bool = True) -> None:
-    """Validate and save `obj`, writing one history row with the actor and the reason code."""
-    if validate:
-        obj.full_clean()
+def audit_as(obj, *, actor, reason: str) -> None:
+    """Stamp the history row(s) the next write of `obj` makes (a save, or a many-to-many
+    change) with the actor and the reason. The reason must be registered for obj's model in
+    casework.audit: anything else is a programming error (ValueError)."""
+    reason_for(reason, obj)
     obj._history_user = actor
     obj._change_reason = reason
+
+
+def audited_save(obj, *, actor, reason: str, validate: bool = True) -> None:
+    """Validate and save `obj`, writing one history row with the actor and the reason code."""
+    audit_as(obj, actor=actor, reason=reason)
+    if validate:
+        obj.full_clean()
     obj.save()

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from .. import permissions
 from ..models import Agency, CaseTeamMember, Membership, Service
-from .common import TransitionNotAllowed, audited_save
+from .common import TransitionNotAllowed, audit_as, audited_save
 
 
 @transaction.atomic
@@ -105,7 +105,6 @@ def contact_record(
     )
     audited_save(contact, actor=actor, reason="casework.contact.recorded")
     if services:
-        contact._history_user = actor
-        contact._change_reason = "casework.contact.services_pointed"
+        audit_as(contact, actor=actor, reason="casework.contact.services_pointed")
         contact.services.set(services)
     return contact

@@ -20,7 +20,7 @@ def case(child, triage_worker):
     case = models.Case(
         reference="N-1", child=child, district=child.district, lead_worker=triage_worker
     )
-    services.audited_save(case, actor=triage_worker, reason="test.case.opened")
+    services.audited_save(case, actor=triage_worker, reason="test.case")
     return case
 
 
@@ -28,7 +28,7 @@ def case(child, triage_worker):
 def every_object(north, school, teacher, triage_worker, child, case):
     referral = services.referral_create_draft(actor=teacher, child=child)
     plan = models.CasePlan(case=case, objectives="Stay at school")
-    services.audited_save(plan, actor=triage_worker, reason="test.saved")
+    services.audited_save(plan, actor=triage_worker, reason="test.plan")
     service = ServiceFactory(district=north)
     now = timezone.now()
     attachment = models.Attachment(

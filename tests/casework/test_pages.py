@@ -1,14 +1,12 @@
 """The web pages: query counts that do not grow with the list, refusals, and the forms."""
 
 import re
-from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from casework import services
-from casework.audit import REASONS
 from casework.models import Case, Referral
 from tests.conftest import protocol
 
@@ -151,12 +149,3 @@ def test_incomplete_submit_keeps_the_draft_and_marks_the_fields(client, teacher,
     assert "Describe what you observed." in body
     referral = Referral.objects.get()
     assert referral.status == "draft"
-
-
-def test_every_reason_code_written_by_a_service_has_a_label():
-    root = Path(__file__).resolve().parents[2]
-    used = set()
-    for path in list((root / "casework" / "services").glob("*.py")):
-        used |= set(re.findall(r'reason="(casework\.[a-z_.]+)"', path.read_text()))
-    assert used, "no reason codes found"
-    assert used - set(REASONS) == set()
