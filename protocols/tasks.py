@@ -5,13 +5,9 @@ import logging
 from celery import shared_task
 from viewflow.workflow.timers import fire_due_timers
 
-from casework.tasks import TIMERS_LOCK, single_sweeper
+from casework.locks import TIMERS_LOCK, single_sweeper
 
 log = logging.getLogger(__name__)
-
-SWEEP_LOCK_ID = TIMERS_LOCK
-
-__all__ = ["SWEEP_LOCK_ID", "fire_timers", "single_sweeper"]
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

@@ -21,8 +21,8 @@ from ..models import (
     Review,
     RiskLevel,
 )
+from ..outbox import notify
 from .common import TransitionNotAllowed, audited_save, flow_owned
-from .notifications import notify
 from .referrals import members_of, review_interval
 
 CaseStatus = Case.Status

@@ -31,8 +31,8 @@ from ..models import (
     Service,
     Urgency,
 )
+from ..outbox import notify
 from .common import TransitionNotAllowed, audited_save, flow_owned
-from .notifications import notify
 
 Status = Referral.Status
 Decision = Referral.Decision

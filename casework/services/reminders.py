@@ -18,7 +18,7 @@ import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .. import permissions
@@ -33,17 +33,14 @@ from ..models import (
     Review,
     Urgency,
 )
-from .notifications import notify
+from ..outbox import notify
 
 __all__ = [
-    "OUTBOX_MAX_ATTEMPTS",
-    "OUTBOX_RETRY_AFTER",
     "REVIEW_OVERDUE_AFTER",
     "REVIEW_SOON",
     "actions_remind_overdue",
     "escalation_grace",
     "information_requests_remind_overdue",
-    "notifications_undelivered",
     "reviews_remind_due",
     "triage_remind_overdue",
 ]
@@ -54,10 +51,6 @@ Kind = Notification.Kind
 REVIEW_SOON = datetime.timedelta(days=3)
 # A review this late, with none recorded, goes to the district supervisors.
 REVIEW_OVERDUE_AFTER = datetime.timedelta(days=1)
-# The outbox sweep re-sends an undelivered notification after 1, 2, 4, … minutes of age,
-# doubling with each delivery attempt, and gives up after OUTBOX_MAX_ATTEMPTS (about 17 hours).
-OUTBOX_RETRY_AFTER = datetime.timedelta(minutes=1)
-OUTBOX_MAX_ATTEMPTS = 10
 
 TRIAGE_STATUSES = [Referral.Status.SUBMITTED, Referral.Status.IN_TRIAGE]
 OPEN_ACTION_STATUSES = [Action.Status.PLANNED, Action.Status.IN_PROGRESS]
@@ -249,17 +242,3 @@ def actions_remind_overdue(*, now: datetime.datetime | None = None) -> int:
             case=action.plan.case,
         )
     return written
-
-
-def notifications_undelivered(*, now: datetime.datetime | None = None) -> QuerySet:
-    """Outbox rows not yet e-mailed whose next try is due, oldest first.
-
-    A row that no worker has tried (the broker was down at commit, or lost the message) is
-    due after OUTBOX_RETRY_AFTER; each failed attempt doubles the wait, counted from the
-    row's creation; after OUTBOX_MAX_ATTEMPTS the outbox gives up (the row stays, unsent,
-    for the administrator)."""
-    now = now or timezone.now()
-    due = Q()
-    for attempts in range(OUTBOX_MAX_ATTEMPTS):
-        due |= Q(attempts=attempts, created_at__lte=now - OUTBOX_RETRY_AFTER * 2**attempts)
-    return Notification.objects.filter(due, emailed_at__isnull=True).order_by("created_at", "pk")

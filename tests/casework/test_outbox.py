@@ -16,7 +16,7 @@ from django.db import transaction
 
 from casework import services
 from casework.models import Notification, Referral
-from casework.services.reminders import OUTBOX_MAX_ATTEMPTS, notifications_undelivered
+from casework.outbox import OUTBOX_MAX_ATTEMPTS, notifications_undelivered
 from casework.tasks import (
     deliver_notification,
     remind_overdue_actions,

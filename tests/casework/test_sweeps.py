@@ -15,20 +15,22 @@ from django.db import connection, transaction
 from viewflow.workflow.timers import fire_due_timers
 
 from casework import services
-from casework.models import Action, Case, Membership, Notification, Referral
-from casework.tasks import (
+from casework.locks import (
     ACTIONS_LOCK,
     INFORMATION_LOCK,
     OUTBOX_LOCK,
     REVIEWS_LOCK,
     TIMERS_LOCK,
     TRIAGE_LOCK,
+    single_sweeper,
+)
+from casework.models import Action, Case, Membership, Notification, Referral
+from casework.tasks import (
     remind_overdue_actions,
     remind_overdue_information_requests,
     remind_overdue_triage,
     remind_reviews,
     requeue_undelivered_notifications,
-    single_sweeper,
 )
 from protocols.tasks import fire_timers
 from tests.conftest import protocol

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from casework import services
 from casework.models import Notification
-from casework.services.reminders import OUTBOX_RETRY_AFTER
+from casework.outbox import OUTBOX_RETRY_AFTER, notify
 from casework.tasks import requeue_undelivered_notifications
 from tests.conftest import protocol
 
@@ -72,9 +72,7 @@ def test_a_worker_killed_mid_task_delivers_exactly_once_after_a_new_worker_start
     visibility = 3 if pool == "solo" else 3600
     first = cluster.start_worker(pool=pool, pause_at=pause_at, visibility_timeout=visibility)
     with cluster.publishing(), transaction.atomic():
-        [notification] = services.notify(
-            recipients=[triage_worker], kind=Notification.Kind.REMINDER
-        )
+        [notification] = notify(recipients=[triage_worker], kind=Notification.Kind.REMINDER)
 
     victim = cluster.paused_pid()
     assert victim != os.getpid()
