@@ -1,10 +1,13 @@
-"""The referral: from the teacher's draft through triage to the decision and the feedback."""
+"""The referral: what its services share, and its way in — from the author's submission,
+through the school referent where the school asks for one, into the district's triage queue.
+
+The child and the teacher's form are in drafts.py; triage, the decisions and the feedback in
+triage.py.
+"""
 
 from __future__ import annotations
 
 import datetime
-import secrets
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,48 +17,30 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import permissions
-from ..models import (
-    Agency,
-    Case,
-    CasePlan,
-    CaseTeamMember,
-    Child,
-    District,
-    Guardian,
-    InformationRequest,
-    Membership,
-    Notification,
-    ProtocolSettings,
-    Referral,
-    RiskLevel,
-    Service,
-    Urgency,
-)
+from ..models import District, Notification, ProtocolSettings, Referral, RiskLevel, Urgency
 from ..outbox import notify
 from .common import TransitionNotAllowed, audited_save, flow_owned
 
+__all__ = [
+    "emergency_guidance",
+    "members_of",
+    "needs_validation",
+    "referral_submit",
+    "referral_validate",
+    "review_interval",
+    "triage_deadline",
+]
+
 Status = Referral.Status
-Decision = Referral.Decision
-
-REFERRAL_FORM_FIELDS = (
-    "concern_categories",
-    "indicators",
-    "observations",
-    "urgency",
-    "school_actions",
-    "family_informed",
-    "family_response",
-    "interpreter_needed",
-    "interpreter_language",
-)
 
 
-def _lock(referral: Referral) -> Referral:
+def lock_referral(referral: Referral) -> Referral:
     """Re-read the referral under a row lock (real on PostgreSQL): one transition at a time."""
     return Referral.objects.select_for_update().get(pk=referral.pk)
 
 
-def _require_status(referral: Referral, *allowed: str) -> None:
+def require_status(referral: Referral, *allowed: str) -> None:
+    """Refuse (HTTP 409) unless the referral is in one of the `allowed` states."""
     if referral.status not in allowed:
         raise TransitionNotAllowed(
             _("Not allowed while the referral is “%(status)s”.")
@@ -64,6 +49,7 @@ def _require_status(referral: Referral, *allowed: str) -> None:
 
 
 def triage_deadline(urgency: str, start: datetime.datetime) -> datetime.datetime:
+    """When triage is due for a referral of this urgency that reached the district at `start`."""
     config = ProtocolSettings.current()
     if urgency == Urgency.IMMEDIATE_DANGER:
         return start + datetime.timedelta(hours=config.immediate_danger_hours)
@@ -76,125 +62,30 @@ def triage_deadline(urgency: str, start: datetime.datetime) -> datetime.datetime
 
 
 def members_of(*groups):
+    """The active people in any of these groups (a district's team, a school's referents)."""
     return get_user_model().objects.filter(is_active=True, groups__in=groups).distinct()
 
 
-def _triage_team(district: District):
+def triage_team(district: District):
+    """Who is told of a referral in the district's queue: its triage team and supervisors."""
     return members_of(
         permissions.district_triage_group(district),
         permissions.district_supervisors_group(district),
     )
 
 
-# --- children -----------------------------------------------------------------------------
+def review_interval(risk_level: str) -> datetime.timedelta:
+    """How long until the next review of a case at this risk level."""
+    config = ProtocolSettings.current()
+    weeks = {
+        RiskLevel.HIGH: config.review_weeks_high,
+        RiskLevel.MEDIUM: config.review_weeks_medium,
+        RiskLevel.LOW: config.review_weeks_low,
+    }[risk_level]
+    return datetime.timedelta(weeks=weeks)
 
 
-@transaction.atomic
-def child_create(
-    *,
-    actor,
-    first_name: str,
-    last_name: str,
-    date_of_birth,
-    district: District,
-    school: Agency | None = None,
-    school_class: str = "",
-    tax_code: str = "",
-    home_languages: str = "",
-    guardians: list[dict[str, str]] | None = None,
-) -> Child:
-    """Record a child; guardians come as dicts of name, relationship, phone, email."""
-    child = Child(
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        date_of_birth=date_of_birth,
-        district=district,
-        school=school,
-        school_class=school_class,
-        tax_code=tax_code.strip().upper(),
-        home_languages=home_languages,
-    )
-    audited_save(child, actor=actor, reason="casework.child.created")
-    for data in guardians or []:
-        guardian = Guardian(child=child, **data)
-        audited_save(guardian, actor=actor, reason="casework.guardian.created")
-    return child
-
-
-def child_find(*, first_name: str, last_name: str, date_of_birth, tax_code: str = ""):
-    """The same child, recognised by tax code or by full name and date of birth."""
-    if tax_code:
-        found = Child.objects.filter(tax_code=tax_code.strip().upper()).first()
-        if found:
-            return found
-    return Child.objects.filter(
-        first_name__iexact=first_name.strip(),
-        last_name__iexact=last_name.strip(),
-        date_of_birth=date_of_birth,
-    ).first()
-
-
-@transaction.atomic
-def child_find_or_create(*, actor, **data: Any) -> Child:
-    found = child_find(
-        first_name=data["first_name"],
-        last_name=data["last_name"],
-        date_of_birth=data["date_of_birth"],
-        tax_code=data.get("tax_code", ""),
-    )
-    return found or child_create(actor=actor, **data)
-
-
-# --- the teacher's draft ------------------------------------------------------------------
-
-
-def referrer_school(user) -> Agency:
-    membership = (
-        Membership.objects.filter(
-            user=user,
-            active=True,
-            role__in=[Membership.Role.TEACHER, Membership.Role.SCHOOL_REFERENT],
-            agency__kind=Agency.Kind.SCHOOL,
-        )
-        .select_related("agency__district")
-        .order_by("pk")
-        .first()
-    )
-    if membership is None:
-        raise PermissionDenied(_("Only teachers and school referents write referrals."))
-    return membership.agency
-
-
-def _check_form_fields(fields: dict) -> None:
-    unknown = set(fields) - set(REFERRAL_FORM_FIELDS)
-    if unknown:
-        raise ValidationError({name: _("This field cannot be set here.") for name in unknown})
-
-
-@transaction.atomic
-def referral_create_draft(*, actor, child: Child, **fields: Any) -> Referral:
-    """Start a referral form as a draft; only its author sees it until it is submitted."""
-    _check_form_fields(fields)
-    school = referrer_school(actor)
-    referral = Referral(
-        child=child, referrer=actor, school=school, district=child.district, **fields
-    )
-    audited_save(referral, actor=actor, reason="casework.referral.drafted")
-    return referral
-
-
-@transaction.atomic
-def referral_update_draft(*, actor, referral: Referral, **fields: Any) -> Referral:
-    """Change the form while it is still a draft of its author."""
-    referral = _lock(referral)
-    if referral.referrer_id != actor.pk:
-        raise PermissionDenied(_("Only the author changes a draft."))
-    _require_status(referral, Status.DRAFT)
-    _check_form_fields(fields)
-    for name, value in fields.items():
-        setattr(referral, name, value)
-    audited_save(referral, actor=actor, reason="casework.referral.draft_updated")
-    return referral
+# --- the way in ---------------------------------------------------------------------------
 
 
 def _check_complete(referral: Referral) -> None:
@@ -221,10 +112,10 @@ def needs_validation(referral: Referral) -> bool:
 def referral_submit(*, actor, referral: Referral) -> Referral:
     """The author sends the form: to the school referent where the school asks for it,
     otherwise straight into the triage queue of the child's district."""
-    referral = _lock(referral)
+    referral = lock_referral(referral)
     if referral.referrer_id != actor.pk:
         raise PermissionDenied(_("Only the author submits a referral."))
-    _require_status(referral, Status.DRAFT)
+    require_status(referral, Status.DRAFT)
     _check_complete(referral)
     referral.submitted_at = timezone.now()
     if needs_validation(referral):
@@ -242,10 +133,10 @@ def referral_submit(*, actor, referral: Referral) -> Referral:
 @transaction.atomic
 def referral_validate(*, actor, referral: Referral) -> Referral:
     """The school referent confirms the referral and sends it to triage."""
-    referral = _lock(referral)
+    referral = lock_referral(referral)
     if not permissions.can_validate(actor, referral.school):
         raise PermissionDenied(_("Only the school referent validates the school's referrals."))
-    _require_status(referral, Status.AWAITING_VALIDATION)
+    require_status(referral, Status.AWAITING_VALIDATION)
     return _enter_triage(
         referral, actor=actor, reason="casework.referral.validated", start=timezone.now()
     )
@@ -267,7 +158,7 @@ def _enter_triage(referral: Referral, *, actor, reason: str, start) -> Referral:
         )
     else:
         notify(
-            recipients=_triage_team(district),
+            recipients=triage_team(district),
             kind=Notification.Kind.REFERRAL_SUBMITTED,
             referral=referral,
         )
@@ -286,358 +177,4 @@ def emergency_guidance(referral: Referral) -> dict | None:
         )
         % {"number": settings.EMERGENCY_NUMBER},
         "on_duty_phone": referral.district.on_duty_phone,
-    }
-
-
-# --- triage -------------------------------------------------------------------------------
-
-
-@flow_owned
-@transaction.atomic
-def referral_claim(*, actor, referral: Referral) -> Referral:
-    """A member of the district's triage team takes the referral from the queue."""
-    referral = _lock(referral)
-    if not permissions.can_triage(actor, referral):
-        raise PermissionDenied(_("Only the district's triage team claims its referrals."))
-    if referral.status == Status.IN_TRIAGE and referral.claimed_by_id != actor.pk:
-        raise TransitionNotAllowed(_("Another worker has already claimed this referral."))
-    _require_status(referral, Status.SUBMITTED)
-    referral.status = Status.IN_TRIAGE
-    referral.claimed_by = actor
-    referral.claimed_at = timezone.now()
-    referral.contact_person = actor
-    audited_save(referral, actor=actor, reason="casework.referral.claimed")
-    return referral
-
-
-@flow_owned
-@transaction.atomic
-def referral_release(*, actor, referral: Referral) -> Referral:
-    """Put a claimed referral back in the queue (the claimer, or a supervisor)."""
-    referral = _lock(referral)
-    _require_status(referral, Status.IN_TRIAGE)
-    is_supervisor = permissions.supervises_district(actor, referral.district)
-    if referral.claimed_by_id != actor.pk and not is_supervisor:
-        raise PermissionDenied(_("Only the worker who claimed it, or a supervisor, releases it."))
-    referral.status = Status.SUBMITTED
-    referral.claimed_by = None
-    referral.claimed_at = None
-    audited_save(referral, actor=actor, reason="casework.referral.released")
-    return referral
-
-
-def _require_claimer(referral: Referral, actor) -> None:
-    if not permissions.can_triage(actor, referral):
-        raise PermissionDenied(_("Only the district's triage team decides on its referrals."))
-    _require_status(referral, Status.IN_TRIAGE)
-    if referral.claimed_by_id != actor.pk:
-        raise TransitionNotAllowed(_("Claim the referral before deciding on it."))
-
-
-def _decided(referral: Referral, *, actor, decision: str, reason: str, status: str) -> None:
-    referral.decision = decision
-    referral.decision_reason = reason
-    referral.decided_by = actor
-    referral.decided_at = timezone.now()
-    referral.status = status
-
-
-def case_reference(district: District) -> str:
-    year = timezone.localdate().year
-    return f"{district.code.upper()}-{year}-{secrets.token_hex(3).upper()}"
-
-
-def open_case_for(child: Child):
-    return (
-        Case.objects.filter(child=child)
-        .exclude(status=Case.Status.CLOSED)
-        .order_by("opened_at")
-        .first()
-    )
-
-
-@flow_owned
-@transaction.atomic
-def referral_open_case(
-    *,
-    actor,
-    referral: Referral,
-    lead_worker=None,
-    risk_level: str = RiskLevel.MEDIUM,
-    reason: str = "",
-    feedback: str = "",
-) -> Case:
-    """Take up the referral: open a case led by `lead_worker` (default: the decider), or link
-    the referral to the child's case when one is already open — never a second case."""
-    referral = _lock(referral)
-    _require_claimer(referral, actor)
-    existing = open_case_for(referral.child)
-    if existing is not None:
-        # Lock the case too: two referrals for one child decided at once must find one case.
-        existing = Case.objects.select_for_update().get(pk=existing.pk)
-        referral.case = existing
-        referral.feedback = feedback
-        _decided(
-            referral, actor=actor, decision=Decision.OPEN_CASE, reason=reason, status=Status.LINKED
-        )
-        audited_save(referral, actor=actor, reason="casework.referral.linked_to_case")
-        notify(
-            recipients=[existing.lead_worker], kind=Notification.Kind.CASE_ASSIGNED, case=existing
-        )
-        return existing
-    lead_worker = lead_worker or actor
-    lead_membership = (
-        Membership.objects.filter(user=lead_worker, active=True, agency__district=referral.district)
-        .select_related("agency")
-        .order_by("pk")
-        .first()
-    )
-    if lead_membership is None or not permissions.triages_district(lead_worker, referral.district):
-        raise ValidationError(
-            {"lead_worker": _("The lead worker must belong to the district's social team.")}
-        )
-    if risk_level not in RiskLevel.values:
-        raise ValidationError({"risk_level": _("Choose a risk level.")})
-    case = Case(
-        reference=case_reference(referral.district),
-        child=referral.child,
-        district=referral.district,
-        lead_worker=lead_worker,
-        risk_level=risk_level,
-        status=Case.Status.OPEN,
-        next_review_at=timezone.now() + review_interval(risk_level),
-    )
-    audited_save(case, actor=actor, reason="casework.case.opened")
-    audited_save(CasePlan(case=case), actor=actor, reason="casework.case_plan.created")
-    lead_agency = lead_membership.agency
-    member = CaseTeamMember(
-        case=case,
-        user=lead_worker,
-        agency=lead_agency,
-        role=CaseTeamMember.CaseRole.LEAD,
-        reason=_("Lead professional"),
-        added_by=actor,
-    )
-    audited_save(member, actor=actor, reason="casework.case_team.lead_assigned")
-    permissions.case_grant_lead(case=case, user=lead_worker)
-    referral.case = case
-    referral.contact_person = lead_worker
-    referral.feedback = feedback
-    _decided(
-        referral, actor=actor, decision=Decision.OPEN_CASE, reason=reason, status=Status.CASE_OPENED
-    )
-    audited_save(referral, actor=actor, reason="casework.referral.case_opened")
-    if lead_worker.pk != actor.pk:
-        notify(recipients=[lead_worker], kind=Notification.Kind.CASE_ASSIGNED, case=case)
-    return case
-
-
-def review_interval(risk_level: str) -> datetime.timedelta:
-    config = ProtocolSettings.current()
-    weeks = {
-        RiskLevel.HIGH: config.review_weeks_high,
-        RiskLevel.MEDIUM: config.review_weeks_medium,
-        RiskLevel.LOW: config.review_weeks_low,
-    }[risk_level]
-    return datetime.timedelta(weeks=weeks)
-
-
-@flow_owned
-@transaction.atomic
-def referral_request_information(*, actor, referral: Referral, question: str) -> InformationRequest:
-    """Ask the referrer for more; the referral waits for the answer, then returns to triage."""
-    referral = _lock(referral)
-    _require_claimer(referral, actor)
-    if not question.strip():
-        raise ValidationError({"question": _("Write the question for the referrer.")})
-    now = timezone.now()
-    request = InformationRequest(
-        referral=referral,
-        question=question,
-        requested_by=actor,
-        requested_at=now,
-        due_at=now + datetime.timedelta(days=ProtocolSettings.current().information_request_days),
-    )
-    audited_save(request, actor=actor, reason="casework.information_request.created")
-    referral.status = Status.INFORMATION_REQUESTED
-    audited_save(referral, actor=actor, reason="casework.referral.information_requested")
-    notify(
-        recipients=[referral.referrer],
-        kind=Notification.Kind.INFORMATION_REQUESTED,
-        referral=referral,
-    )
-    return request
-
-
-@flow_owned
-@transaction.atomic
-def referral_answer_information(*, actor, referral: Referral, answer: str) -> Referral:
-    """The referrer answers; the referral goes back to the worker who asked."""
-    referral = _lock(referral)
-    if referral.referrer_id != actor.pk:
-        raise PermissionDenied(_("Only the referrer answers the request."))
-    _require_status(referral, Status.INFORMATION_REQUESTED)
-    if not answer.strip():
-        raise ValidationError({"answer": _("Write your answer.")})
-    request = referral.information_requests.filter(answered_at__isnull=True).latest("requested_at")
-    request.answer = answer
-    request.answered_by = actor
-    request.answered_at = timezone.now()
-    audited_save(request, actor=actor, reason="casework.information_request.answered")
-    referral.triage_due_at = triage_deadline(referral.urgency, request.answered_at)
-    asker = referral.claimed_by
-    if asker is not None and permissions.can_triage(asker, referral):
-        # Back to the worker who asked (the flow assigns the triage task to the claimer).
-        referral.status = Status.IN_TRIAGE
-        recipients = [asker]
-    else:
-        # The worker who asked has left the district's team: the district's queue takes it.
-        referral.status = Status.SUBMITTED
-        referral.claimed_by = None
-        referral.claimed_at = None
-        recipients = list(_triage_team(referral.district))
-    audited_save(referral, actor=actor, reason="casework.referral.information_received")
-    notify(recipients=recipients, kind=Notification.Kind.INFORMATION_ANSWERED, referral=referral)
-    return referral
-
-
-@flow_owned
-@transaction.atomic
-def referral_redirect(
-    *, actor, referral: Referral, service: Service, reason: str = "", feedback: str = ""
-) -> Referral:
-    """Close the referral by pointing the family to a service of the directory."""
-    referral = _lock(referral)
-    _require_claimer(referral, actor)
-    if service is None or not service.active:
-        raise ValidationError({"service": _("Choose an active service from the directory.")})
-    referral.redirected_to = service
-    referral.feedback = feedback
-    _decided(
-        referral, actor=actor, decision=Decision.REDIRECT, reason=reason, status=Status.REDIRECTED
-    )
-    audited_save(referral, actor=actor, reason="casework.referral.redirected")
-    return referral
-
-
-@flow_owned
-@transaction.atomic
-def referral_close_no_action(
-    *, actor, referral: Referral, reason: str, feedback: str = ""
-) -> Referral:
-    """Close the referral with no further action; the reason is required."""
-    referral = _lock(referral)
-    _require_claimer(referral, actor)
-    if not reason.strip():
-        raise ValidationError({"reason": _("Say why no further action is needed.")})
-    referral.feedback = feedback
-    _decided(
-        referral,
-        actor=actor,
-        decision=Decision.NO_FURTHER_ACTION,
-        reason=reason,
-        status=Status.NO_FURTHER_ACTION,
-    )
-    audited_save(referral, actor=actor, reason="casework.referral.closed_no_action")
-    return referral
-
-
-@flow_owned
-@transaction.atomic
-def referral_escalate(
-    *, actor, referral: Referral, target: str, reason: str, feedback: str = ""
-) -> Referral:
-    """Escalate to child protection, the juvenile court or the police: who, when and why."""
-    referral = _lock(referral)
-    _require_claimer(referral, actor)
-    errors = {}
-    if target not in Referral.EscalationTarget.values:
-        errors["target"] = _("Choose where the referral is escalated.")
-    if not reason.strip():
-        errors["reason"] = _("Say why the referral is escalated.")
-    if errors:
-        raise ValidationError(errors)
-    referral.escalated_to = target
-    referral.feedback = feedback
-    _decided(
-        referral, actor=actor, decision=Decision.ESCALATE, reason=reason, status=Status.ESCALATED
-    )
-    audited_save(referral, actor=actor, reason="casework.referral.escalated")
-    notify(
-        recipients=members_of(permissions.district_supervisors_group(referral.district)),
-        kind=Notification.Kind.ESCALATION,
-        referral=referral,
-    )
-    return referral
-
-
-FINAL_STATUSES = (
-    Status.CASE_OPENED,
-    Status.LINKED,
-    Status.REDIRECTED,
-    Status.NO_FURTHER_ACTION,
-    Status.ESCALATED,
-)
-
-
-@flow_owned
-@transaction.atomic
-def referral_send_feedback(*, actor, referral: Referral) -> Referral:
-    """Tell the referrer (and the school referent) the outcome — never the social file."""
-    referral = _lock(referral)
-    _require_status(referral, *FINAL_STATUSES)
-    if referral.feedback_sent_at is not None:
-        return referral
-    referral.feedback_sent_at = timezone.now()
-    audited_save(referral, actor=actor, reason="casework.referral.feedback_sent")
-    referents = list(members_of(permissions.school_referents_group(referral.school)))
-    notify(
-        recipients=[referral.referrer, *referents],
-        kind=Notification.Kind.FEEDBACK,
-        referral=referral,
-    )
-    return referral
-
-
-@flow_owned
-@transaction.atomic
-def referral_decide(*, actor, referral: Referral, decision: str, **fields):
-    """Decide on a referral. An unclaimed one is claimed by the decider in the same step, so
-    that of two workers deciding at once exactly one wins and the other gets a conflict."""
-    if decision not in DECISIONS:
-        raise ValidationError({"decision": _("Choose a decision.")})
-    referral = _lock(referral)
-    if referral.status == Status.SUBMITTED:
-        referral = referral_claim(actor=actor, referral=referral)
-    return DECISIONS[decision](actor=actor, referral=referral, **fields)
-
-
-DECISIONS = {
-    Decision.OPEN_CASE: referral_open_case,
-    Decision.REQUEST_INFORMATION: referral_request_information,
-    Decision.REDIRECT: referral_redirect,
-    Decision.NO_FURTHER_ACTION: referral_close_no_action,
-    Decision.ESCALATE: referral_escalate,
-}
-
-# What each triage decision takes, and what it cannot do without (forms and API share these).
-DECISION_FIELDS = {
-    Decision.OPEN_CASE: ("lead_worker", "risk_level", "reason", "feedback"),
-    Decision.REQUEST_INFORMATION: ("question",),
-    Decision.REDIRECT: ("service", "reason", "feedback"),
-    Decision.NO_FURTHER_ACTION: ("reason", "feedback"),
-    Decision.ESCALATE: ("target", "reason", "feedback"),
-}
-DECISION_REQUIRED = {
-    Decision.REQUEST_INFORMATION: ("question",),
-    Decision.REDIRECT: ("service",),
-    Decision.NO_FURTHER_ACTION: ("reason",),
-    Decision.ESCALATE: ("target", "reason"),
-}
-
-
-def decision_arguments(decision: str, data: dict) -> dict:
-    """The keyword arguments of the decision's service, from a form's or a request's data."""
-    return {
-        name: data[name] for name in DECISION_FIELDS[decision] if data.get(name) not in (None, "")
     }
