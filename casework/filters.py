@@ -54,17 +54,13 @@ class QueueFilter(django_filters.FilterSet):
     overdue = django_filters.ChoiceFilter(
         choices=FLAG_CHOICES,
         method="filter_overdue",
-        label=_("Triage deadline passed"),
+        label=_("Overdue only"),
     )
     mine = django_filters.ChoiceFilter(
         choices=FLAG_CHOICES, method="filter_mine", label=_("Claimed by me")
     )
-    age_min = YearsFilter(
-        method="filter_age_min", min_value=0, max_value=25, label=_("Age from (years)")
-    )
-    age_max = YearsFilter(
-        method="filter_age_max", min_value=0, max_value=25, label=_("Age to (years)")
-    )
+    age_min = YearsFilter(method="filter_age_min", min_value=0, max_value=25, label=_("Age from"))
+    age_max = YearsFilter(method="filter_age_max", min_value=0, max_value=25, label=_("Age to"))
     sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="sort_by", label=_("Sort by"))
 
     class Meta:
