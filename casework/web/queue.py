@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from casework import forms, permissions, selectors, services
 from casework.audit import log_access
-from casework.filters import QueueFilter
+from casework.filters import SORT_CHOICES, QueueFilter
 from casework.models import Referral, Service, Urgency
 from protocols import steps
 
@@ -33,6 +33,7 @@ def queue(request):
             "page": page,
             "now": timezone.now(),
             "sort": filters.form.cleaned_data.get("sort") or "urgency",
+            "sorts": SORT_CHOICES,
             "schools": selectors.queue_schools(request.user),
             "urgencies": Urgency.choices,
             "params": request.GET,
