@@ -1,18 +1,17 @@
-"""Forms of the web pages. They validate input; the changes themselves are made by services."""
+"""Forms of the web pages. They validate input; the changes themselves are made by services.
+Whom a field may name comes from casework.selectors, as for the API's inputs."""
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import selectors, services
 from .indicators import INDICATORS, urgency_guidance
 from .models import (
     Action,
-    Agency,
     CaseTeamMember,
     ConcernCategory,
     Contact,
-    District,
     Referral,
     Review,
     RiskLevel,
@@ -192,12 +191,10 @@ class DecisionForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, referral: Referral, lead_workers, **kwargs):
+    def __init__(self, *args, referral: Referral, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lead_worker"].queryset = lead_workers
-        self.fields["service"].queryset = Service.objects.filter(active=True).select_related(
-            "district"
-        )
+        self.fields["lead_worker"].queryset = selectors.lead_worker_candidates(referral)
+        self.fields["service"].queryset = selectors.services_directory()
 
     def clean(self):
         data = super().clean()
@@ -219,10 +216,10 @@ class PlanForm(forms.Form):
 
 class ActionForm(forms.Form):
     objective = forms.CharField(label=_("Action"), max_length=300)
-    owning_agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.all())
+    owning_agency = forms.ModelChoiceField(label=_("Agency"), queryset=selectors.agencies())
     owner = forms.ModelChoiceField(
         label=_("Person responsible"),
-        queryset=User.objects.filter(is_active=True),
+        queryset=selectors.action_owner_candidates(),
         required=False,
     )
     due_date = forms.DateField(label=_("Due date"), widget=DATE, required=False)
@@ -234,13 +231,8 @@ class ActionUpdateForm(forms.Form):
 
 
 class TeamMemberForm(forms.Form):
-    user = forms.ModelChoiceField(
-        label=_("Professional"),
-        queryset=User.objects.filter(is_active=True, memberships__active=True)
-        .distinct()
-        .order_by("last_name"),
-    )
-    agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.all())
+    user = forms.ModelChoiceField(label=_("Professional"), queryset=selectors.team_candidates())
+    agency = forms.ModelChoiceField(label=_("Agency"), queryset=selectors.agencies())
     role = forms.ChoiceField(label=_("Role on the case"), choices=CaseTeamMember.CaseRole.choices)
     reason = forms.CharField(label=_("Reason for access"), max_length=300)
     valid_until = forms.DateField(label=_("Access ends on"), widget=DATE, required=False)
@@ -314,7 +306,7 @@ class ContactForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=Contact.Channel.choices)
     category = forms.ChoiceField(label=_("Question category"), choices=Contact.Category.choices)
     district = forms.ModelChoiceField(
-        label=_("District"), queryset=District.objects.order_by("name"), required=False
+        label=_("District"), queryset=selectors.districts(), required=False
     )
     family_reference = forms.CharField(
         label=_("Family reference"),
@@ -328,7 +320,7 @@ class ContactForm(forms.Form):
     )
     services = forms.ModelMultipleChoiceField(
         label=_("Services pointed to"),
-        queryset=Service.objects.filter(active=True).order_by("name"),
+        queryset=selectors.services_directory(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )

@@ -4,12 +4,26 @@ never a scan of per-record permission rows, never a model-wide permission."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from . import permissions
 from .audit import reason_label
-from .models import Case, CaseTeamMember, Referral, Service
+from .models import (
+    Action,
+    Agency,
+    Case,
+    CaseTeamMember,
+    Contact,
+    District,
+    Membership,
+    Notification,
+    Referral,
+    Service,
+)
 
 Status = Referral.Status
 NOT_YET_SENT = [Status.DRAFT, Status.AWAITING_VALIDATION]
@@ -104,6 +118,162 @@ def services_directory(*, district=None, kind=None, age=None, q=None) -> QuerySe
     return services.order_by("name")
 
 
+def queue_schools(user) -> QuerySet[Agency]:
+    """The schools of the districts the user triages: the choices of the queue's school filter."""
+    return Agency.objects.filter(
+        kind=Agency.Kind.SCHOOL, district__in=permissions.districts_for(user, permissions.TRIAGE)
+    ).order_by("name")
+
+
+def districts() -> QuerySet[District]:
+    return District.objects.order_by("name")
+
+
+def recent_contacts(limit: int = 50) -> QuerySet[Contact]:
+    """The helpline's latest contacts (pseudonymous: no child's name is ever recorded)."""
+    return Contact.objects.select_related("district").prefetch_related("services")[:limit]
+
+
+def notifications_for(user, limit: int = 100) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).select_related("referral", "case")[:limit]
+
+
+# --- who may be chosen: the candidates of the forms and of the API's inputs -------------------
+# One queryset per choice, used by casework/forms.py and casework/api/serializers.py alike, so
+# that the page and the API accept and refuse the same people. The services check again.
+
+
+def lead_worker_candidates(referral: Referral) -> QuerySet:
+    """Who may lead the case a referral opens: the active members of its district's triage
+    team (social workers and triage coordinators)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups=permissions.district_triage_group(referral.district))
+        .order_by("last_name", "pk")
+    )
+
+
+def team_candidates() -> QuerySet:
+    """Who may join a case team: anyone active who works for an agency today (the service then
+    checks that they work for the agency they are added for)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__active=True)
+        .distinct()
+        .order_by("last_name", "pk")
+    )
+
+
+def action_owner_candidates() -> QuerySet:
+    return get_user_model().objects.filter(is_active=True)
+
+
+def agencies() -> QuerySet[Agency]:
+    return Agency.objects.all()
+
+
+# --- the home page ----------------------------------------------------------------------------
+
+
+def roles_of(user) -> set[str]:
+    return set(Membership.objects.filter(user=user, active=True).values_list("role", flat=True))
+
+
+def home_board(user, *, now) -> dict:
+    """Everything the home page lists for the user, by the hats they wear: their referrals
+    (referrers), the queue's counts (triage), their cases, the district's board (supervisors).
+    A section the user has no part in is absent from the result; the lists are read here."""
+    board: dict = {"roles": roles_of(user)}
+    if board["roles"] & {Membership.Role.TEACHER, Membership.Role.SCHOOL_REFERENT}:
+        own = Referral.objects.filter(referrer=user).select_related("child").order_by("-updated_at")
+        board["drafts"] = list(own.filter(status=Status.DRAFT))
+        board["waiting_for_me"] = list(own.filter(status=Status.INFORMATION_REQUESTED))
+        board["sent"] = list(
+            own.exclude(status__in=[Status.DRAFT, Status.INFORMATION_REQUESTED])[:20]
+        )
+        if permissions.schools_for(user).exists():
+            board["to_validate"] = list(
+                referrals_visible_to(user)
+                .filter(status=Status.AWAITING_VALIDATION)
+                .select_related("child", "referrer")
+            )
+    if permissions.districts_for(user).exists():
+        queue = triage_queue(user)
+        board["queue_counts"] = {
+            row["urgency"]: row["n"]
+            for row in queue.order_by().values("urgency").annotate(n=Count("pk"))
+        }
+        board["queue_total"] = sum(board["queue_counts"].values())
+        board["queue_overdue"] = queue.filter(triage_due_at__lt=now).count()
+        board["my_claimed"] = list(queue.filter(claimed_by=user))
+    my_cases = (
+        cases_visible_to(user)
+        .filter(pk__in=active_case_ids(user))
+        .exclude(status=Case.Status.CLOSED)
+        .select_related("child")
+        .order_by("next_review_at")
+    )
+    if my_cases.exists():
+        board["my_cases"] = list(my_cases)
+        board["actions_due"] = list(
+            Action.objects.filter(owner=user, status__in=["planned", "in_progress"])
+            .filter(due_date__lte=timezone.localdate() + datetime.timedelta(days=14))
+            .select_related("plan__case")
+            .order_by("due_date")
+        )
+        board["reviews_soon"] = list(
+            my_cases.filter(next_review_at__lte=now + datetime.timedelta(days=14))
+        )
+    supervised = permissions.districts_for(user, permissions.SUPERVISE)
+    if supervised.exists():
+        district_referrals = Referral.objects.filter(district__in=supervised)
+        board["supervisor"] = {
+            "overdue": list(
+                district_referrals.filter(status__in=QUEUE_STATUSES[:2], triage_due_at__lt=now)
+                .select_related("school")
+                .order_by("triage_due_at")
+            ),
+            "escalations": list(
+                district_referrals.filter(
+                    status=Status.ESCALATED, decided_at__gte=now - datetime.timedelta(days=30)
+                ).order_by("-decided_at")
+            ),
+            "closures": list(
+                Case.objects.filter(
+                    district__in=supervised, status=Case.Status.CLOSURE_REQUESTED
+                ).select_related("lead_worker", "child")
+            ),
+        }
+    return board
+
+
+def home_board_reads(board: dict) -> tuple[set[int], set[int]]:
+    """(referral ids, case ids) the home page shows: each one shown is a read, to be logged."""
+    referrals = [
+        r
+        for key in ("drafts", "waiting_for_me", "sent", "to_validate", "my_claimed")
+        for r in board.get(key, ())
+    ]
+    cases = [*board.get("my_cases", ()), *board.get("reviews_soon", ())]
+    cases += [action.plan.case for action in board.get("actions_due", ())]
+    if board.get("supervisor"):
+        referrals += board["supervisor"]["overdue"] + board["supervisor"]["escalations"]
+        cases += board["supervisor"]["closures"]
+    return {r.pk for r in referrals}, {c.pk for c in cases}
+
+
+# --- one case's page --------------------------------------------------------------------------
+
+
+def case_team(case: Case) -> QuerySet[CaseTeamMember]:
+    """The team today: the members not removed."""
+    return case.team.filter(removed_at__isnull=True).select_related("user", "agency")
+
+
+def case_actions(case: Case) -> list[Action]:
+    return list(case.plan.actions.select_related("owning_agency", "owner"))
+
+
 def history_rows(*historical_querysets) -> list[dict]:
     """The audit trail of one or more records as rows: who, when, what changed, and why (the
     reason code and its translated label). A creation lists the values it set; a change lists
@@ -170,14 +340,17 @@ def case_history(case: Case) -> list[dict]:
     )
 
 
+def case_timeline(case: Case) -> list[dict]:
+    """Every event of the case and of its referrals, in one chronology."""
+    return [
+        row for row in case_history(case) if row["reason"] and not row["reason"].startswith("test.")
+    ] + [row for referral in case.referrals.all() for row in referral_history(referral)]
+
+
 def yearly_indicators(year: int, districts=None) -> dict:
     """What the network did in a year: referrals received and their outcomes, cases opened,
     reviewed and closed, helpline contacts. Aggregate counts only, no personal data."""
-    import datetime
-
-    from django.db.models import Count
-
-    from .models import Contact, Review
+    from .models import Review
 
     zone = timezone.get_current_timezone()
     start = datetime.datetime(year, 1, 1, tzinfo=zone)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "simple_history",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",

@@ -2,10 +2,9 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from casework import services
+from casework import selectors, services
 from casework.models import (
     Action,
-    Agency,
     Case,
     CaseTeamMember,
     ConcernCategory,
@@ -202,6 +201,9 @@ class QueueItem(serializers.ModelSerializer):
 
 
 class DecisionInput(serializers.Serializer):
+    """A triage decision on `referral` (a keyword argument): the lead worker is one of
+    selectors.lead_worker_candidates(referral), as on the decision page."""
+
     decision = serializers.ChoiceField(choices=Referral.Decision.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     feedback = serializers.CharField(
@@ -210,15 +212,18 @@ class DecisionInput(serializers.Serializer):
         default="",
         help_text=_("A message for the referrer; never details of the social file."),
     )
-    lead_worker = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False
-    )
+    lead_worker = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), required=False)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
     question = serializers.CharField(required=False, allow_blank=True)
     service = serializers.PrimaryKeyRelatedField(
-        queryset=Service.objects.filter(active=True), required=False
+        queryset=selectors.services_directory(), required=False
     )
     target = serializers.ChoiceField(choices=Referral.EscalationTarget.choices, required=False)
+
+    def __init__(self, *args, referral: Referral | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if referral is not None:
+            self.fields["lead_worker"].queryset = selectors.lead_worker_candidates(referral)
 
     def validate(self, data):
         missing = {
@@ -340,8 +345,7 @@ class CaseDetail(CaseListItem):
         ]
 
     def get_team(self, case) -> list:
-        members = case.team.filter(removed_at__isnull=True).select_related("user", "agency")
-        return TeamMemberOut(members, many=True).data
+        return TeamMemberOut(selectors.case_team(case), many=True).data
 
     def get_review_due(self, case) -> bool:
         from protocols import steps
@@ -355,16 +359,16 @@ class PlanInput(serializers.Serializer):
 
 class ActionInput(serializers.Serializer):
     objective = serializers.CharField(max_length=300)
-    owning_agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    owning_agency = serializers.PrimaryKeyRelatedField(queryset=selectors.agencies())
     owner = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+        queryset=selectors.action_owner_candidates(), required=False, allow_null=True
     )
     due_date = serializers.DateField(required=False, allow_null=True)
 
 
 class TeamMemberInput(serializers.Serializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
-    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    user = serializers.PrimaryKeyRelatedField(queryset=selectors.team_candidates())
+    agency = serializers.PrimaryKeyRelatedField(queryset=selectors.agencies())
     role = serializers.ChoiceField(choices=CaseTeamMember.CaseRole.choices)
     reason = serializers.CharField(max_length=300)
     valid_until = serializers.DateField(required=False, allow_null=True)

@@ -213,21 +213,6 @@ class Rule:
         return self.get if kind == "get" else self.write
 
 
-def _verb(target: Target) -> dict:
-    return {
-        "write": {
-            "claim": may(TRIAGES & _state("submitted"), MAY),
-            "release": may(RELEASER, MAY),
-            "validate": may(SCHOOL_REFERENT & _state("awaiting_validation"), MAY),
-        }[target.literal("verb")]
-    }
-
-
-def _case_change(target: Target) -> dict:
-    what = target.literal("what")
-    return {"write": may(CASE_LEAD if what in ("plan", "member", "close") else CASE_WORK, MAY)}
-
-
 API_REFERRAL = "api/v1/^referrals/(?P<pk>[^/.]+)/"
 API_CASE = "api/v1/^cases/(?P<pk>[^/.]+)/"
 
@@ -310,7 +295,7 @@ POLICY: list[Rule] = [
         "casework/",
         get=may(NOBODY),
         reachable=False,
-        note="the Application's own index, shadowed by casework.views.home",
+        note="the Application's own index, shadowed by casework.web.home.home",
     ),
     Rule("casework/queue/", get=may(TRIAGE_SIDE)),
     Rule("casework/cases/", get=may(AUTHENTICATED)),
@@ -347,11 +332,16 @@ POLICY: list[Rule] = [
     ),
     Rule("casework/referrals/<int:pk>/history/", get=may(REFERRAL_HISTORY)),
     Rule(
-        "casework/referrals/<int:pk>/<str:verb>/",
+        "casework/referrals/<int:pk>/validate/",
         get=may(NOBODY),
-        write=may(NOBODY),
-        per_variant=_verb,
+        write=may(SCHOOL_REFERENT & _state("awaiting_validation"), MAY),
     ),
+    Rule(
+        "casework/referrals/<int:pk>/claim/",
+        get=may(NOBODY),
+        write=may(TRIAGES & _state("submitted"), MAY),
+    ),
+    Rule("casework/referrals/<int:pk>/release/", get=may(NOBODY), write=may(RELEASER, MAY)),
     # --- pages: cases -----------------------------------------------------------------------
     Rule("casework/cases/<int:pk>/", get=may(SEES_CASE)),
     Rule("casework/cases/<int:pk>/history/", get=may(CASE_HISTORY)),
@@ -367,12 +357,12 @@ POLICY: list[Rule] = [
         get=may(NOBODY),
         write=may(CASE_LEAD, MAY),
     ),
-    Rule(
-        "casework/cases/<int:pk>/<str:what>/",
-        get=may(NOBODY),
-        write=may(NOBODY),
-        per_variant=_case_change,
-    ),
+    # The lead's changes (the plan, the team, the closure) and the team's (an action, a review).
+    Rule("casework/cases/<int:pk>/plan/", get=may(NOBODY), write=may(CASE_LEAD, MAY)),
+    Rule("casework/cases/<int:pk>/member/", get=may(NOBODY), write=may(CASE_LEAD, MAY)),
+    Rule("casework/cases/<int:pk>/close/", get=may(NOBODY), write=may(CASE_LEAD, MAY)),
+    Rule("casework/cases/<int:pk>/action/", get=may(NOBODY), write=may(CASE_WORK, MAY)),
+    Rule("casework/cases/<int:pk>/review/", get=may(NOBODY), write=may(CASE_WORK, MAY)),
     Rule("casework/attachments/<int:pk>/", get=may(ATTACHMENT_READER)),
     # --- Viewflow's own pages ---------------------------------------------------------------
     # The work is done on the project's pages through casework.services (protocols/views.py:

@@ -149,10 +149,8 @@ def fill(route: Route, values: dict[str, str]) -> str:
 
 # --- which objects each pattern is tried with --------------------------------------------------
 
-LITERALS = {
-    "verb": ["claim", "release", "validate"],
-    "what": ["plan", "action", "member", "review", "close"],
-}
+# Parameters filled with fixed words rather than objects: {parameter: [word, ...]}.
+LITERALS: dict[str, list[str]] = {}
 
 
 def variants(route: Route) -> list[tuple[str, dict[str, str]]]:
@@ -298,24 +296,24 @@ def body_for(route: Route, values: dict[str, str], world) -> tuple[dict, str | N
         "casework:referral_decide": {"decision": "no_further_action", "reason": "School copes"},
         "casework:referral_answer": {"answer": "Since September"},
         "casework:action_change": {"status": "in_progress", "progress_note": "Met"},
+        "casework:case_plan": {"objectives": "Rewritten objectives"},
+        "casework:case_action_add": {
+            "objective": "Home visit",
+            "owning_agency": u["social_north"].pk,
+        },
+        "casework:case_member_add": {
+            "user": u["supervisor"].pk,
+            "agency": u["social_north"].pk,
+            "role": "social_worker",
+            "reason": "Second opinion",
+        },
+        "casework:case_review": {"risk_level": "low", "decision": "continue", "attendees": "Team"},
+        "casework:case_close": {"approve": "1", "reason": "All fine"},
         "set_language": {"language": "en", "next": "/"},
         "password_reset": {"email": "nobody@example.org"},
     }
     if name in ("casework:case_attachment_upload", "casework:referral_attachment_upload"):
         return {"title": "Matrix", "file": _pdf()}, None
-    if name == "casework:case_change":
-        return {
-            "plan": {"objectives": "Rewritten objectives"},
-            "action": {"objective": "Home visit", "owning_agency": u["social_north"].pk},
-            "member": {
-                "user": u["supervisor"].pk,
-                "agency": u["social_north"].pk,
-                "role": "social_worker",
-                "reason": "Second opinion",
-            },
-            "review": {"risk_level": "low", "decision": "continue", "attendees": "Team"},
-            "close": {"approve": "1", "reason": "All fine"},
-        }[values["what"]], None
     return forms.get(name, {}), None
 
 

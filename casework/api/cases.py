@@ -1,0 +1,113 @@
+"""/api/v1/cases/: the cases the caller works on or supervises, their changes (the plan, an
+action, a team member, a review, the closure) and their trail."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from casework import selectors, services
+from casework.audit import access_report, log_access
+from casework.models import Case
+from protocols import steps
+
+from . import serializers as s
+
+
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Cases the caller works on (the team) or supervises (the district)."""
+
+    serializer_class = s.CaseListItem
+
+    def get_queryset(self):
+        return (
+            selectors.cases_visible_to(self.request.user)
+            .select_related("district", "lead_worker", "child", "plan")
+            .order_by("next_review_at", "pk")
+        )
+
+    def get_serializer_class(self):
+        return s.CaseDetail if self.action == "retrieve" else s.CaseListItem
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        log_access(self.request, action="case.list", cases=[c.pk for c in page])
+        return page
+
+    def retrieve(self, request, pk=None):
+        case = self.get_object()
+        log_access(request, action="case.view", cases=[case])
+        return Response(s.CaseDetail(case).data)
+
+    def get_object(self):
+        case = super().get_object()
+        return Case.objects.select_related("plan", "district", "lead_worker", "child").get(
+            pk=case.pk
+        )
+
+    def _detail(self, case, code=status.HTTP_200_OK):
+        log_access(self.request, action="case.change", cases=[case])
+        case = Case.objects.select_related("plan", "district", "lead_worker", "child").get(
+            pk=case.pk
+        )
+        return Response(s.CaseDetail(case).data, status=code)
+
+    @extend_schema(request=s.PlanInput, responses=s.CaseDetail)
+    @action(detail=True, methods=["post"])
+    def plan(self, request, pk=None):
+        case = self.get_object()
+        data = s.PlanInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        steps.run_step("case.plan", obj=case, actor=request.user, **data.validated_data)
+        return self._detail(case)
+
+    @extend_schema(request=s.ActionInput, responses={201: s.ActionOut})
+    @action(detail=True, methods=["post"])
+    def actions(self, request, pk=None):
+        case = self.get_object()
+        data = s.ActionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = services.case_add_action(actor=request.user, case=case, **data.validated_data)
+        return Response(s.ActionOut(created).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TeamMemberInput, responses={201: s.TeamMemberOut})
+    @action(detail=True, methods=["post"])
+    def team(self, request, pk=None):
+        case = self.get_object()
+        data = s.TeamMemberInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.case_add_member(actor=request.user, case=case, **data.validated_data)
+        return Response(s.TeamMemberOut(member).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReviewInput, responses={201: s.ReviewOut})
+    @action(detail=True, methods=["post"])
+    def reviews(self, request, pk=None):
+        case = self.get_object()
+        data = s.ReviewInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = steps.run_step("case.review", obj=case, actor=request.user, **data.validated_data)
+        return Response(s.ReviewOut(review).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CloseInput, responses=s.CaseDetail)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        case = self.get_object()
+        data = s.CloseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        steps.closure(case=case, actor=request.user, **data.validated_data)
+        return self._detail(case)
+
+    @extend_schema(responses=s.HistoryRow(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        case = selectors.case_for_trail(request.user, pk)
+        log_access(request, action="case.history", cases=[case])
+        return Response(s.HistoryRow(selectors.case_history(case), many=True).data)
+
+    @extend_schema(responses=s.AccessRow(many=True))
+    @action(detail=True, methods=["get"])
+    def access(self, request, pk=None):
+        """Who has looked at this file (the case and the referrals it was opened from)."""
+        case = selectors.case_for_trail(request.user, pk)
+        log_access(request, action="case.access_report", cases=[case])
+        return Response(s.AccessRow(access_report(case), many=True).data)

@@ -1,0 +1,148 @@
+"""/api/v1/referrals/: the referrals the caller may see, their form, their protocol steps and
+their trail. A referral the caller may not see answers 404; a step the state does not allow, 409."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from casework import permissions, selectors, services
+from casework.audit import log_access
+from casework.models import Referral
+from protocols import steps
+
+from . import serializers as s
+
+
+def _referral_out(request, referral: Referral, action: str = "referral.view"):
+    log_access(request, action=action, referrals=[referral])
+    if permissions.referral_view_level(request.user, referral) == "full":
+        return s.ReferralFull(referral).data
+    return s.ReferralForReferrer(referral).data
+
+
+class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Referrals the caller may see: their own, their school's, their district's queue and
+    those of their cases."""
+
+    serializer_class = s.ReferralForReferrer
+
+    def get_queryset(self):
+        return (
+            selectors.referrals_visible_to(self.request.user)
+            .select_related(
+                "child",
+                "contact_person",
+                "redirected_to",
+                "district",
+                "school",
+                "referrer",
+                "claimed_by",
+                "decided_by",
+                "case",
+            )
+            .prefetch_related("information_requests")
+            .order_by("-created_at", "-pk")
+        )
+
+    def retrieve(self, request, pk=None):
+        return Response(_referral_out(request, self.get_object()))
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        log_access(request, action="referral.list", referrals=[r.pk for r in page])
+        full = selectors.full_view_checker(request.user)
+        return self.get_paginated_response(
+            [s.ReferralFull(r).data if full(r) else s.ReferralForReferrer(r).data for r in page]
+        )
+
+    @extend_schema(request=s.ReferralCreate, responses={201: s.ReferralForReferrer})
+    def create(self, request):
+        data = s.ReferralCreate(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        child_data = fields.pop("child")
+        with transaction.atomic():
+            school = services.referrer_school(request.user)
+            child_data.setdefault("district", school.district)
+            child = services.child_find_or_create(actor=request.user, school=school, **child_data)
+            referral = services.referral_create_draft(actor=request.user, child=child, **fields)
+        return Response(s.ReferralForReferrer(referral).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReferralForm, responses=s.ReferralForReferrer)
+    def partial_update(self, request, pk=None):
+        referral = self.get_object()
+        data = s.ReferralForm(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        referral = services.referral_update_draft(
+            actor=request.user, referral=referral, **data.validated_data
+        )
+        return Response(s.ReferralForReferrer(referral).data)
+
+    @extend_schema(request=None, responses=s.ReferralForReferrer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        referral = self.get_object()
+        if referral.referrer_id != request.user.pk:
+            raise PermissionDenied
+        referral = steps.run_step("referral.submit", obj=referral, actor=request.user)
+        return Response(_referral_out(request, referral, "referral.submit"))
+
+    @extend_schema(request=None, responses=s.ReferralForReferrer)
+    @action(detail=True, methods=["post"])
+    def validate(self, request, pk=None):
+        referral = steps.run_step("referral.validate", obj=self.get_object(), actor=request.user)
+        return Response(_referral_out(request, referral))
+
+    @extend_schema(request=None, responses=s.ReferralFull)
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        referral = steps.run_step("referral.claim", obj=self.get_object(), actor=request.user)
+        return Response(_referral_out(request, referral))
+
+    @extend_schema(request=None, responses=s.ReferralFull)
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        referral = steps.run_step("referral.release", obj=self.get_object(), actor=request.user)
+        return Response(_referral_out(request, referral))
+
+    @extend_schema(request=s.DecisionInput, responses=s.ReferralFull)
+    @action(detail=True, methods=["post"])
+    def decision(self, request, pk=None):
+        referral = self.get_object()
+        if not permissions.can_triage(request.user, referral):
+            raise PermissionDenied
+        data = s.DecisionInput(data=request.data, referral=referral)
+        data.is_valid(raise_exception=True)
+        steps.run_step(
+            "referral.decide",
+            obj=referral,
+            actor=request.user,
+            decision=data.validated_data["decision"],
+            **data.service_arguments(),
+        )
+        referral.refresh_from_db()
+        return Response(_referral_out(request, referral))
+
+    @extend_schema(request=s.AnswerInput, responses=s.ReferralForReferrer)
+    @action(detail=True, methods=["post"])
+    def information(self, request, pk=None):
+        referral = self.get_object()
+        data = s.AnswerInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        referral = steps.run_step(
+            "referral.answer",
+            obj=referral,
+            actor=request.user,
+            answer=data.validated_data["answer"],
+        )
+        return Response(_referral_out(request, referral))
+
+    @extend_schema(responses=s.HistoryRow(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        referral = selectors.referral_for_trail(request.user, pk)
+        log_access(request, action="referral.history", referrals=[referral])
+        return Response(s.HistoryRow(selectors.referral_history(referral), many=True).data)

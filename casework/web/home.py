@@ -1,0 +1,35 @@
+"""Everyone's pages: the home board (by the hats the user wears) and the notifications."""
+
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from casework import selectors, services
+from casework.audit import log_access
+from casework.models import Notification, Urgency
+
+
+def home(request):
+    now = timezone.now()
+    board = selectors.home_board(request.user, now=now)
+    referrals, cases = selectors.home_board_reads(board)
+    log_access(request, action="home", referrals=referrals, cases=cases)
+    return render(
+        request, "casework/home.html", {**board, "now": now, "urgencies": Urgency.choices}
+    )
+
+
+def notifications(request):
+    items = selectors.notifications_for(request.user)
+    return render(request, "casework/notifications.html", {"items": items})
+
+
+def notification_open(request, pk):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    services.notification_mark_read(actor=request.user, notification=notification)
+    target = notification.case or notification.referral
+    if target is not None:
+        return redirect(target)
+    return redirect("casework:notifications")
