@@ -27,6 +27,7 @@ LAYERS = {
         "casework.api",
         "casework.admin",
         "casework.forms",
+        "casework.filters",
         "casework.context_processors",
         "casework.templatetags",
         "casework.management",

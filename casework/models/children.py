@@ -54,7 +54,7 @@ class Child(AuditedModel):
             return
         if born > timezone.localdate():
             raise ValidationError({"date_of_birth": _("The date of birth is in the future.")})
-        oldest = ProtocolSettings.current().child_max_age
+        oldest = ProtocolSettings.value("child_max_age")
         if self.age > oldest:
             raise ValidationError(
                 {

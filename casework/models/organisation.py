@@ -160,6 +160,12 @@ class ProtocolSettings(AuditedModel):
         return str(_("Protocol deadlines"))
 
     @classmethod
+    def value(cls, name: str):
+        """One setting, read without creating the row (its default when there is none)."""
+        stored = cls.objects.filter(pk=1).values_list(name, flat=True).first()
+        return stored if stored is not None else cls._meta.get_field(name).default
+
+    @classmethod
     def current(cls) -> "ProtocolSettings":
         obj, _created = cls.objects.get_or_create(pk=1)
         return obj

@@ -62,7 +62,7 @@ def _months_later(day: datetime.date, months: int) -> datetime.date:
 def team_access_limit(today: datetime.date | None = None) -> datetime.date:
     """The latest end date of a professional's access to a case (protocol settings)."""
     today = today or timezone.localdate()
-    return _months_later(today, ProtocolSettings.current().team_access_months)
+    return _months_later(today, ProtocolSettings.value("team_access_months"))
 
 
 def _check_end_date(valid_until: datetime.date | None, errors: dict) -> datetime.date:
@@ -76,7 +76,7 @@ def _check_end_date(valid_until: datetime.date | None, errors: dict) -> datetime
         errors["valid_until"] = _(
             "Access is given for %(months)s months at most (until %(date)s)."
         ) % {
-            "months": ProtocolSettings.current().team_access_months,
+            "months": ProtocolSettings.value("team_access_months"),
             "date": limit,
         }
     return valid_until
