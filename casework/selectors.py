@@ -243,6 +243,7 @@ def home_board(user, *, now) -> dict:
                     district__in=supervised, status=Case.Status.CLOSURE_REQUESTED
                 ).select_related("lead_worker", "child")
             ),
+            "needs_lead": list(cases_needing_a_lead(user)),
         }
     return board
 
@@ -258,7 +259,7 @@ def home_board_reads(board: dict) -> tuple[set[int], set[int]]:
     cases += [action.plan.case for action in board.get("actions_due", ())]
     if board.get("supervisor"):
         referrals += board["supervisor"]["overdue"] + board["supervisor"]["escalations"]
-        cases += board["supervisor"]["closures"]
+        cases += board["supervisor"]["closures"] + board["supervisor"]["needs_lead"]
     return {r.pk for r in referrals}, {c.pk for c in cases}
 
 
@@ -342,9 +343,9 @@ def case_history(case: Case) -> list[dict]:
 
 def case_timeline(case: Case) -> list[dict]:
     """Every event of the case and of its referrals, in one chronology."""
-    return [
-        row for row in case_history(case) if row["reason"] and not row["reason"].startswith("test.")
-    ] + [row for referral in case.referrals.all() for row in referral_history(referral)]
+    return [row for row in case_history(case) if row["reason"]] + [
+        row for referral in case.referrals.all() for row in referral_history(referral)
+    ]
 
 
 def yearly_indicators(year: int, districts=None) -> dict:

@@ -22,10 +22,12 @@ from .locks import (
     INFORMATION_LOCK,
     OUTBOX_LOCK,
     REVIEWS_LOCK,
+    TEAM_ACCESS_LOCK,
     TRIAGE_LOCK,
     single_sweeper,
 )
 from .outbox import deliver_notification
+from .services import cases as case_services
 from .services import reminders
 
 __all__ = [
@@ -88,6 +90,16 @@ def requeue_undelivered_notifications() -> int:
     return outbox.publish_again(ids)
 
 
+@shared_task(**SWEEP)
+def expire_team_access() -> int:
+    """Remove the case-team grants of professionals whose access has ended."""
+    with single_sweeper(TEAM_ACCESS_LOCK) as mine:
+        if not mine:
+            log.info("team access sweep skipped: another sweeper is running")
+            return 0
+        return case_services.case_team_expire()
+
+
 def run_sweeps() -> dict[str, int]:
     """Every sweep once, in this process: the embedded mode's stand-in for beat (`make sweep`)."""
     return {
@@ -97,4 +109,5 @@ def run_sweeps() -> dict[str, int]:
         "reviews": remind_reviews(),
         "actions": remind_overdue_actions(),
         "outbox": requeue_undelivered_notifications(),
+        "team_access": expire_team_access(),
     }

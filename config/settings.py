@@ -215,6 +215,7 @@ CELERY_BEAT_SCHEDULE = {
     ),
     "remind-reviews": _every(900.0, "casework.tasks.remind_reviews"),
     "remind-overdue-actions": _every(3600.0, "casework.tasks.remind_overdue_actions"),
+    "expire-team-access": _every(3600.0, "casework.tasks.expire_team_access"),
 }
 # Hours past the triage deadline before the district supervisors get the escalation
 # (immediate danger escalates as soon as its deadline passes).

@@ -299,3 +299,15 @@ def test_the_api_refuses_a_birth_date_in_the_future(api, teacher):
     assert response.status_code == 400
     assert "future" in str(response.json())
     assert not Child.objects.exists()
+
+
+def test_the_supervisors_home_lists_the_cases_that_lost_their_lead(
+    case, triage_worker, supervisor, client
+):
+    end(triage_worker)
+    client.force_login(supervisor)
+    page = client.get("/casework/")
+    assert page.status_code == 200
+    assert "Cases that need a new lead worker" in page.content.decode()
+    assert case.reference in page.content.decode()
+    assert AccessLog.objects.filter(user=supervisor, object_type="case", object_id=case.pk).exists()
