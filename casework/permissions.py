@@ -322,6 +322,17 @@ def may_read_referral_history(user, referral: Referral) -> bool:
     return referral.status not in NOT_YET_SENT and triages_district(user, referral.district)
 
 
+def reads_referral_history_values(user, referral: Referral) -> bool:
+    """The values in a referral's trail (the text typed, the answers): for the social side
+    that triages it. The auditor reads who, when, why and which fields, never the values."""
+    return referral.status not in NOT_YET_SENT and triages_district(user, referral.district)
+
+
+def reads_case_history_values(user, case: Case) -> bool:
+    """The values in a case's trail: the lead worker and the supervisor, not the auditor."""
+    return can_lead_case(user, case)
+
+
 def may_read_case_history(user, case: Case) -> bool:
     """The case's audit trail and access report: the lead, the supervisor, the auditor."""
     return is_auditor(user) or can_lead_case(user, case)

@@ -275,10 +275,11 @@ def case_actions(case: Case) -> list[Action]:
     return list(case.plan.actions.select_related("owning_agency", "owner"))
 
 
-def history_rows(*historical_querysets) -> list[dict]:
+def history_rows(*historical_querysets, values: bool = True) -> list[dict]:
     """The audit trail of one or more records as rows: who, when, what changed, and why (the
     reason code and its translated label). A creation lists the values it set; a change lists
-    each field's before and after."""
+    each field's before and after. With `values=False` (the auditor's view) the rows name the
+    fields that changed and carry none of their values."""
     rows = []
     for queryset in historical_querysets:
         previous = {}
@@ -298,6 +299,8 @@ def history_rows(*historical_querysets) -> list[dict]:
                     for c in delta.changes
                 ]
             previous[record.id] = record
+            if not values:
+                changes = [{"field": c["field"], "old": None, "new": None} for c in changes]
             rows.append(
                 {
                     "object": model._meta.model_name,
@@ -318,16 +321,17 @@ def _text(value):
     return None if value is None else str(value)
 
 
-def referral_history(referral: Referral) -> list[dict]:
+def referral_history(referral: Referral, *, values: bool = True) -> list[dict]:
     from .models import InformationRequest
 
     return history_rows(
         Referral.history.filter(id=referral.pk),
         InformationRequest.history.filter(referral_id=referral.pk),
+        values=values,
     )
 
 
-def case_history(case: Case) -> list[dict]:
+def case_history(case: Case, *, values: bool = True) -> list[dict]:
     from .models import Action, CasePlan, Note, Review
 
     plan_ids = list(CasePlan.history.filter(case_id=case.pk).values_list("id", flat=True))
@@ -338,6 +342,7 @@ def case_history(case: Case) -> list[dict]:
         Action.history.filter(plan_id__in=plan_ids),
         Review.history.filter(case_id=case.pk),
         Note.history.filter(case_id=case.pk),
+        values=values,
     )
 
 

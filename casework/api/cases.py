@@ -6,7 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from casework import selectors, services
+from casework import permissions, selectors, services
 from casework.audit import access_report, log_access
 from casework.models import Case
 from protocols import steps
@@ -102,7 +102,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def history(self, request, pk=None):
         case = selectors.case_for_trail(request.user, pk)
         log_access(request, action="case.history", cases=[case])
-        return Response(s.HistoryRow(selectors.case_history(case), many=True).data)
+        values = permissions.reads_case_history_values(request.user, case)
+        rows = selectors.case_history(case, values=values)
+        return Response(s.HistoryRow(rows, many=True).data)
 
     @extend_schema(responses=s.AccessRow(many=True))
     @action(detail=True, methods=["get"])

@@ -145,4 +145,6 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def history(self, request, pk=None):
         referral = selectors.referral_for_trail(request.user, pk)
         log_access(request, action="referral.history", referrals=[referral])
-        return Response(s.HistoryRow(selectors.referral_history(referral), many=True).data)
+        values = permissions.reads_referral_history_values(request.user, referral)
+        rows = selectors.referral_history(referral, values=values)
+        return Response(s.HistoryRow(rows, many=True).data)

@@ -186,7 +186,13 @@ def case_history(request, pk):
     return render(
         request,
         "casework/history.html",
-        {"title": case.reference, "rows": selectors.case_history(case), "back": case},
+        {
+            "title": case.reference,
+            "rows": selectors.case_history(
+                case, values=permissions.reads_case_history_values(request.user, case)
+            ),
+            "back": case,
+        },
     )
 
 

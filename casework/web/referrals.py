@@ -145,7 +145,10 @@ def referral_history(request, pk):
         "casework/history.html",
         {
             "title": _("Referral %(pk)s") % {"pk": pk},
-            "rows": selectors.referral_history(referral),
+            "rows": selectors.referral_history(
+                referral,
+                values=permissions.reads_referral_history_values(request.user, referral),
+            ),
             "back": referral,
         },
     )

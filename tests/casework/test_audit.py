@@ -291,3 +291,25 @@ def test_auditor_whose_membership_ends_reads_nothing_more(auditor, case):
     # The next request loads the user afresh (no permission cache survives it).
     api = _api(type(auditor).objects.get(pk=auditor.pk))
     assert api.get(f"/api/v1/cases/{case.pk}/history/").status_code == 404
+
+
+def test_the_auditor_reads_who_when_why_and_which_fields_never_the_values(
+    client, auditor, teacher, child, triage_worker
+):
+    draft = services.referral_create_draft(
+        actor=teacher, child=child, **{**FORM, "observations": "Bruises on both arms"}
+    )
+    api = _api(auditor)
+    rows = api.get(f"/api/v1/referrals/{draft.pk}/history/").json()
+    assert rows and rows[0]["reason"] == "casework.referral.drafted"
+    fields = {change["field"] for row in rows for change in row["changes"]}
+    assert "observations" in fields
+    assert "Bruises" not in str(rows)
+    assert all(c["old"] is None and c["new"] is None for row in rows for c in row["changes"])
+    client.force_login(auditor)
+    page = client.get(f"/casework/referrals/{draft.pk}/history/")
+    assert page.status_code == 200 and "Bruises" not in page.content.decode()
+    # The social side that triages it reads the values once it is sent.
+    protocol("referral.submit")(actor=teacher, referral=draft)
+    rows = _api(triage_worker).get(f"/api/v1/referrals/{draft.pk}/history/").json()
+    assert "Bruises" in str(rows)
