@@ -278,3 +278,16 @@ LOGGING = {
 
 # The protocol's service-level defaults; administrators edit the live values in the admin.
 EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "112")
+
+# --- Operations: probes, beat heartbeat, metrics, logs (ops/, docs/operations.md) -------------
+# Kept in one block: the rest of this file is the application's own configuration.
+INSTALLED_APPS += ["ops"]
+# The probes are answered first, before the host check and the HTTPS redirect.
+MIDDLEWARE = ["ops.middleware.probes", *MIDDLEWARE]
+OPS_HEARTBEAT_SECONDS = env_int("OPS_HEARTBEAT_SECONDS", 60)
+if OPS_HEARTBEAT_SECONDS < 10:
+    raise ImproperlyConfigured(
+        f"Environment variable OPS_HEARTBEAT_SECONDS={OPS_HEARTBEAT_SECONDS} is invalid: "
+        "expected a number of seconds, 10 or more."
+    )
+CELERY_BEAT_SCHEDULE["ops-heartbeat"] = _every(OPS_HEARTBEAT_SECONDS, "ops.tasks.heartbeat")
