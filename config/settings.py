@@ -282,8 +282,14 @@ EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "112")
 # --- Operations: probes, beat heartbeat, metrics, logs (ops/, docs/operations.md) -------------
 # Kept in one block: the rest of this file is the application's own configuration.
 INSTALLED_APPS += ["ops"]
-# The probes are answered first, before the host check and the HTTPS redirect.
-MIDDLEWARE = ["ops.middleware.probes", *MIDDLEWARE]
+# The probes are answered first, before the host check and the HTTPS redirect; then
+# django-prometheus times every request (per view) from the first middleware to the last.
+MIDDLEWARE = [
+    "ops.middleware.probes",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
 OPS_HEARTBEAT_SECONDS = env_int("OPS_HEARTBEAT_SECONDS", 60)
 if OPS_HEARTBEAT_SECONDS < 10:
     raise ImproperlyConfigured(
@@ -291,3 +297,10 @@ if OPS_HEARTBEAT_SECONDS < 10:
         "expected a number of seconds, 10 or more."
     )
 CELERY_BEAT_SCHEDULE["ops-heartbeat"] = _every(OPS_HEARTBEAT_SECONDS, "ops.tasks.heartbeat")
+# GET /metrics answers a scraper sending "Authorization: Bearer <METRICS_TOKEN>"; unset: off.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured(
+        "Environment variable METRICS_TOKEN is invalid: use at least 24 random characters "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(32))'), or leave it unset."
+    )

@@ -1,8 +1,8 @@
 """Middleware of the operations side."""
 
-from . import views
+from . import metrics, views
 
-PROBES = {"/healthz": views.healthz, "/readyz": views.readyz}
+PROBES = {"/healthz": views.healthz, "/readyz": views.readyz, "/metrics": metrics.metrics}
 
 
 def probes(get_response):

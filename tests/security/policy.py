@@ -419,6 +419,8 @@ POLICY: list[Rule] = [
     # --- operations: the probes are public and hold no data (tests/ops) ---------------------
     Rule("healthz", get=may(EVERYONE)),
     Rule("readyz", get=may(EVERYONE, PROBE), note="the matrix's world has no heartbeat: 503"),
+    # Prometheus's scraper holds METRICS_TOKEN (a bearer token); no persona does.
+    Rule("metrics", get=may(NOBODY), note="off (404) without METRICS_TOKEN; 401 without it"),
 ]
 
 
