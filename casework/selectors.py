@@ -472,3 +472,10 @@ def timers_due(*, now=None) -> int:
     return Task.objects.filter(
         flow_task_type="TIMER", status=STATUS.SCHEDULED, scheduled__lte=now
     ).count()
+
+
+def attachment_file_names() -> list[str]:
+    """The stored names (random tokens) of every attachment's file, for the backup check."""
+    from .models import Attachment
+
+    return list(Attachment.objects.order_by("pk").values_list("file", flat=True))
