@@ -417,3 +417,65 @@ def referral_for_trail(user, pk) -> Referral:
 
 def case_for_trail(user, pk) -> Case:
     return _trail_target(user, Case, pk, cases_visible_to(user), permissions.may_read_case_history)
+
+
+# --- operations: counts for the metrics endpoint (ops/metrics.py), no personal data ------------
+
+
+def overdue_triage_by_district(*, now=None) -> dict[str, int]:
+    """Referrals waiting for triage past their deadline, by district code; every district,
+    those with none too (a series that vanishes cannot be alerted on)."""
+    from django.db.models import Count
+
+    from .models import District
+
+    now = now or timezone.now()
+    # The statuses the triage sweep reminds about (casework.services.reminders).
+    waiting = [Status.SUBMITTED, Status.IN_TRIAGE]
+    overdue = Q(referrals__status__in=waiting, referrals__triage_due_at__lt=now)
+    return dict(
+        District.objects.order_by("code")
+        .annotate(n=Count("referrals", filter=overdue))
+        .values_list("code", "n")
+    )
+
+
+def outbox_state(*, now=None) -> dict:
+    """The outbox: notifications not yet e-mailed that are still tried (and the age of the
+    oldest), those tried and failed at least once, and those the outbox gave up on."""
+    from django.db.models import Count, Min
+
+    from .models import Notification
+    from .outbox import OUTBOX_MAX_ATTEMPTS
+
+    now = now or timezone.now()
+    unsent = Notification.objects.filter(emailed_at__isnull=True).order_by()
+    trying = Q(attempts__lt=OUTBOX_MAX_ATTEMPTS)
+    counts = unsent.aggregate(
+        backlog=Count("pk", filter=trying),
+        retrying=Count("pk", filter=trying & Q(attempts__gt=0)),
+        given_up=Count("pk", filter=~trying),
+        oldest=Min("created_at", filter=trying),
+    )
+    oldest = counts.pop("oldest")
+    counts["oldest_age_seconds"] = max((now - oldest).total_seconds(), 0.0) if oldest else 0.0
+    return counts
+
+
+def timers_due(*, now=None) -> int:
+    """Workflow timers (case reviews) whose time has come and that the timer sweep has not
+    fired yet."""
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    now = now or timezone.now()
+    return Task.objects.filter(
+        flow_task_type="TIMER", status=STATUS.SCHEDULED, scheduled__lte=now
+    ).count()
+
+
+def attachment_file_names() -> list[str]:
+    """The stored names (random tokens) of every attachment's file, for the backup check."""
+    from .models import Attachment
+
+    return list(Attachment.objects.order_by("pk").values_list("file", flat=True))

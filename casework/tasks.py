@@ -102,6 +102,9 @@ def expire_team_access() -> int:
 
 def run_sweeps() -> dict[str, int]:
     """Every sweep once, in this process: the embedded mode's stand-in for beat (`make sweep`)."""
+    from ops.heartbeat import beat
+
+    beat()
     return {
         "timers": fire_timers(),
         "triage": remind_overdue_triage(),

@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from ops.logs import logging_config as ops_logging_config
+
 from .env import (
     env_bool,
     env_choice,
@@ -268,13 +270,39 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_HTTPS_PROXY", False) else None
 )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
-
 # The protocol's service-level defaults; administrators edit the live values in the admin.
 EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "112")
+
+# --- Operations: probes, beat heartbeat, metrics, logs (ops/, docs/operations.md) -------------
+# Kept in one block: the rest of this file is the application's own configuration.
+INSTALLED_APPS += ["ops"]
+# The probes are answered first, before the host check and the HTTPS redirect; then each
+# request gets its id and its log line, and django-prometheus times it per view.
+MIDDLEWARE = [
+    "ops.middleware.probes",
+    "ops.logs.request_log",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+OPS_HEARTBEAT_SECONDS = env_int("OPS_HEARTBEAT_SECONDS", 60)
+if OPS_HEARTBEAT_SECONDS < 10:
+    raise ImproperlyConfigured(
+        f"Environment variable OPS_HEARTBEAT_SECONDS={OPS_HEARTBEAT_SECONDS} is invalid: "
+        "expected a number of seconds, 10 or more."
+    )
+CELERY_BEAT_SCHEDULE["ops-heartbeat"] = _every(OPS_HEARTBEAT_SECONDS, "ops.tasks.heartbeat")
+# GET /metrics answers a scraper sending "Authorization: Bearer <METRICS_TOKEN>"; unset: off.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured(
+        "Environment variable METRICS_TOKEN is invalid: use at least 24 random characters "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(32))'), or leave it unset."
+    )
+# Logs: JSON lines (plain text on a developer's machine) to standard error, with request and
+# user ids and no personal data (ops/logs.py). The worker logs the same way.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain" if DEBUG else "json", ["json", "plain"])
+LOGGING = ops_logging_config(
+    level=env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"]), fmt=LOG_FORMAT
+)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

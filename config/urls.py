@@ -25,6 +25,7 @@ site = Site(
 )
 
 urlpatterns = [
+    path("", include("ops.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", AuthViewset().urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -175,6 +175,7 @@ CASE_LEAD = LEAD_OR_SUPERVISOR & _case_open()
 OK = frozenset(range(200, 300))  # the page or the resource
 MAY = frozenset(range(200, 500))  # allowed to try: the state of the object decides the answer
 REDIRECT = frozenset({302})
+PROBE = frozenset({200, 503})  # ready, or not (the answer says which check failed)
 
 
 @dataclass(frozen=True)
@@ -415,6 +416,11 @@ POLICY: list[Rule] = [
     Rule("admin/login/", get=may(EVERYONE, MAY), write=may(EVERYONE, MAY)),
     Rule(f"re:admin/{ADMIN_WRITES}", get=may(ADMIN_ONLY, MAY), write=may(ADMIN_ONLY, MAY)),
     Rule(f"re:admin/(?!login/$)(?!{ADMIN_WRITES}$).*", get=may(ADMIN_ONLY, MAY)),
+    # --- operations: the probes are public and hold no data (tests/ops) ---------------------
+    Rule("healthz", get=may(EVERYONE)),
+    Rule("readyz", get=may(EVERYONE, PROBE), note="the matrix's world has no heartbeat: 503"),
+    # Prometheus's scraper holds METRICS_TOKEN (a bearer token); no persona does.
+    Rule("metrics", get=may(NOBODY), note="off (404) without METRICS_TOKEN; 401 without it"),
 ]
 
 

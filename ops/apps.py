@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OpsConfig(AppConfig):
+    name = "ops"
+    verbose_name = _("Operations")
+
+    def ready(self):
+        from . import signals  # noqa: F401 - records when each sweep ran, in the worker
