@@ -1,4 +1,10 @@
+import time
+
+from django.conf import settings
+from django.contrib import auth, messages
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 
 class LoginRequiredExceptApiMiddleware(LoginRequiredMiddleware):
@@ -9,3 +15,43 @@ class LoginRequiredExceptApiMiddleware(LoginRequiredMiddleware):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+IDLE_KEY = "casework_last_seen"
+
+
+class IdleTimeoutMiddleware:
+    """Sign out a session that made no request for SESSION_IDLE_TIMEOUT seconds. The request
+    that finds it idle is answered as an anonymous one (the login page, or 401/403 from the
+    API); every other request moves the clock on (to within 30 seconds)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last_seen = request.session.get(IDLE_KEY)
+            if last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT:
+                auth.logout(request)
+                messages.info(request, _("You were signed out after a period of inactivity."))
+            elif last_seen is None or now - last_seen >= 30:
+                # Written at most every 30 s: not one session write per request.
+                request.session[IDLE_KEY] = now
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Nothing a signed-in person is shown, and no API answer, may be kept by the browser or a
+    proxy: a school's computers are shared, and the back button must not bring a child's file
+    back after sign-out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)  # token callers: set by DRF on this request too
+        if request.path_info.startswith("/api/") or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)
+        return response

@@ -3,20 +3,34 @@
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import (
     env_bool,
+    env_cache,
     env_choice,
     env_database,
     env_email,
     env_int,
     env_list,
+    env_rate,
     env_str,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _login_cooloff(minutes: int):
+    from datetime import timedelta
+
+    if minutes < 1:
+        raise ImproperlyConfigured(
+            f"Environment variable LOGIN_LOCKOUT_MINUTES={minutes} is invalid: expected 1 or more."
+        )
+    return timedelta(minutes=minutes)
+
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -57,6 +71,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "django_celery_beat",
     "viewflow",
     "viewflow.workflow",
@@ -66,6 +82,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +93,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "config.middleware.IdleTimeoutMiddleware",
+    # Last: it answers a locked-out sign-in with the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,6 +123,8 @@ DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in for a locked-out user name before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -235,6 +258,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "casework.api.errors.handle",
+    # Requests per caller (user, or address when anonymous), counted in the cache (CACHE_URL):
+    # with several web processes, point CACHE_URL at Redis so they share one count.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.throttling.AnonymousRateThrottle",
+        "config.throttling.UserRateThrottle",
+    ],
+}
+API_THROTTLE_RATES = {
+    "anon": env_rate("API_THROTTLE_ANON", "30/minute"),
+    "user": env_rate("API_THROTTLE_USER", "300/minute"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Casework referral API",
@@ -260,12 +293,67 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A session ends after SESSION_IDLE_TIMEOUT seconds without a request (a shared school computer
+# left signed in), and in any case SESSION_COOKIE_AGE seconds after sign-in.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
+if not 60 <= SESSION_IDLE_TIMEOUT <= SESSION_COOKIE_AGE:
+    raise ImproperlyConfigured(
+        f"Environment variable SESSION_IDLE_TIMEOUT={SESSION_IDLE_TIMEOUT} is invalid: expected "
+        f"seconds, at least 60 and at most SESSION_COOKIE_AGE ({SESSION_COOKIE_AGE})."
+    )
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Sign-in lock-out (django-axes), on the login page and the admin's: after LOGIN_FAILURE_LIMIT
+# wrong passwords for one user name, that name is refused — the right password too — for
+# LOGIN_LOCKOUT_MINUTES, or until an administrator unlocks it (manage.py axes_reset_username,
+# or the admin's "Access attempts"). Known and unknown names get the same answer.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = _login_cooloff(env_int("LOGIN_LOCKOUT_MINUTES", 30))
+# By user name, not by address: a school's computers share one address behind its router.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes warns that user-name-only locks miss one address trying many names; that is the second
+# factor's job (docs/security.md), and locking addresses would lock whole schools out.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.lockout.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_HTTPS_PROXY", False) else None
+AXES_VERBOSE = False
+
+CACHES = {"default": env_cache("CACHE_URL", "locmem://")}
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_HTTPS_PROXY", False) else None
 )
+# HTTPS only, on by default in production: plain-HTTP requests are redirected, and browsers
+# are told (HSTS) never to try plain HTTP for SECURE_HSTS_SECONDS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 60 * 60)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Entering the browsers' preload list binds the whole parent domain: the domain's owner
+    # decides (SECURE_HSTS_PRELOAD=1), so `check --deploy` does not nag about it.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+SECURE_REFERRER_POLICY = "same-origin"
+# Scripts only from this site, or inline with the page's nonce (`{{ request.csp_nonce }}`);
+# styles may be inline (Viewflow's components set style attributes); nothing is framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,
