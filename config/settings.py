@@ -1,5 +1,6 @@
 """Settings read from the environment only. See docs/operations.md for every variable."""
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -119,6 +120,15 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# PostgreSQL: the role the web and Celery processes connect as, when it is not the owner of the
+# tables (docs/operations.md, "Two database roles"). Set it where `migrate` runs (as the owner):
+# every migrate then grants it what it needs on the new tables.
+DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE")
+if DATABASE_APP_ROLE and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_APP_ROLE):
+    raise ImproperlyConfigured(
+        f"Environment variable DATABASE_APP_ROLE={DATABASE_APP_ROLE!r} is invalid: expected a "
+        "plain PostgreSQL role name such as casework_app."
+    )
 # Viewflow stores the id of the domain object as an integer: keep integer primary keys.
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 

@@ -16,6 +16,7 @@ import datetime
 from dataclasses import dataclass, field
 
 import time_machine
+from axes import models as axes
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -445,6 +446,11 @@ def _admin_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
     beat.ClockedSchedule.objects.create(clocked_time=now)
     beat.PeriodicTask.objects.create(name="matrix", task="casework.tasks.x", interval=interval)
     Token.objects.create(user=u["teacher"])
+    # The sign-in lock-out's records (django-axes), for its admin pages.
+    axes_row = {"username": "someone", "ip_address": "10.0.0.1", "user_agent": "matrix"}
+    axes.AccessAttempt.objects.create(**axes_row, failures_since_start=1)
+    axes.AccessLog.objects.create(**axes_row)
+    axes.AccessFailureLog.objects.create(**axes_row)
     AccessLog.objects.create(
         user=u["triage_worker"],
         door=AccessLog.Door.WEB,
