@@ -3,6 +3,9 @@ import time
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
@@ -55,3 +58,38 @@ class NoStoreMiddleware:
         if request.path_info.startswith("/api/") or (user is not None and user.is_authenticated):
             add_never_cache_headers(response)
         return response
+
+
+SECOND_FACTOR_FREE = ("/accounts/2fa/", "/accounts/login/", "/accounts/logout/", "/i18n/")
+
+
+class SecondFactorMiddleware:
+    """A signed-in person who must use a second factor (casework.permissions) and has not yet
+    confirmed this session with one reaches only the second-factor pages: pages redirect
+    there, the API answers 403. API tokens are created after the second factor, so a token
+    caller (not signed in here) passes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._blocked(request):
+            if request.path_info.startswith("/api/"):
+                message = _("Confirm your sign-in with your second factor first.")
+                return JsonResponse({"detail": message}, status=403)
+            return redirect_to_login(
+                request.get_full_path(), login_url=reverse("two_factor"), redirect_field_name="next"
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _blocked(request) -> bool:
+        from casework.permissions import needs_second_factor
+
+        user = request.user
+        if not settings.TWO_FACTOR_ENFORCED or not user.is_authenticated or user.is_verified():
+            return False
+        path = request.path_info
+        if path.startswith(SECOND_FACTOR_FREE) or path.startswith(settings.STATIC_URL):
+            return False
+        return needs_second_factor(user)

@@ -23,6 +23,16 @@ from .env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def _days(name: str, days: int):
+    from datetime import timedelta
+
+    if not 1 <= days <= 366:
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={days} is invalid: expected 1 to 366 days."
+        )
+    return timedelta(days=days)
+
+
 def _login_cooloff(minutes: int):
     from datetime import timedelta
 
@@ -68,8 +78,11 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
+    "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -90,11 +103,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "config.middleware.LoginRequiredExceptApiMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.middleware.IdleTimeoutMiddleware",
+    "config.middleware.SecondFactorMiddleware",
     # Last: it answers a locked-out sign-in with the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -259,9 +274,10 @@ if CASEWORK_ESCALATION_GRACE_HOURS < 0:
     )
 
 REST_FRAMEWORK = {
+    # Tokens first: a call without credentials gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -332,6 +348,22 @@ AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_HTTPS_PROXY", False) else None
 AXES_VERBOSE = False
 
 CACHES = {"default": env_cache("CACHE_URL", "locmem://")}
+
+# Two-factor sign-in (django-otp: an authenticator app's codes, and ten single-use backup
+# codes). Required of everyone who can read case data — staff, and every role except
+# teachers, school referents and helpline operators — or of everyone with TWO_FACTOR=everyone.
+TWO_FACTOR = env_choice("TWO_FACTOR", "roles", ["roles", "everyone"])
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Casework")
+TWO_FACTOR_ENFORCED = True  # off only in the test settings; the second-factor tests turn it on
+
+# API tokens (django-rest-knox): stored as hashes, shown once, expiring after API_TOKEN_DAYS;
+# each user creates and revokes their own on the profile page, after the second factor.
+REST_KNOX = {
+    "TOKEN_TTL": _days("API_TOKEN_DAYS", env_int("API_TOKEN_DAYS", 90)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": 5,
+}
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = (

@@ -20,3 +20,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="casework-test-media-"))
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# Tests sign people in with force_login; the second-factor tests switch the gate on.
+TWO_FACTOR_ENFORCED = False

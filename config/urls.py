@@ -26,6 +26,7 @@ site = Site(
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("config.accounts")),
     path("accounts/", AccountsViewset().urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("casework.api.urls")),

@@ -223,6 +223,8 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
         return [("action", {param: "action:open"})]
     if param == "member_pk":
         return [("member", {param: "member:open"})]
+    if r.startswith("accounts/tokens/") and param == "key":
+        return [("unknown-token", {param: "no-such-token"})]
     if r.startswith("accounts/reset/") and param in ("uidb64", "token"):
         return [("invalid-link", {param: {"uidb64": "MQ", "token": "bad-token"}[param]})]
     raise LookupError(f"no objects to fill <{param}> of {r!r}")
