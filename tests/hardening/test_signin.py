@@ -115,4 +115,4 @@ def test_an_idle_session_is_signed_out(client, worker, settings):
         response = client.get("/casework/")
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
         assert not signed_in(client)
-        assert client.get("/api/v1/queue/").status_code == 403
+        assert client.get("/api/v1/queue/").status_code == 401
