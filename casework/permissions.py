@@ -209,11 +209,7 @@ def needs_second_factor(user) -> bool:
         return False
     if settings.TWO_FACTOR == "everyone" or user.is_staff or user.is_superuser:
         return True
-    return (
-        Membership.objects.filter(user=user, active=True)
-        .exclude(role__in=SECOND_FACTOR_OPTIONAL_ROLES)
-        .exists()
-    )
+    return _active_memberships(user).exclude(role__in=SECOND_FACTOR_OPTIONAL_ROLES).exists()
 
 
 def is_active(user) -> bool:
