@@ -1,10 +1,11 @@
+import re
 import time
 
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -93,3 +94,24 @@ class SecondFactorMiddleware:
         if path.startswith(SECOND_FACTOR_FREE) or path.startswith(settings.STATIC_URL):
             return False
         return needs_second_factor(user)
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class BadBytesMiddleware:
+    """A query parameter with a NUL or another control character is bad input: 400 naming
+    the parameter, in one place for every page and API answer (PostgreSQL cannot even compare
+    a NUL; form and API fields refuse them through their own validators)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            if any(CONTROL_CHARACTERS.search(text) for text in [name, *values]):
+                message = _("This parameter contains control characters.")
+                if request.path_info.startswith("/api/"):
+                    return JsonResponse({name: [message]}, status=400)
+                return HttpResponseBadRequest(f"{name}: {message}", content_type="text/plain")
+        return self.get_response(request)
