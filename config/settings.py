@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "casework.context_processors.navigation",
+                "config.context_processors.session",
             ],
         },
     },
@@ -355,6 +356,8 @@ CACHES = {"default": env_cache("CACHE_URL", "locmem://")}
 # teachers, school referents and helpline operators — or of everyone with TWO_FACTOR=everyone.
 TWO_FACTOR = env_choice("TWO_FACTOR", "roles", ["roles", "everyone"])
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Casework")
+# Administrators reset a second factor (delete its device); they never see its key.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 TWO_FACTOR_ENFORCED = True  # off only in the test settings; the second-factor tests turn it on
 
 # API tokens (django-rest-knox): stored as hashes, shown once, expiring after API_TOKEN_DAYS;

@@ -243,6 +243,8 @@ def _admin_variant(r: str, params: list[str]) -> tuple[str, dict[str, str]]:
             values[param] = f"admin:{label}"
         elif param == "_2" and label:
             values[param] = f"adminhistory:{label}"
+        elif param == "pk" and label == "otp_totp.totpdevice":
+            values[param] = f"admin:{label}"
         elif param == "id" and label == "auth.user":
             values[param] = "admin:auth.user"
         elif param == "app_label":

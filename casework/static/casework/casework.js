@@ -5,3 +5,15 @@ document.addEventListener("change", function (event) {
     event.target.form.submit();
   }
 });
+
+// A warning two minutes before the idle timeout signs the session out (config.middleware).
+document.addEventListener("DOMContentLoaded", function () {
+  var warning = document.getElementById("cw-idle-warning");
+  if (!warning) {
+    return;
+  }
+  var seconds = parseInt(warning.dataset.idleSeconds, 10);
+  window.setTimeout(function () {
+    warning.hidden = false;
+  }, Math.max(seconds - 120, 0) * 1000);
+});
