@@ -27,6 +27,7 @@ LAYERS = {
         "casework.api",
         "casework.admin",
         "casework.forms",
+        "casework.filters",
         "casework.context_processors",
         "casework.templatetags",
         "casework.management",
@@ -41,6 +42,8 @@ LAYERS = {
         "casework.audit",
         "casework.outbox",
         "casework.locks",
+        "casework.uploads",
+        "casework.db_roles",
     ),
     "models": ("casework.models",),
 }
