@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo lint messages browsers screenshots clean
+.PHONY: run test install migrate demo demo-code lint messages browsers screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,13 @@ migrate: install
 demo: migrate
 	EMAIL_URL=dummy:// DEBUG=1 $(PY) manage.py load_demo
 
+# The demo users' current second-factor code (their key is published: development only).
+demo-code: install
+	@DEBUG=1 $(PY) manage.py demo_code
+
 # The embedded mode: no broker, no beat; a sweeper process stands in for beat every minute.
 run: demo
-	@echo "Open http://$(HOST):$(PORT)/ — demo users are listed in README.md"
+	@echo "Open http://$(HOST):$(PORT)/ — demo users are listed in README.md; 'make demo-code' prints their second-factor code"
 	DEBUG=1 $(PY) manage.py sweep --every 60 & sweeper=$$!; \
 	trap 'kill $$sweeper 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)

@@ -7,4 +7,9 @@ class CaseworkConfig(AppConfig):
     verbose_name = _("Casework")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from . import signals  # noqa: F401
+        from .db_roles import regrant_after_migrate
+
+        post_migrate.connect(regrant_after_migrate, sender=self)

@@ -192,6 +192,26 @@ def cases_for(user, perm: str = CASE_WORK):
 # --- predicates -------------------------------------------------------------------------------
 
 
+# Roles that see no case data: a second factor is their choice (unless TWO_FACTOR=everyone).
+SECOND_FACTOR_OPTIONAL_ROLES = {
+    Membership.Role.TEACHER,
+    Membership.Role.SCHOOL_REFERENT,
+    Membership.Role.HELPLINE_OPERATOR,
+}
+
+
+def needs_second_factor(user) -> bool:
+    """Who must confirm their sign-in with a second factor before anything else: staff, and
+    anyone holding an active membership with a role that can read case data."""
+    from django.conf import settings
+
+    if not is_active(user):
+        return False
+    if settings.TWO_FACTOR == "everyone" or user.is_staff or user.is_superuser:
+        return True
+    return _active_memberships(user).exclude(role__in=SECOND_FACTOR_OPTIONAL_ROLES).exists()
+
+
 def is_active(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 

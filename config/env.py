@@ -107,3 +107,23 @@ def env_email(name: str, default: str) -> dict:
             EMAIL_TIMEOUT=int(query.get("timeout", ["10"])[0]),
         )
     return config
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as 300/minute (second, minute, hour or day)."""
+    raw = os.environ.get(name) or default
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or period not in {"second", "minute", "hour", "day"}:
+        raise _fail(name, raw, "expected a number of requests per period, such as 300/minute")
+    return raw
+
+
+def env_cache(name: str, default: str) -> dict:
+    """Parse CACHE_URL: locmem:// (one process) or redis://host:6379/1 (shared by processes)."""
+    raw = os.environ.get(name) or default
+    scheme = urlsplit(raw).scheme
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}
+    raise _fail(name, raw, "expected locmem:// or redis://host:6379/1")

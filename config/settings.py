@@ -1,8 +1,10 @@
 """Settings read from the environment only. See docs/operations.md for every variable."""
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -10,15 +12,38 @@ from ops.logs import logging_config as ops_logging_config
 
 from .env import (
     env_bool,
+    env_cache,
     env_choice,
     env_database,
     env_email,
     env_int,
     env_list,
+    env_rate,
     env_str,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _days(name: str, days: int):
+    from datetime import timedelta
+
+    if not 1 <= days <= 366:
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={days} is invalid: expected 1 to 366 days."
+        )
+    return timedelta(days=days)
+
+
+def _login_cooloff(minutes: int):
+    from datetime import timedelta
+
+    if minutes < 1:
+        raise ImproperlyConfigured(
+            f"Environment variable LOGIN_LOCKOUT_MINUTES={minutes} is invalid: expected 1 or more."
+        )
+    return timedelta(minutes=minutes)
+
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -55,10 +80,15 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
+    "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "django_celery_beat",
     "viewflow",
     "viewflow.workflow",
@@ -68,15 +98,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "config.middleware.BadBytesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "config.middleware.LoginRequiredExceptApiMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "config.middleware.IdleTimeoutMiddleware",
+    "config.middleware.SecondFactorMiddleware",
+    # Last: it answers a locked-out sign-in with the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -94,16 +132,28 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "casework.context_processors.navigation",
+                "config.context_processors.session",
             ],
         },
     },
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# PostgreSQL: the role the web and Celery processes connect as, when it is not the owner of the
+# tables (docs/operations.md, "Two database roles"). Set it where `migrate` runs (as the owner):
+# every migrate then grants it what it needs on the new tables.
+DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE")
+if DATABASE_APP_ROLE and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_APP_ROLE):
+    raise ImproperlyConfigured(
+        f"Environment variable DATABASE_APP_ROLE={DATABASE_APP_ROLE!r} is invalid: expected a "
+        "plain PostgreSQL role name such as casework_app."
+    )
 # Viewflow stores the id of the domain object as an integer: keep integer primary keys.
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in for a locked-out user name before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -229,15 +279,26 @@ if CASEWORK_ESCALATION_GRACE_HOURS < 0:
     )
 
 REST_FRAMEWORK = {
+    # Tokens first: a call without credentials gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "casework.api.errors.handle",
+    # Requests per caller (user, or address when anonymous), counted in the cache (CACHE_URL):
+    # with several web processes, point CACHE_URL at Redis so they share one count.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.throttling.AnonymousRateThrottle",
+        "config.throttling.UserRateThrottle",
+    ],
+}
+API_THROTTLE_RATES = {
+    "anon": env_rate("API_THROTTLE_ANON", "30/minute"),
+    "user": env_rate("API_THROTTLE_USER", "300/minute"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Casework referral API",
@@ -263,12 +324,85 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A session ends after SESSION_IDLE_TIMEOUT seconds without a request (a shared school computer
+# left signed in), and in any case SESSION_COOKIE_AGE seconds after sign-in.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
+if not 60 <= SESSION_IDLE_TIMEOUT <= SESSION_COOKIE_AGE:
+    raise ImproperlyConfigured(
+        f"Environment variable SESSION_IDLE_TIMEOUT={SESSION_IDLE_TIMEOUT} is invalid: expected "
+        f"seconds, at least 60 and at most SESSION_COOKIE_AGE ({SESSION_COOKIE_AGE})."
+    )
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Sign-in lock-out (django-axes), on the login page and the admin's: after LOGIN_FAILURE_LIMIT
+# wrong passwords for one user name, that name is refused — the right password too — for
+# LOGIN_LOCKOUT_MINUTES, or until an administrator unlocks it (manage.py axes_reset_username,
+# or the admin's "Access attempts"). Known and unknown names get the same answer.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = _login_cooloff(env_int("LOGIN_LOCKOUT_MINUTES", 30))
+# By user name, not by address: a school's computers share one address behind its router.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes warns that user-name-only locks miss one address trying many names; that is the second
+# factor's job (docs/security.md), and locking addresses would lock whole schools out.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.lockout.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_HTTPS_PROXY", False) else None
+AXES_VERBOSE = False
+
+CACHES = {"default": env_cache("CACHE_URL", "locmem://")}
+
+# Two-factor sign-in (django-otp: an authenticator app's codes, and ten single-use backup
+# codes). Required of everyone who can read case data — staff, and every role except
+# teachers, school referents and helpline operators — or of everyone with TWO_FACTOR=everyone.
+TWO_FACTOR = env_choice("TWO_FACTOR", "roles", ["roles", "everyone"])
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Casework")
+# Administrators reset a second factor (delete its device); they never see its key.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+TWO_FACTOR_ENFORCED = True  # off only in the test settings; the second-factor tests turn it on
+
+# API tokens (django-rest-knox): stored as hashes, shown once, expiring after API_TOKEN_DAYS;
+# each user creates and revokes their own on the profile page, after the second factor.
+REST_KNOX = {
+    "TOKEN_TTL": _days("API_TOKEN_DAYS", env_int("API_TOKEN_DAYS", 90)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": 5,
+}
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_HTTPS_PROXY", False) else None
 )
+# HTTPS only, on by default in production: plain-HTTP requests are redirected, and browsers
+# are told (HSTS) never to try plain HTTP for SECURE_HSTS_SECONDS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 60 * 60)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Entering the browsers' preload list binds the whole parent domain: the domain's owner
+    # decides (SECURE_HSTS_PRELOAD=1), so `check --deploy` does not nag about it.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+SECURE_REFERRER_POLICY = "same-origin"
+# Scripts only from this site, or inline with the page's nonce (`{{ request.csp_nonce }}`);
+# styles may be inline (Viewflow's components set style attributes); nothing is framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
 
 # The protocol's service-level defaults; administrators edit the live values in the admin.
 EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "112")

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Application, Site
 
 from casework import urls as casework_urls
+from config.accounts import AccountsViewset
 from protocols.flows import CaseFlow, ReferralFlow
 from protocols.views import ProtocolFlowViewset
 
@@ -27,7 +27,8 @@ site = Site(
 urlpatterns = [
     path("", include("ops.urls")),
     path("admin/", admin.site.urls),
-    path("accounts/", AuthViewset().urls),
+    path("accounts/", include("config.accounts")),
+    path("accounts/", AccountsViewset().urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("casework.api.urls")),
     path("", site.urls),

@@ -42,6 +42,8 @@ LAYERS = {
         "casework.audit",
         "casework.outbox",
         "casework.locks",
+        "casework.uploads",
+        "casework.db_roles",
     ),
     "models": ("casework.models",),
 }

@@ -390,6 +390,7 @@ def attachment_add(*, actor, upload, title: str, case: Case | None = None, refer
 
     from django.conf import settings
 
+    from .. import uploads
     from ..models import Attachment, Referral
 
     if (case is None) == (referral is None):
@@ -405,13 +406,18 @@ def attachment_add(*, actor, upload, title: str, case: Case | None = None, refer
         if referral.status != referral.Status.DRAFT:
             raise TransitionNotAllowed(_("Documents are added while the referral is a draft."))
     errors = {}
-    content_type = getattr(upload, "content_type", "") or ""
-    if content_type not in ALLOWED_ATTACHMENT_TYPES:
-        errors["file"] = _("Attach a PDF, an image (JPEG, PNG), a text or a word-processor file.")
-    elif upload.size > settings.ATTACHMENT_MAX_BYTES:
+    content_type = None
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
         errors["file"] = _("The file is larger than %(mb)s MB.") % {
             "mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
         }
+    else:
+        # The type is read from the file's bytes; what the browser declares is not trusted.
+        content_type = uploads.content_type(upload)
+        if content_type not in ALLOWED_ATTACHMENT_TYPES:
+            errors["file"] = _(
+                "Attach a PDF, an image (JPEG, PNG), a text or a word-processor file."
+            )
     if not title.strip():
         errors["title"] = _("Give the document a title.")
     if errors:

@@ -243,11 +243,11 @@ def test_deactivated_user_is_out_on_the_next_request(client, triage_worker, refe
     triage_worker.save()
     response = client.get("/casework/queue/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
-    token = Token.objects.create(user=triage_worker)
+    _instance, token = AuthToken.objects.create(user=triage_worker)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.get("/api/v1/queue/").status_code in (401, 403)
 
 

@@ -246,6 +246,17 @@ POLICY: list[Rule] = [
     ),
     Rule("accounts/reset/done/", get=may(EVERYONE)),
     Rule("accounts/profile/", get=may(AUTHENTICATED)),
+    # The second factor and the user's own API tokens (config/accounts.py): each person acts
+    # on their own account only; the matrix's sessions have no second factor confirmed.
+    Rule("accounts/2fa/", get=may(AUTHENTICATED, MAY), write=may(AUTHENTICATED, MAY)),
+    Rule("accounts/2fa/enrol/", get=may(AUTHENTICATED, MAY), write=may(AUTHENTICATED, MAY)),
+    Rule("accounts/tokens/", get=may(NOBODY), write=may(AUTHENTICATED, MAY)),
+    Rule(
+        "accounts/tokens/<str:key>/revoke/",
+        get=may(NOBODY),
+        write=may(AUTHENTICATED, MAY),
+        note="tried with a key that is nobody's: the page asks for the second factor first",
+    ),
     Rule("i18n/setlang/", get=may(EVERYONE, MAY), write=may(EVERYONE, MAY)),
     # --- the site's front door: a redirect to the home page ---------------------------------
     Rule("", get=may(AUTHENTICATED, REDIRECT)),

@@ -223,6 +223,8 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
         return [("action", {param: "action:open"})]
     if param == "member_pk":
         return [("member", {param: "member:open"})]
+    if r.startswith("accounts/tokens/") and param == "key":
+        return [("unknown-token", {param: "no-such-token"})]
     if r.startswith("accounts/reset/") and param in ("uidb64", "token"):
         return [("invalid-link", {param: {"uidb64": "MQ", "token": "bad-token"}[param]})]
     raise LookupError(f"no objects to fill <{param}> of {r!r}")
@@ -241,6 +243,8 @@ def _admin_variant(r: str, params: list[str]) -> tuple[str, dict[str, str]]:
             values[param] = f"admin:{label}"
         elif param == "_2" and label:
             values[param] = f"adminhistory:{label}"
+        elif param == "pk" and label == "otp_totp.totpdevice":
+            values[param] = f"admin:{label}"
         elif param == "id" and label == "auth.user":
             values[param] = "admin:auth.user"
         elif param == "app_label":

@@ -16,6 +16,7 @@ import datetime
 from dataclasses import dataclass, field
 
 import time_machine
+from axes import models as axes
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -435,7 +436,9 @@ def _admin_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
     (the open case and its records, the teacher's account)."""
     from django.contrib import admin
     from django_celery_beat import models as beat
-    from rest_framework.authtoken.models import Token
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from knox.models import AuthToken
 
     s = world.symbols
     now = timezone.now()
@@ -444,7 +447,16 @@ def _admin_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
     beat.SolarSchedule.objects.create(event="sunrise", latitude="45.46", longitude="9.19")
     beat.ClockedSchedule.objects.create(clocked_time=now)
     beat.PeriodicTask.objects.create(name="matrix", task="casework.tasks.x", interval=interval)
-    Token.objects.create(user=u["teacher"])
+    AuthToken.objects.create(user=u["teacher"])
+    # A second factor with its backup codes (django-otp), for their admin pages.
+    TOTPDevice.objects.create(user=u["teacher"], name="phone")
+    backup = StaticDevice.objects.create(user=u["teacher"], name="backup")
+    backup.token_set.create(token="matrix01")
+    # The sign-in lock-out's records (django-axes), for its admin pages.
+    axes_row = {"username": "someone", "ip_address": "10.0.0.1", "user_agent": "matrix"}
+    axes.AccessAttempt.objects.create(**axes_row, failures_since_start=1)
+    axes.AccessLog.objects.create(**axes_row)
+    axes.AccessFailureLog.objects.create(**axes_row)
     AccessLog.objects.create(
         user=u["triage_worker"],
         door=AccessLog.Door.WEB,
@@ -456,7 +468,6 @@ def _admin_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
     open_case = cases["open"]
     chosen = {
         "auth.user": u["teacher"].pk,
-        "authtoken.tokenproxy": u["teacher"].pk,  # the token admin is keyed by the user
         "casework.referral": referrals["case_opened"].pk,
         "casework.case": open_case.pk,
         "casework.child": referrals["case_opened"].child_id,

@@ -5,6 +5,7 @@ again only when the demo data differs from it, so a second run writes no history
 users and children are left as they are (passwords are never reset).
 """
 
+import base64
 import datetime
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework import services
 from casework.models import Agency, Child, District, Referral, Service
@@ -141,6 +143,9 @@ def load_users() -> int:
                 last_name=data["last_name"],
             )
             created += 1
+        if not TOTPDevice.objects.filter(user=user).exists():
+            # The second factor with the published demo key (never in production: see handle).
+            TOTPDevice.objects.create(user=user, name="demo", key=demo.DEMO_TOTP_KEY)
         for district_code, agency_name, role in data["memberships"]:
             # Idempotent: an existing membership is kept, and its scope grants are ensured.
             services.membership_create(
@@ -299,4 +304,11 @@ class Command(BaseCommand):
                 _("Demo data loaded. Every demo user's password is %(password)s.")
                 % {"password": demo.DEMO_PASSWORD}
             )
+        )
+        self.stdout.write(
+            _(
+                "Their second factor: the code printed by `python manage.py demo_code`, or an "
+                "authenticator app with the key %(key)s."
+            )
+            % {"key": base64.b32encode(bytes.fromhex(demo.DEMO_TOTP_KEY)).decode()}
         )
