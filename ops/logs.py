@@ -202,5 +202,7 @@ def logging_config(*, level: str, fmt: str) -> dict:
             "django.server": {"handlers": [], "level": "INFO", "propagate": True},
             # SQL with its parameters (names, free text): never, whatever LOG_LEVEL says.
             "django.db.backends": {"level": "INFO"},
+            # django-axes names the user signing in on every success: only its warnings.
+            "axes": {"level": "WARNING"},
         },
     }
