@@ -351,6 +351,7 @@ AXES_LOCKOUT_CALLABLE = "config.lockout.locked_out"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_HTTPS_PROXY", False) else None
 AXES_VERBOSE = False
+AXES_CLIENT_STR_CALLABLE = "config.lockout.client_str"  # no user name in the logs
 
 CACHES = {"default": env_cache("CACHE_URL", "locmem://")}
 

@@ -116,3 +116,14 @@ def test_an_idle_session_is_signed_out(client, worker, settings):
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
         assert not signed_in(client)
         assert client.get("/api/v1/queue/").status_code == 401
+
+
+def test_the_lock_out_logs_no_user_name(client, worker, caplog):
+    with caplog.at_level("DEBUG", logger="axes"):
+        for _ in range(5):
+            sign_in(client, worker.username, "wrong")
+        sign_in(client, "nobody-by-this-name", "wrong")
+        client.force_login(worker)
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "AXES" in text and "/accounts/login/" in text
+    assert worker.username not in text and "nobody-by-this-name" not in text
