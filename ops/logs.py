@@ -107,6 +107,8 @@ REDACTIONS = [
     # PostgreSQL quotes the values of the row that failed a constraint.
     (re.compile(r"DETAIL:.*"), "DETAIL: [redacted]"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[e-mail]"),
+    # django-axes names the account in its sign-in lines: {username: "as.ferri", ...}.
+    (re.compile(r"""(\busername["']?:\s*)(["'])[^"']*\2"""), r"\1\2[redacted]\2"),
     # Codice fiscale; DNI and NIE.
     (
         re.compile(r"\b[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z]\b", re.IGNORECASE),
@@ -202,7 +204,8 @@ def logging_config(*, level: str, fmt: str) -> dict:
             "django.server": {"handlers": [], "level": "INFO", "propagate": True},
             # SQL with its parameters (names, free text): never, whatever LOG_LEVEL says.
             "django.db.backends": {"level": "INFO"},
-            # django-axes names the user signing in on every success: only its warnings.
+            # django-axes: a line per sign-in is noise; lock-outs (WARNING) stay, without the
+            # user name (redacted above); the admin's access attempts name the account.
             "axes": {"level": "WARNING"},
         },
     }

@@ -189,6 +189,9 @@ def test_no_personal_data_in_any_log_line_of_a_referral_journey(
     bad = {"child": {**CHILD, "date_of_birth": "qxmark-not-a-date"}, **FORM}
     assert school.post("/api/v1/referrals/", bad, format="json").status_code == 400
     assert api(outsider).get(f"/api/v1/referrals/{pk}/?q=Qxmark").status_code == 404
+    client.logout()
+    for _attempt in range(3):  # a name typed as the user name, a wrong password
+        client.post("/accounts/login/", {"username": "Qxmarkfirst", "password": "wrong"})
     admin = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
     assert client.get("/admin/casework/child/?q=Qxmarklast").status_code == 200
@@ -242,6 +245,10 @@ def test_redaction():
     assert redact("code RSSMRA80A01H501U and rssmra80a01h501u") == "code [tax code] and [tax code]"
     assert redact("DNI 12345678Z, NIE X1234567L") == "DNI [tax code], NIE [tax code]"
     assert redact("notification 12 sent in 0.3 s") == "notification 12 sent in 0.3 s"
+    assert redact('AXES: Locked out {username: "as.ferri", ip_address: "10.1.2.3"}') == (
+        'AXES: Locked out {username: "[redacted]", ip_address: "10.1.2.3"}'
+    )
+    assert redact("{'username': 'as.ferri'}") == "{'username': '[redacted]'}"
 
 
 def test_the_plain_format_is_redacted_too():
