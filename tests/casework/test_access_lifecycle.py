@@ -311,3 +311,16 @@ def test_the_supervisors_home_lists_the_cases_that_lost_their_lead(
     assert "Cases that need a new lead worker" in page.content.decode()
     assert case.reference in page.content.decode()
     assert AccessLog.objects.filter(user=supervisor, object_type="case", object_id=case.pk).exists()
+
+
+def test_the_case_page_shows_an_action_owned_by_an_agency_only(case, triage_worker, client):
+    services.case_add_action(
+        actor=triage_worker,
+        case=case,
+        objective="After-school club",
+        owning_agency=triage_worker.memberships.get().agency,
+    )
+    client.force_login(triage_worker)
+    page = client.get(f"/casework/cases/{case.pk}/")
+    assert page.status_code == 200
+    assert "After-school club" in page.content.decode()
