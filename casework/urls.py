@@ -23,6 +23,8 @@ urlpatterns = [
     path("referrals/<int:pk>/claim/", queue.referral_claim, name="referral_claim"),
     path("referrals/<int:pk>/release/", queue.referral_release, name="referral_release"),
     path("referrals/<int:pk>/decide/", queue.referral_decide, name="referral_decide"),
+    path("referrals/<int:pk>/child/link/", queue.referral_child_link, name="referral_child_link"),
+    path("referrals/<int:pk>/child/new/", queue.referral_child_new, name="referral_child_new"),
     # --- cases ---
     path("cases/", cases.case_list, name="case_list"),
     path("cases/<int:pk>/", cases.case_detail, name="case_detail"),

@@ -31,7 +31,7 @@ def referral_new(request):
 
         def create():
             with transaction.atomic():
-                child = services.child_find_or_create(
+                child = services.child_create(
                     actor=request.user,
                     school=school,
                     district=school.district,

@@ -292,6 +292,10 @@ POLICY: list[Rule] = [
         write=may(REFERRER & _state("information_requested"), MAY),
     ),
     Rule(API_REFERRAL + "history/$", get=may(REFERRAL_HISTORY)),
+    # Who the child is: the district's triage side only, never the referrer's side.
+    Rule(API_REFERRAL + "matches/$", get=may(TRIAGES)),
+    Rule(API_REFERRAL + "child/link/$", get=may(NOBODY), write=may(TRIAGES, MAY)),
+    Rule(API_REFERRAL + "child/new/$", get=may(NOBODY), write=may(TRIAGES, MAY)),
     # --- API: one case ----------------------------------------------------------------------
     Rule(API_CASE + "$", get=may(SEES_CASE)),
     Rule(API_CASE + "history/$", get=may(CASE_HISTORY)),
@@ -343,6 +347,8 @@ POLICY: list[Rule] = [
         write=may(REFERRER & _state("information_requested"), MAY),
     ),
     Rule("casework/referrals/<int:pk>/history/", get=may(REFERRAL_HISTORY)),
+    Rule("casework/referrals/<int:pk>/child/link/", get=may(NOBODY), write=may(TRIAGES, MAY)),
+    Rule("casework/referrals/<int:pk>/child/new/", get=may(NOBODY), write=may(TRIAGES, MAY)),
     Rule(
         "casework/referrals/<int:pk>/validate/",
         get=may(NOBODY),
