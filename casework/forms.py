@@ -16,6 +16,7 @@ from .models import (
     Review,
     RiskLevel,
     Service,
+    TrailUnlock,
     Urgency,
 )
 
@@ -151,6 +152,19 @@ class ReferralForm(forms.Form):
 
 class AnswerForm(forms.Form):
     answer = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class TrailUnlockForm(forms.Form):
+    """Break-glass: why the auditor needs to read the values of this trail."""
+
+    purpose = forms.ChoiceField(
+        label=_("Purpose"),
+        choices=[("", _("— choose —")), *TrailUnlock.Purpose.choices],
+    )
+    explanation = forms.CharField(
+        label=_("Explanation (for example the file number of the request)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class DecisionForm(forms.Form):

@@ -14,6 +14,11 @@ urlpatterns = [
     path("referrals/<int:pk>/answer/", referrals.referral_answer, name="referral_answer"),
     path("referrals/<int:pk>/history/", referrals.referral_history, name="referral_history"),
     path(
+        "referrals/<int:pk>/history/unlock/",
+        referrals.referral_history_unlock,
+        name="referral_history_unlock",
+    ),
+    path(
         "referrals/<int:pk>/attachments/",
         attachments.referral_attachment_upload,
         name="referral_attachment_upload",
@@ -36,6 +41,7 @@ urlpatterns = [
     path("cases/<int:pk>/review/", cases.case_review, name="case_review"),
     path("cases/<int:pk>/close/", cases.case_close, name="case_close"),
     path("cases/<int:pk>/history/", cases.case_history, name="case_history"),
+    path("cases/<int:pk>/history/unlock/", cases.case_history_unlock, name="case_history_unlock"),
     path("cases/<int:pk>/access/", cases.case_access, name="case_access"),
     path(
         "cases/<int:pk>/attachments/",

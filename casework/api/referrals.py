@@ -14,6 +14,7 @@ from casework.models import Child, Referral
 from protocols import steps
 
 from . import serializers as s
+from .trails import unlock_trail
 
 
 def _referral_out(request, referral: Referral, action: str = "referral.view"):
@@ -195,3 +196,10 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         values = permissions.reads_referral_history_values(request.user, referral)
         rows = selectors.referral_history(referral, values=values)
         return Response(s.HistoryRow(rows, many=True).data)
+
+    @extend_schema(request=s.TrailUnlockInput, responses={201: s.TrailUnlockOut})
+    @action(detail=True, methods=["post"], url_path="history/unlock")
+    def history_unlock(self, request, pk=None):
+        """Break-glass: an auditor states a purpose and reads the trail's values for a while."""
+        referral = selectors.referral_for_trail(request.user, pk)
+        return unlock_trail(request, referral=referral)

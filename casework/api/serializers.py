@@ -16,6 +16,7 @@ from casework.models import (
     Review,
     RiskLevel,
     Service,
+    TrailUnlock,
     Urgency,
 )
 
@@ -195,6 +196,17 @@ class ChildMatch(serializers.Serializer):
     )
     cases = MatchCase(many=True, source="child.match_cases")
     referrals = MatchReferral(many=True, source="child.match_referrals")
+
+
+class TrailUnlockInput(serializers.Serializer):
+    purpose = serializers.ChoiceField(choices=TrailUnlock.Purpose.choices)
+    explanation = serializers.CharField(help_text=_("Why, in at least 20 characters."))
+
+
+class TrailUnlockOut(serializers.Serializer):
+    purpose = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
 
 
 class ChildLinkInput(serializers.Serializer):

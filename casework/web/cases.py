@@ -13,7 +13,7 @@ from casework.audit import access_report, log_access
 from casework.models import Action, Case, CaseTeamMember
 from protocols import steps
 
-from .common import apply, form_errors_as_messages, visible_case
+from .common import apply, form_errors_as_messages, unlock_context, unlock_trail, visible_case
 
 
 def case_list(request):
@@ -183,17 +183,24 @@ def member_remove(request, pk, member_pk):
 def case_history(request, pk):
     case = selectors.case_for_trail(request.user, pk)
     log_access(request, action="case.history", cases=[case])
+    values = permissions.reads_case_history_values(request.user, case)
     return render(
         request,
         "casework/history.html",
         {
             "title": case.reference,
-            "rows": selectors.case_history(
-                case, values=permissions.reads_case_history_values(request.user, case)
-            ),
+            "rows": selectors.case_history(case, values=values),
             "back": case,
+            **unlock_context(request, values, "casework:case_history_unlock", case),
         },
     )
+
+
+@require_POST
+def case_history_unlock(request, pk):
+    """Break-glass: the auditor states why they must read the values of this trail."""
+    case = selectors.case_for_trail(request.user, pk)
+    return unlock_trail(request, case=case)
 
 
 def case_access(request, pk):

@@ -185,7 +185,7 @@ def test_every_audit_table_has_its_append_only_trigger():
     tables = {
         m._meta.db_table
         for m in apps.get_app_config("casework").get_models()
-        if m.__name__.startswith("Historical") or m.__name__ == "AccessLog"
+        if m.__name__.startswith("Historical") or m.__name__ in ("AccessLog", "TrailUnlock")
     }
     with connection.cursor() as cursor:
         cursor.execute(

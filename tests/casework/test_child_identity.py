@@ -127,7 +127,10 @@ def test_the_author_corrects_the_child_of_a_draft(teacher):
     assert response.json()["child"]["first_name"] == "Lucas"
     assert response.json()["child"]["guardians"][0]["phone"] == "1"
     row = child.history.latest()
-    assert (row.history_change_reason, row.history_user_id) == ("casework.child.corrected", teacher.pk)
+    assert (row.history_change_reason, row.history_user_id) == (
+        "casework.child.corrected",
+        teacher.pk,
+    )
 
 
 def test_a_bad_correction_changes_nothing(teacher):
@@ -225,9 +228,7 @@ def test_only_a_match_may_be_linked(known, other_teacher, triage_worker, south):
     assert Child.objects.get(pk=referral.child_id).identity == Child.Identity.AS_TYPED
 
 
-def test_a_case_is_not_opened_blind_while_a_match_is_unsettled(
-    known, other_teacher, triage_worker
-):
+def test_a_case_is_not_opened_blind_while_a_match_is_unsettled(known, other_teacher, triage_worker):
     referral = sent_by(other_teacher)
     decide = protocol("referral.decide")
     with pytest.raises(ValidationError) as refused:
@@ -243,9 +244,7 @@ def test_a_case_is_not_opened_blind_while_a_match_is_unsettled(
 
 def test_with_no_match_opening_a_case_confirms_the_child(teacher, triage_worker):
     referral = sent_by(teacher)
-    case = protocol("referral.decide")(
-        actor=triage_worker, referral=referral, decision="open_case"
-    )
+    case = protocol("referral.decide")(actor=triage_worker, referral=referral, decision="open_case")
     child = Child.objects.get(pk=case.child_id)
     assert child.identity == Child.Identity.KNOWN
     assert child.history.latest().history_change_reason == "casework.child.confirmed_new"
@@ -254,9 +253,7 @@ def test_with_no_match_opening_a_case_confirms_the_child(teacher, triage_worker)
 def test_the_decision_page_links_and_confirms(known, other_teacher, triage_worker, client):
     client.force_login(triage_worker)
     first = sent_by(other_teacher)
-    response = client.post(
-        f"/casework/referrals/{first.pk}/child/link/", {"child": str(known.pk)}
-    )
+    response = client.post(f"/casework/referrals/{first.pk}/child/link/", {"child": str(known.pk)})
     assert response.status_code == 302
     assert Child.objects.get(pk=first.child_id).same_as_id == known.pk
     second = sent_by(other_teacher, first_name="Marta", last_name="Verdi")
