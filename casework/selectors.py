@@ -225,23 +225,40 @@ def lead_worker_candidates(referral: Referral) -> QuerySet:
     )
 
 
-def team_candidates() -> QuerySet:
-    """Who may join a case team: anyone active who works for an agency today (the service then
-    checks that they work for the agency they are added for)."""
+def team_candidates(case: Case | None = None, *, any_district: bool = False) -> QuerySet:
+    """Who may join a case team: the active members of the agencies of the case's district,
+    by full name (the service then checks that they work for the agency they are added for).
+    Professionals of other districts only where `any_district` (the district supervisor)."""
+    working = {"memberships__active": True}
+    if case is not None and not any_district:
+        working["memberships__agency__district"] = case.district_id
     return (
         get_user_model()
-        .objects.filter(is_active=True, memberships__active=True)
+        .objects.filter(is_active=True, **working)
         .distinct()
-        .order_by("last_name", "pk")
+        .order_by("last_name", "first_name", "pk")
     )
 
 
-def action_owner_candidates() -> QuerySet:
-    return get_user_model().objects.filter(is_active=True)
+def action_owner_candidates(case: Case | None = None) -> QuerySet:
+    """Who may be responsible for an action of the case: the active members of the agencies
+    of the case's district and the case's team, by full name."""
+    people = get_user_model().objects.filter(is_active=True)
+    if case is None:
+        return people.order_by("last_name", "first_name", "pk")
+    in_district = Membership.objects.filter(
+        user=OuterRef("pk"), active=True, agency__district=case.district_id
+    )
+    on_team = CaseTeamMember.objects.filter(user=OuterRef("pk"), case=case, removed_at__isnull=True)
+    return people.filter(Exists(in_district) | Exists(on_team)).order_by(
+        "last_name", "first_name", "pk"
+    )
 
 
-def agencies() -> QuerySet[Agency]:
-    return Agency.objects.all()
+def agencies(district=None) -> QuerySet[Agency]:
+    """The agencies, or those of one district."""
+    found = Agency.objects.all() if district is None else Agency.objects.filter(district=district)
+    return found.order_by("name", "pk")
 
 
 # --- the home page ----------------------------------------------------------------------------

@@ -51,8 +51,10 @@ def case_detail(request, pk):
         "is_supervisor": permissions.is_supervisor(user, case),
         "review_due": steps.is_open("case.review", case),
         "plan_form": forms.PlanForm(initial={"objectives": case.plan.objectives}),
-        "action_form": forms.ActionForm(),
-        "member_form": forms.TeamMemberForm(),
+        "action_form": forms.ActionForm(case=case),
+        "member_form": forms.TeamMemberForm(
+            case=case, any_district=permissions.is_supervisor(request.user, case)
+        ),
         "review_form": forms.ReviewForm(actions=actions, initial={"risk_level": case.risk_level}),
         "closure_form": forms.ClosureForm(),
         "history_allowed": permissions.may_read_case_history(user, case),
@@ -97,7 +99,7 @@ def case_plan(request, pk):
 @require_POST
 def case_action_add(request, pk):
     case = visible_case(request, pk)
-    form = forms.ActionForm(request.POST)
+    form = forms.ActionForm(request.POST, case=case)
     return _post(
         request,
         case,
@@ -110,7 +112,9 @@ def case_action_add(request, pk):
 @require_POST
 def case_member_add(request, pk):
     case = visible_case(request, pk)
-    form = forms.TeamMemberForm(request.POST)
+    form = forms.TeamMemberForm(
+        request.POST, case=case, any_district=permissions.is_supervisor(request.user, case)
+    )
     return _post(
         request,
         case,
