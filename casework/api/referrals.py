@@ -121,6 +121,8 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def child_link(self, request, pk=None):
         """The child is one of the possible matches: link the referral's record to it."""
         referral = self.get_object()
+        if not permissions.can_triage(request.user, referral):
+            raise PermissionDenied
         data = s.ChildLinkInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.child_link(

@@ -68,9 +68,12 @@ def _leave_case_teams(*, actor, user, agency: Agency) -> None:
 
 
 def user_sessions_end(user) -> int:
-    """End every stored session of `user` (database sessions); returns how many ended."""
+    """End every stored session of `user` (database sessions) and every API token; returns
+    how many sessions ended. Reactivating the account later brings none of them back."""
     from django.contrib.sessions.models import Session
+    from knox.models import AuthToken
 
+    AuthToken.objects.filter(user=user).delete()
     ended = 0
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if session.get_decoded().get("_auth_user_id") == str(user.pk):

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .world import ADMIN, ANONYMOUS, NOT_YET_SENT, PERSONAS
+from .world import ADMIN, ANONYMOUS, DEAD_CREDENTIALS, NOT_YET_SENT, PERSONAS
 
 # --- who --------------------------------------------------------------------------------------
 
@@ -95,7 +95,7 @@ def _case_open() -> Who:
 
 NOBODY = Who("nobody", lambda p, t: False)
 EVERYONE = Who("everyone", lambda p, t: True)
-AUTHENTICATED = Who("signed in", lambda p, t: p != ANONYMOUS)
+AUTHENTICATED = Who("signed in", lambda p, t: p != ANONYMOUS and p not in DEAD_CREDENTIALS)
 ADMIN_ONLY = personas(ADMIN)
 AUDITOR = personas("auditor")  # a role of the auditors' agency; not the superuser
 # Teachers and school referents write referrals for their school.
