@@ -331,3 +331,11 @@ class GroupAdmin(auth_admin.GroupAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+@admin.register(models.TrailUnlock)
+class TrailUnlockAdmin(ReadOnlyAdmin):
+    list_display = ["opened_at", "user", "purpose", "object_type", "object_id", "expires_at"]
+    list_filter = ["purpose", "object_type"]
+    search_fields = ["user__username", "=object_id"]
+    date_hierarchy = "opened_at"

@@ -28,7 +28,7 @@ def audit_tables() -> list[str]:
     return sorted(
         model._meta.db_table
         for model in apps.get_models()
-        if (model._meta.app_label == "casework" and model.__name__ == "AccessLog")
+        if (model._meta.app_label == "casework" and model.__name__ in ("AccessLog", "TrailUnlock"))
         or model.__name__.startswith("Historical")
     )
 

@@ -16,6 +16,7 @@ from .models import (
     Review,
     RiskLevel,
     Service,
+    TrailUnlock,
     Urgency,
 )
 
@@ -153,6 +154,19 @@ class AnswerForm(forms.Form):
     answer = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class TrailUnlockForm(forms.Form):
+    """Break-glass: why the auditor needs to read the values of this trail."""
+
+    purpose = forms.ChoiceField(
+        label=_("Purpose"),
+        choices=[("", _("— choose —")), *TrailUnlock.Purpose.choices],
+    )
+    explanation = forms.CharField(
+        label=_("Explanation (for example the file number of the request)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"), choices=Referral.Decision.choices, widget=forms.RadioSelect
@@ -214,15 +228,29 @@ class PlanForm(forms.Form):
     )
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    """People by full name (the username only where no name is recorded)."""
+
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
 class ActionForm(forms.Form):
     objective = forms.CharField(label=_("Action"), max_length=300)
     owning_agency = forms.ModelChoiceField(label=_("Agency"), queryset=selectors.agencies())
-    owner = forms.ModelChoiceField(
+    owner = PersonChoiceField(
         label=_("Person responsible"),
         queryset=selectors.action_owner_candidates(),
         required=False,
     )
     due_date = forms.DateField(label=_("Due date"), widget=DATE, required=False)
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if case is not None:
+            # People of the case's district and of its team (the service checks that the
+            # owner works for the owning agency).
+            self.fields["owner"].queryset = selectors.action_owner_candidates(case)
 
 
 class ActionUpdateForm(forms.Form):
@@ -231,11 +259,21 @@ class ActionUpdateForm(forms.Form):
 
 
 class TeamMemberForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Professional"), queryset=selectors.team_candidates())
+    user = PersonChoiceField(label=_("Professional"), queryset=selectors.team_candidates())
     agency = forms.ModelChoiceField(label=_("Agency"), queryset=selectors.agencies())
     role = forms.ChoiceField(label=_("Role on the case"), choices=CaseTeamMember.CaseRole.choices)
     reason = forms.CharField(label=_("Reason for access"), max_length=300)
     valid_until = forms.DateField(label=_("Access ends on"), widget=DATE, required=False)
+
+    def __init__(self, *args, case=None, any_district=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if case is not None:
+            # The case's district; other districts only for the district supervisor.
+            self.fields["user"].queryset = selectors.team_candidates(
+                case, any_district=any_district
+            )
+            if not any_district:
+                self.fields["agency"].queryset = selectors.agencies(case.district_id)
 
 
 class ReviewForm(forms.Form):

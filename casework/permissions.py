@@ -342,15 +342,39 @@ def may_read_referral_history(user, referral: Referral) -> bool:
     return referral.status not in NOT_YET_SENT and triages_district(user, referral.district)
 
 
+def holds_trail_unlock(user, kind: str, pk: int) -> bool:
+    """Break-glass: the auditor stated a purpose for reading this trail's values, and the
+    short while it opened has not passed (services.trail_unlock)."""
+    from django.utils import timezone
+
+    from .models import TrailUnlock
+
+    return (
+        is_auditor(user)
+        and TrailUnlock.objects.filter(
+            user=user, object_type=kind, object_id=pk, expires_at__gt=timezone.now()
+        ).exists()
+    )
+
+
+def may_unlock_trail(user) -> bool:
+    """Who may state a purpose to read a trail's values: the auditors."""
+    return is_auditor(user)
+
+
 def reads_referral_history_values(user, referral: Referral) -> bool:
     """The values in a referral's trail (the text typed, the answers): for the social side
-    that triages it. The auditor reads who, when, why and which fields, never the values."""
-    return referral.status not in NOT_YET_SENT and triages_district(user, referral.district)
+    that triages it. The auditor reads who, when, why and which fields; the values only
+    through break-glass (a stated purpose, logged, told to the supervisors)."""
+    if referral.status not in NOT_YET_SENT and triages_district(user, referral.district):
+        return True
+    return holds_trail_unlock(user, "referral", referral.pk)
 
 
 def reads_case_history_values(user, case: Case) -> bool:
-    """The values in a case's trail: the lead worker and the supervisor, not the auditor."""
-    return can_lead_case(user, case)
+    """The values in a case's trail: the lead worker and the supervisor; the auditor only
+    through break-glass."""
+    return can_lead_case(user, case) or holds_trail_unlock(user, "case", case.pk)
 
 
 def may_read_case_history(user, case: Case) -> bool:

@@ -17,6 +17,7 @@ from .models import (
     Agency,
     Case,
     CaseTeamMember,
+    Child,
     Contact,
     District,
     Membership,
@@ -118,6 +119,77 @@ def services_directory(*, district=None, kind=None, age=None, q=None) -> QuerySe
     return services.order_by("name")
 
 
+# --- who the child is: matching at triage ------------------------------------------------------
+
+
+def child_matches(referral: Referral, *, limit: int = 10) -> list[dict]:
+    """The children the district's social team already knows who may be the child of this
+    referral, with what matched and their cases and recent referrals. Read by the triage team
+    only (never on the referrer's side): records of the referral's district that are not
+    themselves linked to another, matched by tax code, or by surname and date of birth, or by
+    full name. Strongest match first."""
+    typed = referral.child
+    first, last = typed.first_name.strip(), typed.last_name.strip()
+    by = Q(last_name__iexact=last, date_of_birth=typed.date_of_birth) | Q(
+        first_name__iexact=first, last_name__iexact=last
+    )
+    if typed.tax_code:
+        by |= Q(tax_code=typed.tax_code)
+    found = list(
+        Child.objects.filter(by, district=referral.district, same_as__isnull=True)
+        .exclude(pk=typed.pk)
+        .order_by("-created_at", "-pk")[: limit * 3]
+    )
+    matches = []
+    for child in found:
+        matched = []
+        if typed.tax_code and child.tax_code == typed.tax_code:
+            matched.append("tax_code")
+        if child.first_name.casefold() == first.casefold():
+            matched.append("first_name")
+        if child.last_name.casefold() == last.casefold():
+            matched.append("last_name")
+        if child.date_of_birth == typed.date_of_birth:
+            matched.append("date_of_birth")
+        matches.append({"child": child, "matched": matched})
+    matches.sort(key=lambda m: ("tax_code" not in m["matched"], -len(m["matched"])))
+    matches = matches[:limit]
+    _attach_child_records([m["child"] for m in matches], referral)
+    return matches
+
+
+def _attach_child_records(children: list, referral: Referral) -> None:
+    """Each child's cases and recent referrals in the referral's district (two queries)."""
+    ids = [c.pk for c in children]
+    cases, referrals = {}, {}
+    for case in Case.objects.filter(child__in=ids, district=referral.district).order_by(
+        "-opened_at"
+    ):
+        cases.setdefault(case.child_id, []).append(case)
+    since = timezone.now() - datetime.timedelta(days=730)
+    recent = (
+        Referral.objects.filter(
+            Q(child__in=ids) | Q(child__same_as__in=ids),
+            district=referral.district,
+            submitted_at__gte=since,
+        )
+        .exclude(pk=referral.pk)
+        .exclude(status__in=NOT_YET_SENT)
+        .select_related("child", "school")
+        .order_by("-submitted_at")
+    )
+    for other in recent:
+        referrals.setdefault(other.child.same_as_id or other.child_id, []).append(other)
+    for child in children:
+        child.match_cases = cases.get(child.pk, [])
+        child.match_referrals = referrals.get(child.pk, [])
+
+
+def child_may_be_linked(referral: Referral, child_id: int) -> Child | None:
+    """The known child `child_id` if it is one of the referral's possible matches."""
+    return next((m["child"] for m in child_matches(referral) if m["child"].pk == child_id), None)
+
+
 def queue_schools(user) -> QuerySet[Agency]:
     """The schools of the districts the user triages: the choices of the queue's school filter."""
     return Agency.objects.filter(
@@ -153,23 +225,40 @@ def lead_worker_candidates(referral: Referral) -> QuerySet:
     )
 
 
-def team_candidates() -> QuerySet:
-    """Who may join a case team: anyone active who works for an agency today (the service then
-    checks that they work for the agency they are added for)."""
+def team_candidates(case: Case | None = None, *, any_district: bool = False) -> QuerySet:
+    """Who may join a case team: the active members of the agencies of the case's district,
+    by full name (the service then checks that they work for the agency they are added for).
+    Professionals of other districts only where `any_district` (the district supervisor)."""
+    working = {"memberships__active": True}
+    if case is not None and not any_district:
+        working["memberships__agency__district"] = case.district_id
     return (
         get_user_model()
-        .objects.filter(is_active=True, memberships__active=True)
+        .objects.filter(is_active=True, **working)
         .distinct()
-        .order_by("last_name", "pk")
+        .order_by("last_name", "first_name", "pk")
     )
 
 
-def action_owner_candidates() -> QuerySet:
-    return get_user_model().objects.filter(is_active=True)
+def action_owner_candidates(case: Case | None = None) -> QuerySet:
+    """Who may be responsible for an action of the case: the active members of the agencies
+    of the case's district and the case's team, by full name."""
+    people = get_user_model().objects.filter(is_active=True)
+    if case is None:
+        return people.order_by("last_name", "first_name", "pk")
+    in_district = Membership.objects.filter(
+        user=OuterRef("pk"), active=True, agency__district=case.district_id
+    )
+    on_team = CaseTeamMember.objects.filter(user=OuterRef("pk"), case=case, removed_at__isnull=True)
+    return people.filter(Exists(in_district) | Exists(on_team)).order_by(
+        "last_name", "first_name", "pk"
+    )
 
 
-def agencies() -> QuerySet[Agency]:
-    return Agency.objects.all()
+def agencies(district=None) -> QuerySet[Agency]:
+    """The agencies, or those of one district."""
+    found = Agency.objects.all() if district is None else Agency.objects.filter(district=district)
+    return found.order_by("name", "pk")
 
 
 # --- the home page ----------------------------------------------------------------------------

@@ -14,6 +14,11 @@ urlpatterns = [
     path("referrals/<int:pk>/answer/", referrals.referral_answer, name="referral_answer"),
     path("referrals/<int:pk>/history/", referrals.referral_history, name="referral_history"),
     path(
+        "referrals/<int:pk>/history/unlock/",
+        referrals.referral_history_unlock,
+        name="referral_history_unlock",
+    ),
+    path(
         "referrals/<int:pk>/attachments/",
         attachments.referral_attachment_upload,
         name="referral_attachment_upload",
@@ -23,6 +28,8 @@ urlpatterns = [
     path("referrals/<int:pk>/claim/", queue.referral_claim, name="referral_claim"),
     path("referrals/<int:pk>/release/", queue.referral_release, name="referral_release"),
     path("referrals/<int:pk>/decide/", queue.referral_decide, name="referral_decide"),
+    path("referrals/<int:pk>/child/link/", queue.referral_child_link, name="referral_child_link"),
+    path("referrals/<int:pk>/child/new/", queue.referral_child_new, name="referral_child_new"),
     # --- cases ---
     path("cases/", cases.case_list, name="case_list"),
     path("cases/<int:pk>/", cases.case_detail, name="case_detail"),
@@ -34,6 +41,7 @@ urlpatterns = [
     path("cases/<int:pk>/review/", cases.case_review, name="case_review"),
     path("cases/<int:pk>/close/", cases.case_close, name="case_close"),
     path("cases/<int:pk>/history/", cases.case_history, name="case_history"),
+    path("cases/<int:pk>/history/unlock/", cases.case_history_unlock, name="case_history_unlock"),
     path("cases/<int:pk>/access/", cases.case_access, name="case_access"),
     path(
         "cases/<int:pk>/attachments/",

@@ -277,6 +277,13 @@ if CASEWORK_ESCALATION_GRACE_HOURS < 0:
         f"Environment variable CASEWORK_ESCALATION_GRACE_HOURS={CASEWORK_ESCALATION_GRACE_HOURS} "
         "is invalid: expected a number of hours, 0 or more."
     )
+# Break-glass: minutes an auditor reads a trail's values after stating a purpose.
+CASEWORK_TRAIL_UNLOCK_MINUTES = env_int("CASEWORK_TRAIL_UNLOCK_MINUTES", 30)
+if not 1 <= CASEWORK_TRAIL_UNLOCK_MINUTES <= 480:
+    raise ImproperlyConfigured(
+        f"Environment variable CASEWORK_TRAIL_UNLOCK_MINUTES={CASEWORK_TRAIL_UNLOCK_MINUTES} "
+        "is invalid: expected a number of minutes from 1 to 480."
+    )
 
 REST_FRAMEWORK = {
     # Tokens first: a call without credentials gets 401 with `WWW-Authenticate: Token`.

@@ -12,6 +12,7 @@ from casework.models import Case
 from protocols import steps
 
 from . import serializers as s
+from .trails import unlock_trail
 
 
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -105,6 +106,13 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         values = permissions.reads_case_history_values(request.user, case)
         rows = selectors.case_history(case, values=values)
         return Response(s.HistoryRow(rows, many=True).data)
+
+    @extend_schema(request=s.TrailUnlockInput, responses={201: s.TrailUnlockOut})
+    @action(detail=True, methods=["post"], url_path="history/unlock")
+    def history_unlock(self, request, pk=None):
+        """Break-glass: an auditor states a purpose and reads the trail's values for a while."""
+        case = selectors.case_for_trail(request.user, pk)
+        return unlock_trail(request, case=case)
 
     @extend_schema(responses=s.AccessRow(many=True))
     @action(detail=True, methods=["get"])

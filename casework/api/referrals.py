@@ -10,10 +10,11 @@ from rest_framework.response import Response
 
 from casework import permissions, selectors, services
 from casework.audit import log_access
-from casework.models import Referral
+from casework.models import Child, Referral
 from protocols import steps
 
 from . import serializers as s
+from .trails import unlock_trail
 
 
 def _referral_out(request, referral: Referral, action: str = "referral.view"):
@@ -43,7 +44,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 "decided_by",
                 "case",
             )
-            .prefetch_related("information_requests")
+            .prefetch_related("information_requests", "child__guardians")
             .order_by("-created_at", "-pk")
         )
 
@@ -67,18 +68,23 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         with transaction.atomic():
             school = services.referrer_school(request.user)
             child_data.setdefault("district", school.district)
-            child = services.child_find_or_create(actor=request.user, school=school, **child_data)
+            child = services.child_create(actor=request.user, school=school, **child_data)
             referral = services.referral_create_draft(actor=request.user, child=child, **fields)
         return Response(s.ReferralForReferrer(referral).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ReferralForm, responses=s.ReferralForReferrer)
+    @extend_schema(request=s.ReferralPatch, responses=s.ReferralForReferrer)
     def partial_update(self, request, pk=None):
         referral = self.get_object()
-        data = s.ReferralForm(data=request.data, partial=True)
+        data = s.ReferralPatch(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        referral = services.referral_update_draft(
-            actor=request.user, referral=referral, **data.validated_data
-        )
+        fields = dict(data.validated_data)
+        child = fields.pop("child", None)
+        with transaction.atomic():
+            if child:
+                services.child_update_draft(actor=request.user, referral=referral, **child)
+            referral = services.referral_update_draft(
+                actor=request.user, referral=referral, **fields
+            )
         return Response(s.ReferralForReferrer(referral).data)
 
     @extend_schema(request=None, responses=s.ReferralForReferrer)
@@ -89,6 +95,50 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             raise PermissionDenied
         referral = steps.run_step("referral.submit", obj=referral, actor=request.user)
         return Response(_referral_out(request, referral, "referral.submit"))
+
+    @extend_schema(request=None, responses=s.ChildMatch(many=True))
+    @action(detail=True, methods=["get"])
+    def matches(self, request, pk=None):
+        """Children the district's team knows who may be this referral's child (triage only;
+        empty once the identity is settled)."""
+        referral = self.get_object()
+        if not permissions.can_triage(request.user, referral):
+            raise PermissionDenied
+        found = []
+        if referral.child.identity == Child.Identity.AS_TYPED:
+            found = selectors.child_matches(referral)
+        log_access(
+            request,
+            action="referral.matches",
+            referrals=[referral],
+            children=[m["child"] for m in found],
+            cases=[c for m in found for c in m["child"].match_cases],
+        )
+        return Response(s.ChildMatch(found, many=True).data)
+
+    @extend_schema(request=s.ChildLinkInput, responses=s.ReferralFull)
+    @action(detail=True, methods=["post"], url_path="child/link")
+    def child_link(self, request, pk=None):
+        """The child is one of the possible matches: link the referral's record to it."""
+        referral = self.get_object()
+        if not permissions.can_triage(request.user, referral):
+            raise PermissionDenied
+        data = s.ChildLinkInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.child_link(
+            actor=request.user, referral=referral, known=data.validated_data["child"]
+        )
+        referral.refresh_from_db()
+        return Response(_referral_out(request, referral))
+
+    @extend_schema(request=None, responses=s.ReferralFull)
+    @action(detail=True, methods=["post"], url_path="child/new")
+    def child_new(self, request, pk=None):
+        """The child is not one the service knew: the record as typed becomes the child's."""
+        referral = self.get_object()
+        services.child_confirm_new(actor=request.user, referral=referral)
+        referral.refresh_from_db()
+        return Response(_referral_out(request, referral))
 
     @extend_schema(request=None, responses=s.ReferralForReferrer)
     @action(detail=True, methods=["post"])
@@ -148,3 +198,10 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         values = permissions.reads_referral_history_values(request.user, referral)
         rows = selectors.referral_history(referral, values=values)
         return Response(s.HistoryRow(rows, many=True).data)
+
+    @extend_schema(request=s.TrailUnlockInput, responses={201: s.TrailUnlockOut})
+    @action(detail=True, methods=["post"], url_path="history/unlock")
+    def history_unlock(self, request, pk=None):
+        """Break-glass: an auditor states a purpose and reads the trail's values for a while."""
+        referral = selectors.referral_for_trail(request.user, pk)
+        return unlock_trail(request, referral=referral)

@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from casework import selectors, services
@@ -7,6 +8,7 @@ from casework.models import (
     Action,
     Case,
     CaseTeamMember,
+    Child,
     ConcernCategory,
     District,
     InformationRequest,
@@ -14,6 +16,7 @@ from casework.models import (
     Review,
     RiskLevel,
     Service,
+    TrailUnlock,
     Urgency,
 )
 
@@ -67,6 +70,43 @@ class ReferralCreate(ReferralForm):
     child = ChildInput()
 
 
+class ChildCorrection(serializers.Serializer):
+    """The child's data as typed, corrected while the referral is a draft (any subset)."""
+
+    first_name = serializers.CharField(max_length=100, required=False)
+    last_name = serializers.CharField(max_length=100, required=False)
+    date_of_birth = serializers.DateField(required=False)
+    tax_code = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    school_class = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    home_languages = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    guardians = GuardianInput(many=True, required=False)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = set(data) - set(self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [_("This field cannot be set here.")] for name in sorted(unknown)}
+                )
+        return super().to_internal_value(data)
+
+
+class ReferralPatch(ReferralForm):
+    child = ChildCorrection(required=False)
+
+
+class ChildAsTyped(serializers.Serializer):
+    """The child as the referrer typed it: what a referrer is shown, never a record of others."""
+
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    date_of_birth = serializers.DateField()
+    tax_code = serializers.CharField()
+    school_class = serializers.CharField()
+    home_languages = serializers.CharField()
+    guardians = GuardianInput(many=True, source="guardians.all")
+
+
 class InformationRequestOut(serializers.ModelSerializer):
     class Meta:
         model = InformationRequest
@@ -109,8 +149,9 @@ class ReferralForReferrer(serializers.ModelSerializer):
             "emergency",
         ]
 
+    @extend_schema_field(ChildAsTyped)
     def get_child(self, referral) -> dict:
-        return {"first_name": referral.child.first_name, "last_name": referral.child.last_name}
+        return ChildAsTyped(referral.child).data
 
     def get_contact_person(self, referral) -> str | None:
         return person(referral.contact_person)
@@ -121,12 +162,55 @@ class ReferralForReferrer(serializers.ModelSerializer):
 
 class ChildOut(serializers.Serializer):
     id = serializers.IntegerField()
+    identity = serializers.ChoiceField(choices=Child.Identity.choices)
+    same_as = serializers.IntegerField(source="same_as_id", allow_null=True)
     first_name = serializers.CharField()
     last_name = serializers.CharField()
     date_of_birth = serializers.DateField()
     age = serializers.IntegerField()
     school_class = serializers.CharField()
     home_languages = serializers.CharField()
+
+
+class MatchCase(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = serializers.CharField()
+
+
+class MatchReferral(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    school = serializers.CharField(source="school.name")
+
+
+class ChildMatch(serializers.Serializer):
+    """A child the district's team knows who may be the child of the referral (triage only)."""
+
+    child = ChildOut()
+    matched = serializers.ListField(
+        child=serializers.ChoiceField(
+            choices=["tax_code", "first_name", "last_name", "date_of_birth"]
+        )
+    )
+    cases = MatchCase(many=True, source="child.match_cases")
+    referrals = MatchReferral(many=True, source="child.match_referrals")
+
+
+class TrailUnlockInput(serializers.Serializer):
+    purpose = serializers.ChoiceField(choices=TrailUnlock.Purpose.choices)
+    explanation = serializers.CharField(help_text=_("Why, in at least 20 characters."))
+
+
+class TrailUnlockOut(serializers.Serializer):
+    purpose = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+
+class ChildLinkInput(serializers.Serializer):
+    child = serializers.IntegerField(help_text=_("The id of one of the possible matches."))
 
 
 class ReferralFull(ReferralForReferrer):

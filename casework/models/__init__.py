@@ -7,7 +7,7 @@ One module per aggregate; every public name is re-exported here, so `casework.mo
 one address to import from (migrations name `casework.models.attachment_path`).
 """
 
-from .audit import AccessLog, AppendOnlyError, AuditedModel, AuditedQuerySet
+from .audit import AccessLog, AppendOnlyError, AuditedModel, AuditedQuerySet, TrailUnlock
 from .cases import (
     Action,
     Attachment,
@@ -42,6 +42,7 @@ from .referrals import (
 __all__ = [
     "URGENCY_RANK",
     "AccessLog",
+    "TrailUnlock",
     "Action",
     "Agency",
     "AgencyGroupObjectPermission",

@@ -81,3 +81,43 @@ class AccessLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("the access log is append-only")
+
+
+class TrailUnlock(models.Model):
+    """Break-glass: an auditor's stated purpose for reading the values of one trail (a referral's
+    or a case's history), open for a short while. Written once; each one is also in the read
+    log and told to the district's supervisors."""
+
+    class Purpose(models.TextChoices):
+        COMPLAINT = "complaint", _("A complaint or an appeal")
+        DATA_SUBJECT = "data_subject", _("A request of the person the data is about")
+        AUTHORITY = "authority", _("A request of a court or a supervisory authority")
+        INCIDENT = "incident", _("A security or data-protection incident")
+        QUALITY = "quality", _("A quality review of the service")
+
+    user = models.ForeignKey(
+        User, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_type = models.CharField(_("record type"), max_length=10, choices=AccessLog.Kind.choices)
+    object_id = models.PositiveIntegerField(_("record"))
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    explanation = models.TextField(_("explanation"))
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        verbose_name = _("trail opened with a purpose")
+        verbose_name_plural = _("trails opened with a purpose")
+        ordering = ["-opened_at", "-pk"]
+        indexes = [models.Index(fields=["user", "object_type", "object_id", "expires_at"])]
+
+    def __str__(self):
+        return f"{self.opened_at:%Y-%m-%d %H:%M} {self.user_id} {self.object_type} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("trail unlocks are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("trail unlocks are append-only")

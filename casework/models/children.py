@@ -10,6 +10,16 @@ from .organisation import Agency, District
 
 
 class Child(AuditedModel):
+    """A child as someone recorded them. A referrer's form always records a new child as typed
+    (nothing stored by others is looked up or shown on the referrer's side); at triage the social
+    team checks the identity against the children it knows and links the record to one of them
+    (``same_as``) or confirms it as a child not known before."""
+
+    class Identity(models.TextChoices):
+        AS_TYPED = "as_typed", _("As the referrer typed it, not checked yet")
+        KNOWN = "known", _("Checked by the social team")
+        LINKED = "linked", _("Linked to a child the service already knew")
+
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
     date_of_birth = models.DateField(_("date of birth"))
@@ -31,6 +41,17 @@ class Child(AuditedModel):
     )
     school_class = models.CharField(_("class"), max_length=40, blank=True)
     home_languages = models.CharField(_("languages spoken at home"), max_length=200, blank=True)
+    identity = models.CharField(
+        _("identity"), max_length=10, choices=Identity.choices, default=Identity.AS_TYPED
+    )
+    same_as = models.ForeignKey(
+        "self",
+        verbose_name=_("same child as"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="typed_records",
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     history = HistoricalRecords()
 
@@ -64,6 +85,11 @@ class Child(AuditedModel):
                     % {"age": self.age, "max": oldest}
                 }
             )
+
+    @property
+    def subject(self) -> "Child":
+        """The child this record is about: the known child it was linked to, or itself."""
+        return self.same_as if self.same_as_id else self
 
     @property
     def age(self) -> int:

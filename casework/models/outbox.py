@@ -31,6 +31,8 @@ class Notification(models.Model):
         CASE_CLOSED = "case_closed", _("A case was closed")
         REMINDER = "reminder", _("Reminder")
         ESCALATION = "escalation", _("A deadline has passed")
+        LEAD_LEFT = "lead_left", _("A case has lost its lead worker")
+        TRAIL_UNLOCKED = "trail_unlocked", _("An auditor opened the values of a trail")
 
     recipient = models.ForeignKey(
         User, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"

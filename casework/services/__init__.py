@@ -5,7 +5,8 @@ their step, through protocols.steps.run_step.
 - drafts: the child and the teacher's form; referrals: the way into the district's queue and
   what the referral services share; triage: claim, decisions, the referrer's answer, feedback;
 - cases: team, plan, actions, reviews, closure, documents; organisation: memberships, the
-  directory, helpline contacts; notifications: the bell; reminders: the beat sweeps' findings.
+  directory, helpline contacts; notifications: the bell; reminders: the beat sweeps' findings;
+  trails: an auditor's break-glass reading of a trail's values.
 
 Each service is keyword-only with an explicit actor, runs in one transaction, validates with
 full_clean(), and saves with a dotted reason code that django-simple-history records beside
@@ -20,4 +21,5 @@ from .notifications import notification_mark_read  # noqa: F401
 from .organisation import *  # noqa: F403
 from .referrals import *  # noqa: F403
 from .reminders import *  # noqa: F403
+from .trails import *  # noqa: F403
 from .triage import *  # noqa: F403

@@ -9,14 +9,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import Agency, Child, District, Guardian, Membership, Referral
-from .common import audited_save
+from .common import audit_as, audited_save
 from .referrals import lock_referral, require_status
 
 __all__ = [
     "REFERRAL_FORM_FIELDS",
+    "CHILD_FIELDS",
     "child_create",
-    "child_find",
-    "child_find_or_create",
+    "child_update_draft",
     "referral_create_draft",
     "referral_update_draft",
     "referrer_school",
@@ -72,28 +72,49 @@ def child_create(
     return child
 
 
-def child_find(*, first_name: str, last_name: str, date_of_birth, tax_code: str = ""):
-    """The same child, recognised by tax code or by full name and date of birth."""
-    if tax_code:
-        found = Child.objects.filter(tax_code=tax_code.strip().upper()).first()
-        if found:
-            return found
-    return Child.objects.filter(
-        first_name__iexact=first_name.strip(),
-        last_name__iexact=last_name.strip(),
-        date_of_birth=date_of_birth,
-    ).first()
+CHILD_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "tax_code",
+    "school_class",
+    "home_languages",
+)
 
 
 @transaction.atomic
-def child_find_or_create(*, actor, **data: Any) -> Child:
-    found = child_find(
-        first_name=data["first_name"],
-        last_name=data["last_name"],
-        date_of_birth=data["date_of_birth"],
-        tax_code=data.get("tax_code", ""),
-    )
-    return found or child_create(actor=actor, **data)
+def child_update_draft(
+    *, actor, referral: Referral, guardians: list[dict[str, str]] | None = None, **fields: Any
+) -> Child:
+    """Correct the child as typed while the referral is its author's draft. The record is the
+    referral's own (a referrer never reaches a child recorded by others); `guardians`, when
+    given, replaces the list."""
+    referral = lock_referral(referral)
+    if referral.referrer_id != actor.pk:
+        raise PermissionDenied(_("Only the author changes a draft."))
+    require_status(referral, Status.DRAFT)
+    unknown = set(fields) - set(CHILD_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be set here.") for name in unknown})
+    child = Child.objects.select_for_update().get(pk=referral.child_id)
+    shared = child.referrals.exclude(pk=referral.pk).exists()
+    if child.identity != Child.Identity.AS_TYPED or shared:
+        # Only the draft's own record is corrected here; never a child known to the service.
+        raise PermissionDenied(_("Only the author changes a draft."))
+    for name, value in fields.items():
+        if name in ("first_name", "last_name", "tax_code"):
+            value = value.strip()
+        setattr(child, name, value.upper() if name == "tax_code" else value)
+    audited_save(child, actor=actor, reason="casework.child.corrected")
+    if guardians is not None:
+        for old in child.guardians.all():
+            audit_as(old, actor=actor, reason="casework.guardian.removed")
+            old.delete()
+        for data in guardians:
+            audited_save(
+                Guardian(child=child, **data), actor=actor, reason="casework.guardian.created"
+            )
+    return child
 
 
 # --- the teacher's draft ------------------------------------------------------------------

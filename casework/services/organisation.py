@@ -5,8 +5,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import permissions
-from ..models import Agency, CaseTeamMember, Membership, Service
+from ..models import Agency, Case, CaseTeamMember, Membership, Notification, Service
+from ..outbox import notify
 from .common import TransitionNotAllowed, audit_as, audited_save
+from .referrals import members_of
 
 
 @transaction.atomic
@@ -54,12 +56,24 @@ def _leave_case_teams(*, actor, user, agency: Agency) -> None:
         if not still_on_team:
             permissions.case_revoke_team(case=seat.case, user=user)
             permissions.case_revoke_lead(case=seat.case, user=user)
+            if seat.case.lead_worker_id == user.pk and seat.case.status != Case.Status.CLOSED:
+                # The supervisors name a new lead (selectors.cases_needing_a_lead); tell them.
+                notify(
+                    recipients=members_of(
+                        permissions.district_supervisors_group(seat.case.district)
+                    ),
+                    kind=Notification.Kind.LEAD_LEFT,
+                    case=seat.case,
+                )
 
 
 def user_sessions_end(user) -> int:
-    """End every stored session of `user` (database sessions); returns how many ended."""
+    """End every stored session of `user` (database sessions) and every API token; returns
+    how many sessions ended. Reactivating the account later brings none of them back."""
     from django.contrib.sessions.models import Session
+    from knox.models import AuthToken
 
+    AuthToken.objects.filter(user=user).delete()
     ended = 0
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if session.get_decoded().get("_auth_user_id") == str(user.pk):

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import permissions
+from .. import permissions, selectors
 from ..models import (
     Case,
     CasePlan,
@@ -43,6 +43,8 @@ __all__ = [
     "DECISION_REQUIRED",
     "FINAL_STATUSES",
     "case_reference",
+    "child_confirm_new",
+    "child_link",
     "decision_arguments",
     "open_case_for",
     "referral_answer_information",
@@ -116,9 +118,74 @@ def case_reference(district: District) -> str:
     return f"{district.code.upper()}-{year}-{secrets.token_hex(3).upper()}"
 
 
+# --- who the child is ---------------------------------------------------------------------------
+
+
+def _identity_to_check(referral: Referral, actor) -> Child:
+    """The referral's child record, locked, while its identity may be settled: by the district's
+    triage team, on a referral waiting in the queue or claimed by the actor."""
+    referral = lock_referral(referral)
+    if not permissions.can_triage(actor, referral):
+        raise PermissionDenied(_("Only the district's triage team decides on its referrals."))
+    require_status(referral, Status.SUBMITTED, Status.IN_TRIAGE)
+    if referral.status == Status.IN_TRIAGE and referral.claimed_by_id != actor.pk:
+        raise TransitionNotAllowed(_("Another worker has claimed this referral."))
+    child = Child.objects.select_for_update().get(pk=referral.child_id)
+    if child.identity != Child.Identity.AS_TYPED:
+        raise TransitionNotAllowed(_("The child's identity has already been checked."))
+    return child
+
+
+@transaction.atomic
+def child_link(*, actor, referral: Referral, known: Child | int) -> Child:
+    """The child of this referral is a child the service already knows (one of the possible
+    matches the triage team was shown): the referral's record points to it, so that cases and
+    earlier referrals come together. The record the referrer typed is kept as it is, and so is
+    everything the referrer sees."""
+    child = _identity_to_check(referral, actor)
+    known_id = known if isinstance(known, int) else known.pk
+    target = selectors.child_may_be_linked(referral, known_id)
+    if target is None:
+        raise ValidationError({"child": _("Choose one of the possible matches shown.")})
+    child.same_as = target
+    child.identity = Child.Identity.LINKED
+    audited_save(child, actor=actor, reason="casework.child.linked")
+    return target
+
+
+@transaction.atomic
+def child_confirm_new(*, actor, referral: Referral) -> Child:
+    """The child of this referral is not one the service knew: the record as typed becomes
+    the child's record."""
+    child = _identity_to_check(referral, actor)
+    child.identity = Child.Identity.KNOWN
+    audited_save(child, actor=actor, reason="casework.child.confirmed_new")
+    return child
+
+
+def _settle_identity_for_a_case(referral: Referral, actor) -> Child:
+    """A case is opened for a child whose identity is settled. A record as typed with no
+    possible match becomes a known child; with possible matches, the team decides first."""
+    child = referral.child
+    if child.identity != Child.Identity.AS_TYPED:
+        return child.subject
+    if selectors.child_matches(referral, limit=1):
+        raise ValidationError(
+            {
+                "child": _(
+                    "The service may already know this child: link the referral to one of the "
+                    "possible matches, or confirm it is a child not known before."
+                )
+            }
+        )
+    child.identity = Child.Identity.KNOWN
+    audited_save(child, actor=actor, reason="casework.child.confirmed_new")
+    return child
+
+
 def open_case_for(child: Child):
     return (
-        Case.objects.filter(child=child)
+        Case.objects.filter(child=child.subject)
         .exclude(status=Case.Status.CLOSED)
         .order_by("opened_at")
         .first()
@@ -140,7 +207,8 @@ def referral_open_case(
     the referral to the child's case when one is already open — never a second case."""
     referral = lock_referral(referral)
     _require_claimer(referral, actor)
-    existing = open_case_for(referral.child)
+    child = _settle_identity_for_a_case(referral, actor)
+    existing = open_case_for(child)
     if existing is not None:
         # Lock the case too: two referrals for one child decided at once must find one case.
         existing = Case.objects.select_for_update().get(pk=existing.pk)
@@ -169,7 +237,7 @@ def referral_open_case(
         raise ValidationError({"risk_level": _("Choose a risk level.")})
     case = Case(
         reference=case_reference(referral.district),
-        child=referral.child,
+        child=child,
         district=referral.district,
         lead_worker=lead_worker,
         risk_level=risk_level,

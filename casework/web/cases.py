@@ -13,7 +13,7 @@ from casework.audit import access_report, log_access
 from casework.models import Action, Case, CaseTeamMember
 from protocols import steps
 
-from .common import apply, form_errors_as_messages, visible_case
+from .common import apply, form_errors_as_messages, unlock_context, unlock_trail, visible_case
 
 
 def case_list(request):
@@ -51,8 +51,10 @@ def case_detail(request, pk):
         "is_supervisor": permissions.is_supervisor(user, case),
         "review_due": steps.is_open("case.review", case),
         "plan_form": forms.PlanForm(initial={"objectives": case.plan.objectives}),
-        "action_form": forms.ActionForm(),
-        "member_form": forms.TeamMemberForm(),
+        "action_form": forms.ActionForm(case=case),
+        "member_form": forms.TeamMemberForm(
+            case=case, any_district=permissions.is_supervisor(request.user, case)
+        ),
         "review_form": forms.ReviewForm(actions=actions, initial={"risk_level": case.risk_level}),
         "closure_form": forms.ClosureForm(),
         "history_allowed": permissions.may_read_case_history(user, case),
@@ -97,7 +99,7 @@ def case_plan(request, pk):
 @require_POST
 def case_action_add(request, pk):
     case = visible_case(request, pk)
-    form = forms.ActionForm(request.POST)
+    form = forms.ActionForm(request.POST, case=case)
     return _post(
         request,
         case,
@@ -110,7 +112,9 @@ def case_action_add(request, pk):
 @require_POST
 def case_member_add(request, pk):
     case = visible_case(request, pk)
-    form = forms.TeamMemberForm(request.POST)
+    form = forms.TeamMemberForm(
+        request.POST, case=case, any_district=permissions.is_supervisor(request.user, case)
+    )
     return _post(
         request,
         case,
@@ -183,17 +187,24 @@ def member_remove(request, pk, member_pk):
 def case_history(request, pk):
     case = selectors.case_for_trail(request.user, pk)
     log_access(request, action="case.history", cases=[case])
+    values = permissions.reads_case_history_values(request.user, case)
     return render(
         request,
         "casework/history.html",
         {
             "title": case.reference,
-            "rows": selectors.case_history(
-                case, values=permissions.reads_case_history_values(request.user, case)
-            ),
+            "rows": selectors.case_history(case, values=values),
             "back": case,
+            **unlock_context(request, values, "casework:case_history_unlock", case),
         },
     )
+
+
+@require_POST
+def case_history_unlock(request, pk):
+    """Break-glass: the auditor states why they must read the values of this trail."""
+    case = selectors.case_for_trail(request.user, pk)
+    return unlock_trail(request, case=case)
 
 
 def case_access(request, pk):

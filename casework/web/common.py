@@ -1,12 +1,14 @@
 """What the pages share: the access helpers (an object the user may not see does not exist)
 and the way a service's refusal becomes a message."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from casework import selectors
+from casework import forms, permissions, selectors, services
 from casework.models import Case, Referral
 from casework.services import TransitionNotAllowed
 
@@ -60,3 +62,52 @@ def form_errors_as_messages(request, form) -> None:
     for field, errors in form.errors.items():
         name = form.fields[field].label if field in form.fields else ""
         messages.error(request, f"{name}: {' '.join(errors)}" if name else " ".join(errors))
+
+
+# --- break-glass on a trail -----------------------------------------------------------------
+
+
+def unlock_context(request, values: bool, url_name: str, target) -> dict:
+    """The history page's break-glass form, for an auditor who reads no values yet."""
+    if values or not permissions.may_unlock_trail(request.user):
+        return {}
+    return {
+        "unlock_form": forms.TrailUnlockForm(),
+        "unlock_url": reverse(url_name, args=[target.pk]),
+    }
+
+
+def unlock_trail(request, *, referral=None, case=None):
+    target = referral or case
+    back = reverse(
+        "casework:referral_history" if referral else "casework:case_history", args=[target.pk]
+    )
+    form = forms.TrailUnlockForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the purpose and explain it."))
+        return redirect(back)
+    _result, ok = apply(
+        request,
+        form,
+        lambda: services.trail_unlock(
+            actor=request.user,
+            referral=referral,
+            case=case,
+            address=request.META.get("REMOTE_ADDR") or None,
+            path=request.path,
+            **form.cleaned_data,
+        ),
+    )
+    if ok:
+        messages.warning(
+            request,
+            _(
+                "The values of this trail are open to you for %(minutes)d minutes. Your purpose "
+                "is recorded and the district's supervisors are told."
+            )
+            % {"minutes": settings.CASEWORK_TRAIL_UNLOCK_MINUTES},
+        )
+    else:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    return redirect(back)

@@ -88,7 +88,14 @@ def referral_decide(request, pk):
         if ok:
             messages.success(request, _("Decision recorded; the referrer has been informed."))
             return redirect(referral)
-    log_access(request, action="referral.decide", referrals=[referral])
+    identity = _identity_panel(referral)
+    log_access(
+        request,
+        action="referral.decide",
+        referrals=[referral],
+        children=[m["child"] for m in identity["matches"]],
+        cases=[c for m in identity["matches"] for c in m["child"].match_cases],
+    )
     directory = selectors.services_directory(
         district=referral.district.code,
         age=referral.child.age,
@@ -101,8 +108,57 @@ def referral_decide(request, pk):
             "referral": referral,
             "form": form,
             "open_case": services.open_case_for(referral.child),
+            "identity": identity,
             "directory": directory,
             "kinds": Service.Kind.choices,
         },
         status=422 if form.errors else 200,
+    )
+
+
+def _identity_panel(referral) -> dict:
+    """Who the child is: the record as typed, and while it is unchecked the possible matches
+    among the children the district's team knows."""
+    child = referral.child
+    unchecked = child.identity == child.Identity.AS_TYPED
+    return {
+        "child": child,
+        "unchecked": unchecked,
+        "matches": selectors.child_matches(referral) if unchecked else [],
+    }
+
+
+def _identity_change(request, pk, change, done):
+    referral = visible_referral(request, pk)
+    if not permissions.can_triage(request.user, referral):
+        raise PermissionDenied
+    _result, ok = apply(request, None, lambda: change(referral))
+    if ok:
+        messages.success(request, done)
+    return redirect("casework:referral_decide", pk=referral.pk)
+
+
+@require_POST
+def referral_child_link(request, pk):
+    """The child is one the service knew: link the referral's record to that match."""
+    try:
+        known = int(request.POST.get("child", ""))
+    except ValueError:
+        known = 0
+    return _identity_change(
+        request,
+        pk,
+        lambda referral: services.child_link(actor=request.user, referral=referral, known=known),
+        _("The referral is linked to the child the service already knew."),
+    )
+
+
+@require_POST
+def referral_child_new(request, pk):
+    """The child is not one the service knew: the record as typed becomes the child's."""
+    return _identity_change(
+        request,
+        pk,
+        lambda referral: services.child_confirm_new(actor=request.user, referral=referral),
+        _("Confirmed: a child the service did not know before."),
     )

@@ -15,7 +15,7 @@ from casework.indicators import INDICATORS, label
 from casework.models import ConcernCategory, Referral
 from protocols import steps
 
-from .common import apply, visible_referral
+from .common import apply, unlock_context, unlock_trail, visible_referral
 
 # --- the form -----------------------------------------------------------------------------
 
@@ -31,7 +31,7 @@ def referral_new(request):
 
         def create():
             with transaction.atomic():
-                child = services.child_find_or_create(
+                child = services.child_create(
                     actor=request.user,
                     school=school,
                     district=school.district,
@@ -140,18 +140,24 @@ def referral_detail(request, pk):
 def referral_history(request, pk):
     referral = selectors.referral_for_trail(request.user, pk)
     log_access(request, action="referral.history", referrals=[referral])
+    values = permissions.reads_referral_history_values(request.user, referral)
     return render(
         request,
         "casework/history.html",
         {
             "title": _("Referral %(pk)s") % {"pk": pk},
-            "rows": selectors.referral_history(
-                referral,
-                values=permissions.reads_referral_history_values(request.user, referral),
-            ),
+            "rows": selectors.referral_history(referral, values=values),
             "back": referral,
+            **unlock_context(request, values, "casework:referral_history_unlock", referral),
         },
     )
+
+
+@require_POST
+def referral_history_unlock(request, pk):
+    """Break-glass: the auditor states why they must read the values of this trail."""
+    referral = selectors.referral_for_trail(request.user, pk)
+    return unlock_trail(request, referral=referral)
 
 
 # --- the school's actions -------------------------------------------------------------------

@@ -324,3 +324,24 @@ def test_the_case_page_shows_an_action_owned_by_an_agency_only(case, triage_work
     page = client.get(f"/casework/cases/{case.pk}/")
     assert page.status_code == 200
     assert "After-school club" in page.content.decode()
+
+
+def test_the_case_pickers_offer_the_districts_people_by_full_name(
+    case, triage_worker, supervisor, outsider, client
+):
+    from casework import forms
+
+    outsider.first_name, outsider.last_name = "Olga", "Outer"
+    outsider.save()
+    triage_worker.first_name, triage_worker.last_name = "Anna", "Ferri"
+    triage_worker.save()
+    lead_form = forms.TeamMemberForm(case=case)
+    people = list(lead_form.fields["user"].queryset)
+    assert triage_worker in people and outsider not in people
+    assert lead_form.fields["user"].label_from_instance(triage_worker) == "Anna Ferri"
+    assert outsider not in forms.ActionForm(case=case).fields["owner"].queryset
+    # The district supervisor may bring in someone from another district.
+    assert outsider in forms.TeamMemberForm(case=case, any_district=True).fields["user"].queryset
+    client.force_login(triage_worker)
+    page = client.get(f"/casework/cases/{case.pk}/").content.decode()
+    assert "Anna Ferri" in page and "Olga Outer" not in page

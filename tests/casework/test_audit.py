@@ -185,7 +185,7 @@ def test_every_audit_table_has_its_append_only_trigger():
     tables = {
         m._meta.db_table
         for m in apps.get_app_config("casework").get_models()
-        if m.__name__.startswith("Historical") or m.__name__ == "AccessLog"
+        if m.__name__.startswith("Historical") or m.__name__ in ("AccessLog", "TrailUnlock")
     }
     with connection.cursor() as cursor:
         cursor.execute(
@@ -313,3 +313,90 @@ def test_the_auditor_reads_who_when_why_and_which_fields_never_the_values(
     protocol("referral.submit")(actor=teacher, referral=draft)
     rows = _api(triage_worker).get(f"/api/v1/referrals/{draft.pk}/history/").json()
     assert "Bruises" in str(rows)
+
+
+# --- break-glass: the values only for a stated purpose ------------------------------------------
+
+PURPOSE = {
+    "purpose": "data_subject",
+    "explanation": "Request 2026/114 of the child's mother for a copy.",
+}
+
+
+def test_break_glass_opens_the_values_for_a_while_logged_and_told(
+    client, auditor, supervisor, case, triage_worker
+):
+    from casework.models import Notification, TrailUnlock
+
+    protocol("case.plan")(actor=triage_worker, case=case, objectives="Hot meal at school")
+    api = _api(auditor)
+    assert "Hot meal" not in str(api.get(f"/api/v1/cases/{case.pk}/history/").json())
+    # No purpose, or too short an explanation: refused, nothing recorded.
+    for body in (
+        {},
+        {"purpose": "curiosity", "explanation": PURPOSE["explanation"]},
+        {
+            "purpose": "complaint",
+            "explanation": "because",
+        },
+    ):
+        response = api.post(f"/api/v1/cases/{case.pk}/history/unlock/", body, format="json")
+        assert response.status_code == 400, body
+    assert not TrailUnlock.objects.exists()
+    response = api.post(f"/api/v1/cases/{case.pk}/history/unlock/", PURPOSE, format="json")
+    assert response.status_code == 201, response.json()
+    assert "Hot meal" in str(api.get(f"/api/v1/cases/{case.pk}/history/").json())
+    unlock = TrailUnlock.objects.get()
+    assert (unlock.user, unlock.object_type, unlock.object_id) == (auditor, "case", case.pk)
+    assert unlock.explanation == PURPOSE["explanation"]
+    assert AccessLog.objects.filter(
+        user=auditor, action="trail.unlock", object_type="case", object_id=case.pk
+    ).exists()
+    told = Notification.objects.get(kind=Notification.Kind.TRAIL_UNLOCKED)
+    assert (told.recipient, told.case) == (supervisor, case)
+    # The reading shows in the case's access report, for the lead and the supervisor.
+    report = _api(supervisor).get(f"/api/v1/cases/{case.pk}/access/").json()
+    assert any(row["action"] == "trail.unlock" for row in report)
+    # It ends by itself, and the unlock cannot be changed or deleted.
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=31)):
+        assert "Hot meal" not in str(api.get(f"/api/v1/cases/{case.pk}/history/").json())
+    with pytest.raises(AppendOnlyError):
+        unlock.save()
+    with pytest.raises(AppendOnlyError):
+        unlock.delete()
+
+
+def test_break_glass_is_one_trail_and_only_for_auditors(
+    client, auditor, teacher, triage_worker, referral, queued
+):
+    from casework.models import TrailUnlock
+
+    _api(auditor).post(f"/api/v1/referrals/{referral.pk}/history/unlock/", PURPOSE, format="json")
+    assert "Hungry" in str(_api(auditor).get(f"/api/v1/referrals/{referral.pk}/history/").json())
+    other = _api(auditor).get(f"/api/v1/referrals/{queued.pk}/history/").json()
+    assert "Hungry" not in str(other)
+    for user in (teacher, triage_worker):
+        response = _api(user).post(
+            f"/api/v1/referrals/{referral.pk}/history/unlock/", PURPOSE, format="json"
+        )
+        assert response.status_code in (403, 404)
+    assert TrailUnlock.objects.count() == 1
+
+
+def test_the_auditors_history_page_offers_break_glass(client, auditor, referral):
+    client.force_login(auditor)
+    page = client.get(f"/casework/referrals/{referral.pk}/history/").content.decode()
+    assert "Read the values of this trail" in page and "Hungry" not in page
+    response = client.post(f"/casework/referrals/{referral.pk}/history/unlock/", PURPOSE)
+    assert response.status_code == 302
+    page = client.get(f"/casework/referrals/{referral.pk}/history/").content.decode()
+    assert "Hungry" in page and "Read the values of this trail" not in page
+
+
+def test_a_lead_who_leaves_is_told_to_the_supervisors(case, triage_worker, supervisor):
+    from casework.models import Notification
+
+    for membership in Membership.objects.filter(user=triage_worker, active=True):
+        services.membership_deactivate(actor=None, membership=membership)
+    told = Notification.objects.get(kind=Notification.Kind.LEAD_LEFT)
+    assert (told.recipient, told.case) == (supervisor, case)

@@ -115,7 +115,7 @@ def test_history_rows_carry_a_reason(loaded):
     service = Service.objects.get(name="Numero Verde famiglie 0-6")
     assert service.history.filter(history_change_reason="casework.service.created").exists()
     child = Child.objects.get(first_name="Amina", last_name="El Idrissi")
-    row = child.history.get()
+    row = child.history.earliest()
     assert row.history_change_reason == "casework.child.created"
     assert row.history_user.username == "maestra.rossi"
     guardian_rows = [guardian.history.get() for guardian in child.guardians.all()]

@@ -278,6 +278,27 @@ def test_second_referral_for_a_child_with_an_open_case_is_linked(
         f"/api/v1/referrals/{first}/decision/", {"decision": "open_case"}, format="json"
     ).json()["case"]["id"]
     second = file_referral(other_teacher, observations="Absent for two weeks.")
+    # The triage team is shown the child it knows, with what matched and the open case ...
+    matches = worker.get(f"/api/v1/referrals/{second}/matches/").json()
+    assert len(matches) == 1
+    known = Referral.objects.get(pk=first).child
+    assert matches[0]["child"]["id"] == known.pk
+    assert matches[0]["matched"] == ["first_name", "last_name", "date_of_birth"]
+    assert [c["id"] for c in matches[0]["cases"]] == [case_id]
+    assert [r["id"] for r in matches[0]["referrals"]] == [first]
+    # ... a case is not opened blind while the identity is unsettled ...
+    refused = worker.post(
+        f"/api/v1/referrals/{second}/decision/", {"decision": "open_case"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "child" in refused.json()
+    assert Referral.objects.get(pk=second).status == Referral.Status.SUBMITTED
+    # ... the worker links it, and "open a case" links the referral to the open case.
+    linked = worker.post(
+        f"/api/v1/referrals/{second}/child/link/", {"child": known.pk}, format="json"
+    )
+    assert linked.status_code == 200, linked.json()
+    assert linked.json()["child"]["same_as"] == known.pk
     response = worker.post(
         f"/api/v1/referrals/{second}/decision/", {"decision": "open_case"}, format="json"
     )
@@ -285,7 +306,8 @@ def test_second_referral_for_a_child_with_an_open_case_is_linked(
     assert response.json()["status"] == "linked"
     assert response.json()["case"]["id"] == case_id
     assert Case.objects.count() == 1
-    assert Referral.objects.get(pk=second).child_id == Referral.objects.get(pk=first).child_id
+    typed = Referral.objects.get(pk=second).child
+    assert typed.pk != known.pk and typed.same_as_id == known.pk
     assert sorted(worker.get(f"/api/v1/cases/{case_id}/").json()["referrals"]) == [first, second]
 
 

@@ -24,7 +24,7 @@ UNRELATED = ["outsider", "other_teacher", "stranger"]
 
 def child(first_name, **extra):
     """A distinct child per referral, so that opening a case never links another referral."""
-    return {**CHILD, "first_name": first_name, **extra}
+    return {**CHILD, "first_name": first_name, "last_name": f"Bruno-{first_name}", **extra}
 
 
 class World:

@@ -46,7 +46,7 @@ from rest_framework.test import APIClient
 
 from .policy import KNOWN_BUGS, MAY, NOBODY, OK, Rule, Target, known_bug, rules_for
 from .routes import UNFILLABLE, Route, all_routes, body_for, fill, variants
-from .world import ADMIN, ANONYMOUS, FLOW_TASKS, PERSONAS, build_world
+from .world import ADMIN, ANONYMOUS, DEAD_CREDENTIALS, FLOW_TASKS, PERSONAS, build_world
 
 pytestmark = [
     pytest.mark.django_db,
@@ -85,7 +85,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
                 staff = {p for p, user in built.users.items() if p in PERSONAS and user.is_staff}
                 assert staff == {ADMIN}, f"NOT_STAFF must hold no staff account: {staff}"
                 for persona in PERSONAS:
-                    if persona != ANONYMOUS:
+                    if persona != ANONYMOUS and persona not in DEAD_CREDENTIALS:
                         client = Client()
                         client.force_login(built.users[persona])
                         built.sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
@@ -103,7 +103,9 @@ def client_for(world, persona: str, url: str):
     session (made once with force_login) for the pages."""
     if url.startswith("/api/"):
         client = APIClient()
-        if persona != ANONYMOUS:
+        if persona in DEAD_CREDENTIALS:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[persona]}")
+        elif persona != ANONYMOUS:
             client.force_authenticate(world.user(persona))
         return client
     client = Client()
@@ -340,7 +342,7 @@ def test_permission_matrix(world, cell):
     assert status in REFUSALS, f"{where}: {status} is not a refusal ({sorted(REFUSALS)})"
     if status == 302:
         assert not url.startswith("/api/"), f"{where}: the API answers, it does not redirect"
-        if persona == ANONYMOUS:
+        if persona == ANONYMOUS or persona in DEAD_CREDENTIALS:
             assert location.startswith(LOGIN_PAGES), f"{where}: redirects to {location}"
     assert fingerprint() == world.fingerprint, f"{where}: refused with {status}, but data changed"
 
@@ -355,7 +357,7 @@ LIST_URLS = [
     "/casework/cases/",
     "/casework/",
 ]
-SEE_NOTHING = {"outsider", "stranger", "auditor"}
+SEE_NOTHING = {"outsider", "stranger", "auditor", "former_worker", "expired_member"}
 REFERRAL_LINK = re.compile(r"/casework/referrals/(\d+)/")
 CASE_LINK = re.compile(r"/casework/cases/(\d+)/")
 
@@ -376,6 +378,9 @@ def listed(response, url: str) -> tuple[set[int], set[int]]:
 @pytest.mark.parametrize("persona", [p for p in PERSONAS if p != ANONYMOUS])
 def test_lists_show_only_what_the_persona_may_see(world, persona, url):
     response = client_for(world, persona, url).get(url)
+    if persona in DEAD_CREDENTIALS:
+        assert response.status_code in (302, 401), (url, persona, response.status_code)
+        return
     if response.status_code == 403:
         assert "queue" in url, f"{url} refused to {persona}"
         referrals, cases = set(), set()

@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 
 import time_machine
 from axes import models as axes
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
+from knox.models import AuthToken
 from viewflow.workflow.models import Task
 from viewflow.workflow.timers import fire_due_timers
 
@@ -55,9 +58,17 @@ PERSONAS = [
     "outsider",
     "stranger",
     "auditor",
+    # Access over time: a social worker of the north whose role ended (she sat on the open
+    # case's team); a psychologist whose seat on that team expired (his role goes on); a
+    # worker deactivated and reactivated, holding the session and API token from before.
+    "former_worker",
+    "expired_member",
+    "reactivated",
     ANONYMOUS,
     ADMIN,
 ]
+# Personas whose only credentials are dead: every page sends them to sign in, the API says 401.
+DEAD_CREDENTIALS = {"reactivated"}
 
 # One referral of the teacher per state; "case_closed" is the referral whose case was closed.
 REFERRAL_KEYS = [
@@ -151,6 +162,7 @@ class World:
     supervised_district: dict[str, str] = field(default_factory=dict)
     notification_recipient: str = "teacher"
     sessions: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # API tokens made before a change
     fingerprint: tuple = ()
 
     # --- the rules of DESIGN.md "Access and audit" --------------------------------------
@@ -228,6 +240,7 @@ def build_world() -> World:
         u = _build_people(world)
         referrals, cases = _build_referrals(world, u)
     assert fire_due_timers() == 2
+    _change_over_time(world, u)
     closed = cases["closed"]
     steps.closure(case=closed, actor=u["triage_worker"], reason="Meals are regular now")
     closed.refresh_from_db()
@@ -235,6 +248,23 @@ def build_world() -> World:
     _record_facts(world, referrals, cases)
     _build_symbols(world, u, referrals, cases)
     return world
+
+
+def _change_over_time(world: World, u: dict) -> None:
+    """Today: the former worker's role ended (by the services, as an administrator does); the
+    expired member's seat ran out a month ago (no sweep has run since); the reactivated worker
+    signed in and made an API token, was deactivated, then reactivated."""
+    for membership in Membership.objects.filter(user=u["former_worker"], active=True):
+        services.membership_deactivate(actor=None, membership=membership)
+    back = u["reactivated"]
+    client = Client()
+    client.force_login(back)
+    world.sessions["reactivated"] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    _token, world.tokens["reactivated"] = AuthToken.objects.create(user=back)
+    back.is_active = False
+    back.save()
+    back.is_active = True
+    back.save()
 
 
 def _build_people(world: World) -> dict:
@@ -264,6 +294,9 @@ def _build_people(world: World) -> dict:
         "outsider": _member("as_south", social_south, Membership.Role.SOCIAL_WORKER),
         "stranger": UserFactory(username="stranger"),
         "auditor": _member("dpo", school, Membership.Role.AUDITOR),
+        "former_worker": _member("as_former", social_north, Membership.Role.SOCIAL_WORKER),
+        "expired_member": _member("psy_expired", health_north, Membership.Role.PSYCHOLOGIST),
+        "reactivated": _member("as_back", social_north, Membership.Role.SOCIAL_WORKER),
         ADMIN: get_user_model().objects.create_superuser("admin", "admin@example.org", "pw"),
     }
     world.users = u
@@ -288,7 +321,7 @@ def _build_referrals(world: World, u: dict):
         child = services.child_create(
             actor=teacher,
             first_name=f"Child{number}",
-            last_name="Bruno",
+            last_name=f"Bruno{number}",
             date_of_birth=datetime.date(2016, 3, 2),
             district=u["north"],
             school=u["school"],
@@ -328,6 +361,23 @@ def _build_referrals(world: World, u: dict):
         agency=u["health_north"],
         role="psychologist",
         reason="Assessment of the child's wellbeing",
+    )
+    services.case_add_member(
+        actor=worker,
+        case=open_case,
+        user=u["former_worker"],
+        agency=u["social_north"],
+        role="social_worker",
+        reason="Home visits",
+    )
+    services.case_add_member(
+        actor=worker,
+        case=open_case,
+        user=u["expired_member"],
+        agency=u["health_north"],
+        role="psychologist",
+        reason="A first assessment",
+        valid_until=timezone.localdate() + datetime.timedelta(days=7),
     )
     services.case_add_action(
         actor=worker,
