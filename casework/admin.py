@@ -292,6 +292,7 @@ class NotificationAdmin(ReadOnlyAdmin):
             )
             % {"count": count},
         )
+
     list_select_related = ["recipient"]
 
 

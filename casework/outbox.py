@@ -268,8 +268,10 @@ def _claim(notification_id: int, now: datetime.datetime) -> tuple[Notification |
             return None, "given-up"
         if notification.claimed_until is not None and notification.claimed_until > now:
             return None, "in-flight"
-        if notification.attempts and notification.next_attempt_at and (
-            notification.next_attempt_at > now
+        if (
+            notification.attempts
+            and notification.next_attempt_at
+            and (notification.next_attempt_at > now)
         ):
             return None, "not-due"  # a stray copy of the task: the schedule decides
         if notification.claimed_until is not None:

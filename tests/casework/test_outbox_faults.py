@@ -67,9 +67,7 @@ def minutes_after(moment, start=START) -> float:
     return (moment - start) / MINUTE
 
 
-def test_a_mail_outage_follows_the_documented_schedule_and_gives_up_once(
-    outage, written, caplog
-):
+def test_a_mail_outage_follows_the_documented_schedule_and_gives_up_once(outage, written, caplog):
     """Tries due 0, 1, 3, 7, 15, 31, 63 minutes after the row was written, then every hour;
     the failure whose next try would fall past 24 hours gives up, with one ERROR line. The
     sweep runs every minute, as beat runs it."""
@@ -91,8 +89,10 @@ def test_a_mail_outage_follows_the_documented_schedule_and_gives_up_once(
     assert minutes_after(written.gave_up_at) == 23 * 60 + 3
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1
-    assert errors[0].getMessage().startswith(
-        f"notification {written.pk} not delivered after 29 attempts in 23.1 hours"
+    assert (
+        errors[0]
+        .getMessage()
+        .startswith(f"notification {written.pk} not delivered after 29 attempts in 23.1 hours")
     )
     # Given up: the sweep leaves it alone, whatever the clock says.
     with time_machine.travel(START + 30 * 24 * 60 * MINUTE, tick=False):
