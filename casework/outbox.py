@@ -54,7 +54,7 @@ REQUEUE_BATCH = 500
 # costs the request at most about PUBLISH_TIMEOUT + PUBLISH_CONNECT_TIMEOUT seconds, once;
 # after a failure the process does not try again for PUBLISH_PAUSE seconds (the sweep delivers).
 PUBLISH_CONNECT_TIMEOUT = 1.0
-PUBLISH_TIMEOUT = 1.5
+PUBLISH_TIMEOUT = 1.0
 PUBLISH_PAUSE = 30.0
 # Pauses between tries at recording a sent e-mail (a database connection dropped after the
 # hand-over): about 7 seconds in all, then the lease decides.
