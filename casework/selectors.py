@@ -452,7 +452,13 @@ def outbox_state(*, now=None) -> dict:
     trying = Q(gave_up_at__isnull=True)
     counts = unsent.aggregate(
         backlog=Count("pk", filter=trying),
-        retrying=Count("pk", filter=trying & Q(attempts__gt=0)),
+        # Tried and failed: not a delivery in progress (a claim that still holds).
+        retrying=Count(
+            "pk",
+            filter=trying
+            & Q(attempts__gt=0)
+            & (Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)),
+        ),
         given_up=Count("pk", filter=~trying),
         oldest=Min("created_at", filter=trying),
     )
