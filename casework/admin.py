@@ -9,11 +9,13 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from viewflow.workflow import admin as viewflow_admin
 from viewflow.workflow.models import Process, Task
 
-from . import audit, models, services
+from . import audit, models, outbox, services
 from .audit import log_access
 from .models import AccessLog
 
@@ -265,8 +267,32 @@ class AccessLogAdmin(ReadOnlyAdmin):
 
 @admin.register(models.Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "recipient", "kind", "emailed_at", "read_at", "attempts"]
-    list_filter = ["kind"]
+    list_display = [
+        "created_at",
+        "recipient",
+        "kind",
+        "emailed_at",
+        "read_at",
+        "attempts",
+        "next_attempt_at",
+        "gave_up_at",
+    ]
+    list_filter = ["kind", ("gave_up_at", admin.EmptyFieldListFilter)]
+    actions = ["retry_delivery"]
+
+    @admin.action(description=_("Try again to e-mail those the outbox gave up on"))
+    def retry_delivery(self, request, queryset):
+        count = outbox.retry_given_up(ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d notification will be tried again within a minute.",
+                "%(count)d notifications will be tried again within a minute.",
+                count,
+            )
+            % {"count": count},
+        )
+
     list_select_related = ["recipient"]
 
 

@@ -535,14 +535,19 @@ def outbox_state(*, now=None) -> dict:
     from django.db.models import Count, Min
 
     from .models import Notification
-    from .outbox import OUTBOX_MAX_ATTEMPTS
 
     now = now or timezone.now()
     unsent = Notification.objects.filter(emailed_at__isnull=True).order_by()
-    trying = Q(attempts__lt=OUTBOX_MAX_ATTEMPTS)
+    trying = Q(gave_up_at__isnull=True)
     counts = unsent.aggregate(
         backlog=Count("pk", filter=trying),
-        retrying=Count("pk", filter=trying & Q(attempts__gt=0)),
+        # Tried and failed: not a delivery in progress (a claim that still holds).
+        retrying=Count(
+            "pk",
+            filter=trying
+            & Q(attempts__gt=0)
+            & (Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)),
+        ),
         given_up=Count("pk", filter=~trying),
         oldest=Min("created_at", filter=trying),
     )

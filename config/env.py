@@ -63,7 +63,11 @@ def env_database(name: str, default: str) -> dict:
     if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
         raise _fail(name, raw, "expected sqlite:///path or postgres://user@host:port/name")
     try:
-        config = dj_database_url.parse(raw, conn_max_age=60 if scheme != "sqlite" else 0)
+        # Connections are kept for a minute, and checked before a request reuses one: a
+        # connection the server dropped (restart, fail-over, idle kill) is replaced, not a 500.
+        config = dj_database_url.parse(
+            raw, conn_max_age=60 if scheme != "sqlite" else 0, conn_health_checks=True
+        )
     except ValueError as exc:
         raise _fail(name, raw, str(exc)) from None
     if scheme != "sqlite" and not config.get("NAME"):

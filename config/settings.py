@@ -217,7 +217,7 @@ if CELERY_BROKER_URL:
             # A message taken by a worker that died is handed out again after this long.
             # Our tasks take seconds; the outbox sweep re-sends notifications much sooner.
             "visibility_timeout": 3600,
-            # A broker that vanishes must not hang a web request at commit time.
+            # Workers and beat. The web publishes with its own short timeouts (casework.outbox).
             "socket_connect_timeout": 3,
             "socket_timeout": 30,
         }
@@ -235,8 +235,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-# Publishing happens after the commit, in the web request: one quick reconnect (a restarted
-# broker), then give up — the notification is in the outbox and the sweep sends it later.
+# Publishing from a worker (the outbox sweep): one quick reconnect, then give up. The web's
+# publish after a commit does not retry at all (casework.outbox._publish).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,
@@ -269,6 +269,17 @@ CELERY_BEAT_SCHEDULE = {
     "remind-overdue-actions": _every(3600.0, "casework.tasks.remind_overdue_actions"),
     "expire-team-access": _every(3600.0, "casework.tasks.expire_team_access"),
 }
+# The outbox (casework/outbox.py) tries to e-mail a notification for this many hours after it
+# was written (or after an operator's retry), then gives up and alerts (an ERROR log line).
+OUTBOX_GIVE_UP_HOURS = env_int("OUTBOX_GIVE_UP_HOURS", 24)
+if not 1 <= OUTBOX_GIVE_UP_HOURS <= 24 * 14:
+    raise ImproperlyConfigured(
+        f"Environment variable OUTBOX_GIVE_UP_HOURS={OUTBOX_GIVE_UP_HOURS} is invalid: "
+        "expected a number of hours from 1 to 336."
+    )
+# A worker that claimed a notification to e-mail it holds it this long: longer than a delivery
+# (EMAIL_TIMEOUT per step of the SMTP conversation) plus recording it.
+OUTBOX_SEND_LEASE_SECONDS = 600
 # Hours past the triage deadline before the district supervisors get the escalation
 # (immediate danger escalates as soon as its deadline passes).
 CASEWORK_ESCALATION_GRACE_HOURS = env_int("CASEWORK_ESCALATION_GRACE_HOURS", 24)

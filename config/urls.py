@@ -24,6 +24,9 @@ site = Site(
     ],
 )
 
+# API clients get JSON for a 500 that happened outside a DRF view too (casework/api/errors.py).
+handler500 = "casework.api.errors.server_error"
+
 urlpatterns = [
     path("", include("ops.urls")),
     path("admin/", admin.site.urls),

@@ -9,6 +9,11 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+# Well above the slowest request we expect: a publish to a hung broker costs at most about
+# 2 s (casework.outbox), a large export a few seconds. A worker killed on this timeout
+# answers 502 to a request whose change may have committed, so keep it generous.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
 # The request line is logged by the application (ops.logs), without the query string.
 accesslog = None
 

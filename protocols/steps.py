@@ -164,6 +164,19 @@ def run_step(name: str, *, obj: models.Model, actor, **fields):
         raise TransitionNotAllowed() from exc
 
 
+def submit_referral(*, referral, actor):
+    """`referral.submit`, safe for its author to repeat (an answer lost on the way back, a
+    client that retries): a referral this person has already submitted is returned as it is
+    now, with False (nothing done), rather than refused. Anyone else is refused as before."""
+    try:
+        return run_step("referral.submit", obj=referral, actor=actor), True
+    except TransitionNotAllowed:
+        current = type(referral).objects.get(pk=referral.pk)
+        if current.referrer_id == actor.pk and current.submitted_at is not None:
+            return current, False
+        raise
+
+
 def _refuse_closed_step(step: Step, obj: models.Model, actor):
     """No task is open: someone the node's rule would not let in is refused (403) before
     learning anything about the state; the others are told the step is not open (409)."""

@@ -1,6 +1,7 @@
 """/api/v1/cases/: the cases the caller works on or supervises, their changes (the plan, an
 action, a team member, a review, the closure) and their trail."""
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -59,8 +60,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case = self.get_object()
         data = s.PlanInput(data=request.data)
         data.is_valid(raise_exception=True)
-        steps.run_step("case.plan", obj=case, actor=request.user, **data.validated_data)
-        return self._detail(case)
+        with transaction.atomic():  # the read-log row commits with the change
+            steps.run_step("case.plan", obj=case, actor=request.user, **data.validated_data)
+            return self._detail(case)
 
     @extend_schema(request=s.ActionInput, responses={201: s.ActionOut})
     @action(detail=True, methods=["post"])
@@ -95,8 +97,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case = self.get_object()
         data = s.CloseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        steps.closure(case=case, actor=request.user, **data.validated_data)
-        return self._detail(case)
+        with transaction.atomic():  # the read-log row commits with the change
+            steps.closure(case=case, actor=request.user, **data.validated_data)
+            return self._detail(case)
 
     @extend_schema(responses=s.HistoryRow(many=True))
     @action(detail=True, methods=["get"])

@@ -17,6 +17,15 @@ from . import serializers as s
 from .trails import unlock_trail
 
 
+def _step(request, name: str, referral: Referral, action: str = "referral.view", **fields):
+    """Run a protocol step and answer with the referral, the read-log row written in the
+    step's transaction: a change is never committed without its record of who saw the result
+    (and a failure to write that record undoes the change, safe to retry)."""
+    with transaction.atomic():
+        referral = steps.run_step(name, obj=referral, actor=request.user, **fields)
+        return Response(_referral_out(request, referral, action))
+
+
 def _referral_out(request, referral: Referral, action: str = "referral.view"):
     log_access(request, action=action, referrals=[referral])
     if permissions.referral_view_level(request.user, referral) == "full":
@@ -90,11 +99,15 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=None, responses=s.ReferralForReferrer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
+        """Safe to repeat: the author submitting an already-submitted referral again gets
+        200 and its current state (steps.submit_referral)."""
         referral = self.get_object()
         if referral.referrer_id != request.user.pk:
             raise PermissionDenied
-        referral = steps.run_step("referral.submit", obj=referral, actor=request.user)
-        return Response(_referral_out(request, referral, "referral.submit"))
+        with transaction.atomic():
+            referral, done = steps.submit_referral(referral=referral, actor=request.user)
+            action = "referral.submit" if done else "referral.view"
+            return Response(_referral_out(request, referral, action))
 
     @extend_schema(request=None, responses=s.ChildMatch(many=True))
     @action(detail=True, methods=["get"])
@@ -143,20 +156,17 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=None, responses=s.ReferralForReferrer)
     @action(detail=True, methods=["post"])
     def validate(self, request, pk=None):
-        referral = steps.run_step("referral.validate", obj=self.get_object(), actor=request.user)
-        return Response(_referral_out(request, referral))
+        return _step(request, "referral.validate", self.get_object())
 
     @extend_schema(request=None, responses=s.ReferralFull)
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
-        referral = steps.run_step("referral.claim", obj=self.get_object(), actor=request.user)
-        return Response(_referral_out(request, referral))
+        return _step(request, "referral.claim", self.get_object())
 
     @extend_schema(request=None, responses=s.ReferralFull)
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
-        referral = steps.run_step("referral.release", obj=self.get_object(), actor=request.user)
-        return Response(_referral_out(request, referral))
+        return _step(request, "referral.release", self.get_object())
 
     @extend_schema(request=s.DecisionInput, responses=s.ReferralFull)
     @action(detail=True, methods=["post"])
@@ -166,15 +176,16 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             raise PermissionDenied
         data = s.DecisionInput(data=request.data, referral=referral)
         data.is_valid(raise_exception=True)
-        steps.run_step(
-            "referral.decide",
-            obj=referral,
-            actor=request.user,
-            decision=data.validated_data["decision"],
-            **data.service_arguments(),
-        )
-        referral.refresh_from_db()
-        return Response(_referral_out(request, referral))
+        with transaction.atomic():
+            steps.run_step(
+                "referral.decide",
+                obj=referral,
+                actor=request.user,
+                decision=data.validated_data["decision"],
+                **data.service_arguments(),
+            )
+            referral.refresh_from_db()
+            return Response(_referral_out(request, referral))
 
     @extend_schema(request=s.AnswerInput, responses=s.ReferralForReferrer)
     @action(detail=True, methods=["post"])
@@ -182,13 +193,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         referral = self.get_object()
         data = s.AnswerInput(data=request.data)
         data.is_valid(raise_exception=True)
-        referral = steps.run_step(
-            "referral.answer",
-            obj=referral,
-            actor=request.user,
-            answer=data.validated_data["answer"],
-        )
-        return Response(_referral_out(request, referral))
+        return _step(request, "referral.answer", referral, answer=data.validated_data["answer"])
 
     @extend_schema(responses=s.HistoryRow(many=True))
     @action(detail=True, methods=["get"])

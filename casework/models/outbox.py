@@ -48,7 +48,16 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    # One per try at handing the e-mail to the mail server (casework.outbox).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # When the outbox sweep queues the next try; empty once e-mailed or given up.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # A worker that claimed the row to send it holds it until then: a copy of the task run
+    # meanwhile does not send (the first may have handed the e-mail over already).
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    gave_up_at = models.DateTimeField(_("given up at"), null=True, blank=True)
+    # Set by an operator's "retry": the outbox tries for another full period from then.
+    retried_by_hand_at = models.DateTimeField(_("retried by hand at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -57,6 +66,7 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "read_at"]),
             models.Index(fields=["emailed_at", "created_at"]),
+            models.Index(fields=["next_attempt_at"]),
         ]
 
     def __str__(self):

@@ -2,7 +2,7 @@
 
 A rolled-back change sends nothing; a broker that is down at commit time delays the e-mail
 until the outbox sweep, never loses it; a task delivered twice e-mails once; a failing mail
-server is retried with a growing wait, then given up.
+server is retried on the documented schedule, then given up (tests/casework/test_outbox_faults.py).
 """
 
 import datetime
@@ -16,7 +16,6 @@ from django.db import transaction
 
 from casework import services
 from casework.models import Notification, Referral
-from casework.outbox import OUTBOX_MAX_ATTEMPTS, notifications_undelivered
 from casework.tasks import (
     deliver_notification,
     remind_overdue_actions,
@@ -25,7 +24,6 @@ from casework.tasks import (
     remind_reviews,
     requeue_undelivered_notifications,
 )
-from config.celery import app as celery_app
 from protocols.tasks import fire_timers
 from tests.conftest import protocol
 from tests.integration.broker import celery_broker
@@ -107,7 +105,7 @@ def test_a_broker_down_at_commit_delays_the_notification_and_never_loses_it(
     waiting = list(Notification.objects.filter(kind=SUBMITTED))
     assert len(waiting) == 2
     assert all(n.emailed_at is None and n.attempts == 0 for n in waiting)
-    assert "the outbox sweep will retry them" in caplog.text
+    assert "left for the outbox sweep" in caplog.text
     assert mail.outbox == []
 
     # The broker is back (here: tasks run in-process again); the beat sweep finds the rows.
@@ -143,42 +141,6 @@ def test_a_notification_to_someone_without_an_address_is_settled_without_mail(dr
     assert notification.emailed_at is not None
     assert mail.outbox == []
     assert deliver_notification.apply(args=(999_999,)).get() == "missing"
-
-
-def test_a_failing_mail_server_is_retried_then_left_to_the_outbox_with_a_growing_wait(
-    draft, triage_worker, settings, monkeypatch
-):
-    settings.EMAIL_BACKEND = "tests.casework.test_outbox.RefusingBackend"
-    RefusingBackend.calls = 0
-    protocol("referral.submit")(actor=draft.referrer, referral=draft)
-    notification = Notification.objects.get(kind=SUBMITTED, recipient=triage_worker)
-
-    # The task retries a blip itself (three times, backing off), then fails. (In-process,
-    # the retries run at once; a worker waits 1, 2, 4 seconds, with jitter.)
-    monkeypatch.setitem(celery_app.conf, "task_eager_propagates", False)
-    result = deliver_notification.delay(notification.pk)
-    assert result.state == "FAILURE"
-    assert isinstance(result.result, ConnectionRefusedError)
-    assert RefusingBackend.calls == 4
-    notification.refresh_from_db()
-    assert notification.attempts == 4 and notification.emailed_at is None
-
-    # The outbox tries again when the row is 2**attempts minutes old: 16 minutes now.
-    created = notification.created_at
-    assert notification not in at(created + 15 * MINUTE, notifications_undelivered)
-    assert notification in at(created + 16 * MINUTE, notifications_undelivered)
-
-    # After OUTBOX_MAX_ATTEMPTS the outbox gives up; the row stays for the administrator.
-    Notification.objects.filter(pk=notification.pk).update(attempts=OUTBOX_MAX_ATTEMPTS)
-    assert notification not in at(created + 365 * 24 * 60 * MINUTE, notifications_undelivered)
-
-    # The mail server is back: the next sweep sends, once.
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    Notification.objects.filter(pk=notification.pk).update(attempts=4)
-    at(created + 16 * MINUTE, requeue_undelivered_notifications)
-    assert [m.to for m in mail.outbox if m.to == [triage_worker.email]] == [[triage_worker.email]]
-    notification.refresh_from_db()
-    assert notification.emailed_at is not None and notification.attempts == 5
 
 
 @pytest.mark.parametrize(

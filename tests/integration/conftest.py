@@ -82,7 +82,13 @@ class Cluster:
         return self.tmp / "paused.pid"
 
     def start_worker(
-        self, *, pool: str = "solo", pause_at: str = "", visibility_timeout: int = 3600
+        self,
+        *,
+        pool: str = "solo",
+        pause_at: str = "",
+        visibility_timeout: int = 3600,
+        send_lease: int = 600,
+        environment: dict | None = None,
     ) -> Worker:
         env = {
             **os.environ,
@@ -98,6 +104,8 @@ class Cluster:
             "CASEWORK_TEST_EVENTS": str(self.events),
             "CASEWORK_TEST_PAUSE_AT": pause_at,
             "CASEWORK_TEST_PAUSE_MARKER": str(self.pause_marker),
+            "CASEWORK_TEST_SEND_LEASE": str(send_lease),
+            **(environment or {}),
         }
         name = f"itest-{uuid.uuid4().hex[:8]}@%h"
         log = self.tmp / f"worker-{len(self.workers) + 1}.log"

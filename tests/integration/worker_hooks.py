@@ -5,10 +5,13 @@ and a place to hold a task so that the test can kill the worker in the middle of
 Environment (set by tests/integration/conftest.py):
 CASEWORK_TEST_MAILBOX  file that gets one JSON line per e-mail sent
 CASEWORK_TEST_EVENTS   file that gets one JSON line per task run
-CASEWORK_TEST_PAUSE_AT "before-send" (inside delivery, the row locked, the e-mail not yet
+CASEWORK_TEST_PAUSE_AT "before-send" (inside delivery, the row claimed, the e-mail not yet
                        out) or "after-commit" (the e-mail out and recorded, the message not
                        yet acknowledged); the first task to get there writes its process id
                        to CASEWORK_TEST_PAUSE_MARKER and waits to be killed
+CASEWORK_TEST_DROP_DB_AFTER_SEND  "1": right after the first e-mail is handed over, the
+                       worker's database connection is terminated by the server
+                       (pg_terminate_backend), as a fail-over or a restart would
 """
 
 import json
@@ -48,6 +51,25 @@ def pause_once(point: str) -> None:
     raise RuntimeError("integration test hook: the worker was never killed")
 
 
+def drop_database_connection_once() -> None:
+    """Have PostgreSQL terminate this worker's connection, from a second connection."""
+    if os.environ.get("CASEWORK_TEST_DROP_DB_AFTER_SEND") != "1":
+        return
+    marker = os.environ["CASEWORK_TEST_PAUSE_MARKER"] + ".dropped"
+    if os.path.exists(marker):
+        return
+    open(marker, "w").close()  # noqa: SIM115 - a marker file, written once
+    from django.db import connection
+
+    victim = connection.connection.info.backend_pid
+    other = connection.copy()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [victim])
+    finally:
+        other.close()
+
+
 class MailboxBackend(BaseEmailBackend):
     def send_messages(self, messages):
         pause_once("before-send")
@@ -61,6 +83,7 @@ class MailboxBackend(BaseEmailBackend):
                     "message_id": message.extra_headers.get("Message-ID"),
                 },
             )
+        drop_database_connection_once()
         return len(messages)
 
 

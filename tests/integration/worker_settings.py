@@ -16,3 +16,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,
 }
+
+# The sending claim's lease: seconds here, so that a test can see a claim expire.
+OUTBOX_SEND_LEASE_SECONDS = int(os.environ.get("CASEWORK_TEST_SEND_LEASE", "600"))

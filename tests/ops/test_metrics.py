@@ -14,7 +14,6 @@ import time_machine
 from django.test import override_settings
 
 from casework.models import Notification
-from casework.outbox import OUTBOX_MAX_ATTEMPTS
 from casework.tasks import remind_overdue_triage
 from ops.tasks import heartbeat
 from tests.casework.test_sweeps import START, open_case, submitted
@@ -96,7 +95,7 @@ def test_the_series_tell_the_state_of_the_work(
     unsent = list(Notification.objects.order_by("created_at", "pk")[:3])
     Notification.objects.filter(pk__in=[n.pk for n in unsent]).update(emailed_at=None)
     Notification.objects.filter(pk=unsent[1].pk).update(attempts=2)
-    Notification.objects.filter(pk=unsent[2].pk).update(attempts=OUTBOX_MAX_ATTEMPTS)
+    Notification.objects.filter(pk=unsent[2].pk).update(attempts=30, gave_up_at=later)
     with time_machine.travel(later, tick=False):
         response = scrape(client)
     text = response.content.decode()
