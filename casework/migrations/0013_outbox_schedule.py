@@ -18,7 +18,7 @@ def schedule_unsent(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casework', '0010_access_log_admin_door_and_child'),
+        ('casework', '0012_trail_unlock_and_lead_left'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
