@@ -1,9 +1,10 @@
 """The school's side of a referral: the form (a new referral, a draft), the referral page,
 the referent's validation, the referrer's answer to a question; and the referral's trail."""
 
+import secrets
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,9 +16,22 @@ from casework.indicators import INDICATORS, label
 from casework.models import ConcernCategory, Referral
 from protocols import steps
 
-from .common import apply, visible_referral
+from .common import apply, error_summary, visible_referral
 
 # --- the form -----------------------------------------------------------------------------
+#
+# Nothing is saved from a send that fails: every error (the child, the form, what the protocol
+# needs before sending) comes back at once, with what was typed. A send that passes is saved
+# as a draft and shown on a confirmation page; only the confirmation sends it.
+
+
+def _form_token(request) -> str:
+    """The new form's one-time key: the same page sent twice (Back, then "Send" again) finds
+    the referral the first sending made (services.referral_create_with_child)."""
+    posted = request.POST.get("form_token", "")
+    if 16 <= len(posted) <= 64 and posted.replace("-", "").replace("_", "").isalnum():
+        return posted
+    return secrets.token_urlsafe(24)
 
 
 def referral_new(request):
@@ -25,37 +39,74 @@ def referral_new(request):
         school = services.referrer_school(request.user)
     except PermissionDenied:
         raise Http404 from None
+    sending = "submit" in request.POST
     child_form = forms.ChildForm(request.POST or None, prefix="child")
-    form = forms.ReferralForm(request.POST or None)
-    if request.method == "POST" and child_form.is_valid() and form.is_valid():
-
-        def create():
-            with transaction.atomic():
-                child = services.child_find_or_create(
+    form = forms.ReferralForm(request.POST or None, sending=sending)
+    token = _form_token(request)
+    if request.method == "POST":
+        child_ok = child_form.is_valid()
+        if form.is_valid() and child_ok:
+            referral, ok = apply(
+                request,
+                form,
+                lambda: services.referral_create_with_child(
                     actor=request.user,
-                    school=school,
-                    district=school.district,
-                    **child_form.child_data(),
-                )
-                return services.referral_create_draft(
-                    actor=request.user, child=child, **form.referral_fields()
-                )
+                    child=child_form.child_data(),
+                    idempotency_key=token,
+                    **form.referral_fields(),
+                ),
+            )
+            if ok:
+                referral, created = referral
+                if not created:
+                    return _again(request, referral, form, sending)
+                return _saved(request, referral, sending)
+        return _form_page(request, form, school=school, child_form=child_form, token=token)
+    return _form_page(request, form, school=school, child_form=child_form, token=token)
 
-        referral, ok = apply(request, form, create)
-        if ok:
-            if "submit" in request.POST:
-                return _submit(request, referral, form)
-            messages.success(request, _("Draft saved. You can come back to it at any time."))
-            return redirect("casework:referral_edit", pk=referral.pk)
-    return _form_page(request, form, school=school, child_form=child_form)
+
+def _again(request, referral, form, sending):
+    """The new form came again with the key of a referral it already made."""
+    if referral.status != Referral.Status.DRAFT or referral.deleted_at is not None:
+        messages.info(request, _("This referral was already sent: it was not sent twice."))
+        if referral.deleted_at is not None:
+            return redirect("casework:index")
+        return redirect("casework:referral_sent", pk=referral.pk)
+    _result, ok = apply(
+        request,
+        form,
+        lambda: services.referral_update_draft(
+            actor=request.user, referral=referral, **form.referral_fields()
+        ),
+    )
+    if not ok:
+        return _form_page(request, form, school=referral.school, referral=referral)
+    return _saved(request, referral, sending)
+
+
+def _saved(request, referral, sending):
+    if sending:
+        return redirect("casework:referral_confirm", pk=referral.pk)
+    messages.success(request, _("Draft saved. You can come back to it at any time."))
+    return redirect("casework:referral_edit", pk=referral.pk)
+
+
+def _own_draft(request, pk) -> Referral:
+    referral = visible_referral(request, pk)
+    if referral.referrer_id != request.user.pk:
+        raise Http404
+    return referral
 
 
 def referral_edit(request, pk):
-    referral = visible_referral(request, pk)
-    if referral.referrer_id != request.user.pk or referral.status != Referral.Status.DRAFT:
+    referral = _own_draft(request, pk)
+    if referral.status != Referral.Status.DRAFT:
         return redirect(referral)
+    sending = "submit" in request.POST
     form = forms.ReferralForm(
-        request.POST or None, initial=forms.ReferralForm.initial_from(referral)
+        request.POST or None,
+        initial=forms.ReferralForm.initial_from(referral),
+        sending=sending,
     )
     if request.method == "POST" and form.is_valid():
         _result, ok = apply(
@@ -66,33 +117,103 @@ def referral_edit(request, pk):
             ),
         )
         if ok:
-            if "submit" in request.POST:
-                return _submit(request, referral, form)
+            if sending:
+                return redirect("casework:referral_confirm", pk=referral.pk)
             messages.success(request, _("Draft saved."))
             return redirect("casework:referral_edit", pk=referral.pk)
     return _form_page(request, form, school=referral.school, referral=referral)
 
 
-def _form_page(request, form, *, school, referral=None, child_form=None, status=200):
-    """The referral form page: a new referral (with the child's section) or a draft."""
-    context = {"form": form, "school": school, "indicators": _indicator_groups(form)}
+def _form_page(request, form, *, school, referral=None, child_form=None, token=None):
+    """The referral form page: a new referral (with the child's section) or a draft. A page
+    that shows errors answers 422, with one summary of them all at the top."""
+    summary = error_summary(child_form, form)
+    context = {
+        "form": form,
+        "school": school,
+        "indicators": _indicator_groups(form),
+        "error_summary": summary,
+        "on_duty_phone": school.district.on_duty_phone,
+    }
     if referral is None:
-        context["child_form"] = child_form
+        context.update(child_form=child_form, form_token=token)
     else:
         context.update(referral=referral, attachment_form=forms.AttachmentForm())
-    return render(request, "casework/referral_form.html", context, status=status)
-
-
-def _submit(request, referral, form):
-    referral.refresh_from_db()
-    _result, ok = apply(
-        request, form, lambda: steps.run_step("referral.submit", obj=referral, actor=request.user)
+    return render(
+        request, "casework/referral_form.html", context, status=422 if summary else 200
     )
-    if not ok:
-        messages.error(request, _("The draft is saved, but it cannot be sent yet."))
-        return _form_page(request, form, school=referral.school, referral=referral, status=422)
-    messages.success(request, _("Referral sent."))
-    return redirect(referral)
+
+
+def referral_confirm(request, pk):
+    """What will be sent, before it is: the one step that sends the referral."""
+    referral = _own_draft(request, pk)
+    if referral.status != Referral.Status.DRAFT:
+        # Confirmed twice (Back, then "Confirm" again, or a retried POST): it went once.
+        if request.method == "POST":
+            messages.info(request, _("This referral was already sent: it was not sent twice."))
+        return redirect("casework:referral_sent", pk=referral.pk)
+    missing = services.referral_send_errors(
+        concern_categories=referral.concern_categories,
+        observations=referral.observations,
+        family_informed=referral.family_informed,
+    )
+    if missing:
+        messages.error(request, _("Some answers are missing: complete the form, then send it."))
+        return redirect("casework:referral_edit", pk=referral.pk)
+    if request.method == "POST":
+        _result, ok = apply(
+            request,
+            None,
+            lambda: steps.run_step("referral.submit", obj=referral, actor=request.user),
+        )
+        if ok:
+            return redirect("casework:referral_sent", pk=referral.pk)
+        return redirect("casework:referral_edit", pk=referral.pk)
+    return render(
+        request,
+        "casework/referral_confirm.html",
+        {
+            "referral": referral,
+            "indicator_labels": [label(code) for code in referral.indicators],
+            "guardians": referral.child.guardians.all(),
+            "emergency": services.emergency_guidance(referral),
+            "next_steps": selectors.referral_next_steps(referral),
+        },
+    )
+
+
+def referral_sent(request, pk):
+    """What happens next: who reads the referral, by when, and how the school hears back."""
+    referral = visible_referral(request, pk)
+    if referral.referrer_id != request.user.pk or referral.status == Referral.Status.DRAFT:
+        return redirect(referral)
+    return render(
+        request,
+        "casework/referral_sent.html",
+        {
+            "referral": referral,
+            "emergency": services.emergency_guidance(referral),
+            "next_steps": selectors.referral_next_steps(referral),
+        },
+    )
+
+
+def referral_delete(request, pk):
+    """The author deletes a draft (kept, with its history, out of every list)."""
+    referral = _own_draft(request, pk)
+    if referral.status != Referral.Status.DRAFT:
+        return redirect(referral)
+    if request.method == "POST":
+        _result, ok = apply(
+            request,
+            None,
+            lambda: services.referral_delete_draft(actor=request.user, referral=referral),
+        )
+        if ok:
+            messages.success(request, _("The draft is deleted."))
+            return redirect("casework:index")
+        return redirect("casework:referral_edit", pk=referral.pk)
+    return render(request, "casework/referral_delete.html", {"referral": referral})
 
 
 def _indicator_groups(form):
