@@ -307,6 +307,18 @@ def case_team(case: Case) -> QuerySet[CaseTeamMember]:
     return case.team.filter(removed_at__isnull=True).select_related("user", "agency")
 
 
+def closure_proposal(case: Case):
+    """The review at which the closure now awaiting the supervisor was proposed (or None)."""
+    from .models import Review
+
+    return (
+        Review.objects.filter(case=case, decision=Review.Decision.CLOSE)
+        .select_related("recorded_by")
+        .order_by("-held_on", "-pk")
+        .first()
+    )
+
+
 def case_actions(case: Case) -> list[Action]:
     return list(case.plan.actions.select_related("owning_agency", "owner"))
 

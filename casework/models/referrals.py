@@ -229,6 +229,25 @@ class Referral(AuditedModel):
         labels = dict(ConcernCategory.choices)
         return [str(labels.get(code, code)) for code in self.concern_categories]
 
+    def status_for_referrer(self) -> str:
+        """The status as the school reads it: once the case it led to is closed, that the
+        social service has concluded its involvement (not "case opened" for ever)."""
+        if self.concluded_at is not None:
+            return str(_("The social service has concluded its involvement"))
+        return self.get_status_display()
+
+    def closing_message(self) -> str:
+        """What the school was told at the closure: the protocol's wording at the time, or the
+        standard one."""
+        if self.concluded_at is None:
+            return ""
+        return self.closing_feedback or str(
+            _(
+                "The social service has concluded its involvement with this referral. Thank you "
+                "for raising it: if you are worried about the child again, send a new referral."
+            )
+        )
+
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
