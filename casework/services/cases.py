@@ -360,9 +360,7 @@ def case_decide_closure(*, actor, case: Case, approve: bool, reason: str = "") -
         for referral in case.referrals.select_related("referrer"):
             referral.concluded_at = case.closed_at
             referral.closing_feedback = wording
-            audited_save(
-                referral, actor=actor, reason="casework.referral.involvement_concluded"
-            )
+            audited_save(referral, actor=actor, reason="casework.referral.involvement_concluded")
             notify(
                 recipients=[referral.referrer],
                 kind=Notification.Kind.CASE_CLOSED,

@@ -162,8 +162,10 @@ def case_close(request, pk):
             if ok:
                 messages.success(
                     request,
-                    _("The case is closed; the school is told that the social service has "
-                      "concluded its involvement.")
+                    _(
+                        "The case is closed; the school is told that the social service has "
+                        "concluded its involvement."
+                    )
                     if form.cleaned_data["approve"]
                     else _("The case stays open; the lead worker is told why."),
                 )

@@ -80,6 +80,9 @@ def error_summary(*forms) -> list[dict]:
 def _anchor(field) -> str:
     """The id of the first control of a field (a group of boxes or radios: the first one)."""
     widget = field.field.widget
-    if getattr(widget, "allow_multiple_selected", False) or getattr(widget, "input_type", "") == "radio":
+    if (
+        getattr(widget, "allow_multiple_selected", False)
+        or getattr(widget, "input_type", "") == "radio"
+    ):
         return f"{field.auto_id}_0"
     return field.auto_id

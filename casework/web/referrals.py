@@ -139,9 +139,7 @@ def _form_page(request, form, *, school, referral=None, child_form=None, token=N
         context.update(child_form=child_form, form_token=token)
     else:
         context.update(referral=referral, attachment_form=forms.AttachmentForm())
-    return render(
-        request, "casework/referral_form.html", context, status=422 if summary else 200
-    )
+    return render(request, "casework/referral_form.html", context, status=422 if summary else 200)
 
 
 def referral_confirm(request, pk):
