@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,24 +26,29 @@ from .common import apply, error_summary, visible_referral
 # as a draft and shown on a confirmation page; only the confirmation sends it.
 
 
-def _form_token(request) -> str:
-    """The new form's one-time key: the same page sent twice (Back, then "Send" again) finds
-    the referral the first sending made (services.referral_create_with_child)."""
-    posted = request.POST.get("form_token", "")
-    if 16 <= len(posted) <= 64 and posted.replace("-", "").replace("_", "").isalnum():
-        return posted
-    return secrets.token_urlsafe(24)
+def _valid_key(value: str) -> bool:
+    return 16 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum()
 
 
 def referral_new(request):
+    """The new form's address carries a one-time key (?k=…), given by a redirect on the first
+    visit. Back brings the browser to that same address, so "Send" again carries the first
+    key and finds the referral it made (services.referral_create_with_child): no second one.
+    The key is in the address, not in a hidden field, because a page fetched again on Back
+    gets a new hidden field but keeps its address."""
     try:
         school = services.referrer_school(request.user)
     except PermissionDenied:
         raise Http404 from None
+    token = request.GET.get("k", "")
+    if not _valid_key(token):
+        fresh = secrets.token_urlsafe(24)
+        if request.method != "POST":
+            return redirect(f"{reverse('casework:referral_new')}?k={fresh}")
+        token = fresh  # a client posting without the page's key: no repeat to recognise
     sending = "submit" in request.POST
     child_form = forms.ChildForm(request.POST or None, prefix="child")
     form = forms.ReferralForm(request.POST or None, sending=sending)
-    token = _form_token(request)
     if request.method == "POST":
         child_ok = child_form.is_valid()
         if form.is_valid() and child_ok:
@@ -61,7 +67,6 @@ def referral_new(request):
                 if not created:
                     return _again(request, referral, form, sending)
                 return _saved(request, referral, sending)
-        return _form_page(request, form, school=school, child_form=child_form, token=token)
     return _form_page(request, form, school=school, child_form=child_form, token=token)
 
 

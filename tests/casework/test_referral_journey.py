@@ -42,7 +42,7 @@ def _last(obj):
 
 def test_family_question_has_no_answer_like_default(client, teacher):
     client.force_login(teacher)
-    body = client.get(NEW).content.decode()
+    body = client.get(NEW, follow=True).content.decode()
     assert '<option value="" selected>— choose —</option>' in body
     assert "Not stated yet" not in body
 
@@ -116,12 +116,15 @@ def test_confirmation_refuses_an_incomplete_draft(client, teacher):
 
 def test_back_and_send_again_makes_one_referral(client, teacher):
     client.force_login(teacher)
-    token = "k" * 32
-    first = client.post(NEW, {**CHILD, **COMPLETE, "form_token": token, "submit": "1"})
+    # The first visit gives the form its address with a one-time key.
+    form_url = client.get(NEW)["Location"]
+    assert form_url.startswith(f"{NEW}?k=")
+    token = form_url.split("=", 1)[1]
+    first = client.post(f"{NEW}?k={token}", {**CHILD, **COMPLETE, "submit": "1"})
     pk = Referral.objects.get().pk
     client.post(f"/casework/referrals/{pk}/confirm/", {"confirm": "1"})
     # Back to the filled form, "Send" again; then Back to the confirmation, "Confirm" again.
-    again = client.post(NEW, {**CHILD, **COMPLETE, "form_token": token, "submit": "1"})
+    again = client.post(f"{NEW}?k={token}", {**CHILD, **COMPLETE, "submit": "1"})
     assert again["Location"] == f"/casework/referrals/{pk}/sent/"
     confirm_again = client.post(f"/casework/referrals/{pk}/confirm/", {"confirm": "1"})
     assert confirm_again["Location"] == f"/casework/referrals/{pk}/sent/"
@@ -134,8 +137,8 @@ def test_back_and_send_again_makes_one_referral(client, teacher):
 def test_a_draft_sent_twice_with_its_token_is_updated_not_duplicated(client, teacher):
     client.force_login(teacher)
     token = "t" * 32
-    client.post(NEW, {**CHILD, "urgency": "routine", "form_token": token, "save": "1"})
-    client.post(NEW, {**CHILD, **COMPLETE, "form_token": token, "save": "1"})
+    client.post(f"{NEW}?k={token}", {**CHILD, "urgency": "routine", "save": "1"})
+    client.post(f"{NEW}?k={token}", {**CHILD, **COMPLETE, "save": "1"})
     referral = Referral.objects.get()
     assert referral.observations == "Often hungry."
 
@@ -233,7 +236,7 @@ def test_draft_and_error_pages_have_a_plain_title_and_no_upload_box_in_it(client
 
 def test_danger_guidance_sits_under_the_urgency_choice_and_on_the_next_pages(client, teacher):
     client.force_login(teacher)
-    body = client.get(NEW).content.decode()
+    body = client.get(NEW, follow=True).content.decode()
     choice = body.index('value="immediate_danger"')
     guidance = body.index('id="emergency"')
     assert choice < guidance < body.index("4. What the school and the family know")

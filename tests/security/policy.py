@@ -317,7 +317,12 @@ POLICY: list[Rule] = [
     Rule("casework/helpline/", get=may(HELPLINE), write=may(HELPLINE, MAY)),
     Rule("casework/indicators/", get=may(SUPERVISORS)),
     # --- pages: referrals -------------------------------------------------------------------
-    Rule("casework/referrals/new/", get=may(REFERRER_SIDE), write=may(REFERRER_SIDE, MAY)),
+    # The first visit is redirected to the form's address with its one-time key (?k=...).
+    Rule(
+        "casework/referrals/new/",
+        get=may(REFERRER_SIDE, REDIRECT),
+        write=may(REFERRER_SIDE, MAY),
+    ),
     Rule("casework/referrals/<int:pk>/", get=may(SEES_REFERRAL)),
     Rule(
         "casework/referrals/<int:pk>/edit/",

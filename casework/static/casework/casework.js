@@ -40,3 +40,15 @@ document.addEventListener("click", function (event) {
     field.focus();
   }
 });
+
+// Choosing "immediate danger": its guidance (shown by CSS under the choice) is brought fully
+// into view, so the teacher reads "call 112" where she clicked, on a phone too.
+document.addEventListener("change", function (event) {
+  if (event.target.name !== "urgency" || event.target.value !== "immediate_danger") {
+    return;
+  }
+  var guidance = document.getElementById("emergency");
+  if (guidance) {
+    guidance.scrollIntoView({ block: "nearest" });
+  }
+});
