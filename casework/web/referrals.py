@@ -52,7 +52,7 @@ def referral_new(request):
     if request.method == "POST":
         child_ok = child_form.is_valid()
         if form.is_valid() and child_ok:
-            referral, ok = apply(
+            result, ok = apply(
                 request,
                 form,
                 lambda: services.referral_create_with_child(
@@ -63,7 +63,7 @@ def referral_new(request):
                 ),
             )
             if ok:
-                referral, created = referral
+                referral, created = result
                 if not created:
                     return _again(request, referral, form, sending)
                 return _saved(request, referral, sending)
@@ -72,10 +72,11 @@ def referral_new(request):
 
 def _again(request, referral, form, sending):
     """The new form came again with the key of a referral it already made."""
-    if referral.status != Referral.Status.DRAFT or referral.deleted_at is not None:
+    if referral.deleted_at is not None:
+        messages.info(request, _("This draft is already deleted."))
+        return redirect("casework:index")
+    if referral.status != Referral.Status.DRAFT:
         messages.info(request, _("This referral was already sent: it was not sent twice."))
-        if referral.deleted_at is not None:
-            return redirect("casework:index")
         return redirect("casework:referral_sent", pk=referral.pk)
     _result, ok = apply(
         request,
