@@ -205,6 +205,8 @@ def referral_update_draft(*, actor, referral: Referral, **fields: Any) -> Referr
     if referral.referrer_id != actor.pk:
         raise PermissionDenied(_("Only the author changes a draft."))
     require_status(referral, Status.DRAFT)
+    if referral.deleted_at is not None:
+        raise TransitionNotAllowed(_("This draft is already deleted."))
     _check_form_fields(fields)
     for name, value in fields.items():
         setattr(referral, name, value)

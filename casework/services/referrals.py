@@ -129,6 +129,8 @@ def referral_submit(*, actor, referral: Referral) -> Referral:
     if referral.referrer_id != actor.pk:
         raise PermissionDenied(_("Only the author submits a referral."))
     require_status(referral, Status.DRAFT)
+    if referral.deleted_at is not None:
+        raise TransitionNotAllowed(_("This draft is already deleted."))
     _check_complete(referral)
     referral.submitted_at = timezone.now()
     if needs_validation(referral):

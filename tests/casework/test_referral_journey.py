@@ -203,6 +203,24 @@ def test_author_deletes_a_draft_which_leaves_lists_and_api_but_keeps_its_history
     assert api.get(f"/api/v1/referrals/{referral.pk}/").status_code == 404
 
 
+def test_a_deleted_draft_is_neither_changed_nor_sent(teacher, child):
+    draft = services.referral_create_draft(
+        actor=teacher,
+        child=child,
+        concern_categories=["neglect"],
+        observations="x",
+        family_informed=True,
+    )
+    services.referral_delete_draft(actor=teacher, referral=draft)
+    with pytest.raises(TransitionNotAllowed):
+        services.referral_update_draft(actor=teacher, referral=draft, observations="y")
+    with pytest.raises(TransitionNotAllowed):
+        protocol("referral.submit")(actor=teacher, referral=draft)
+    with pytest.raises(TransitionNotAllowed):
+        services.referral_delete_draft(actor=teacher, referral=draft)
+    assert Referral.objects.get().status == "draft"
+
+
 def test_only_the_author_deletes_and_only_a_draft(teacher, school_referent, child):
     draft = services.referral_create_draft(
         actor=teacher, child=child, concern_categories=["neglect"], observations="x"
