@@ -184,3 +184,16 @@ def test_closure_is_chosen_and_confirmed(
     referral = Referral.objects.get()
     school.goto(f"{live_server.url}/casework/referrals/{referral.pk}/")
     assert "The social service has concluded its involvement" in school.inner_text("main")
+
+
+def test_author_deletes_a_draft_after_confirming(login, live_server, teacher, child, axe_clean):
+    draft = services.referral_create_draft(actor=teacher, child=child, observations="x")
+    page = login(teacher)
+    page.goto(f"{live_server.url}/casework/referrals/{draft.pk}/edit/")
+    page.click("a:has-text('Delete this draft')")
+    page.wait_for_url("**/delete/")
+    axe_clean(page, "delete a draft")
+    submit(page, "button:has-text('Delete the draft')")
+    assert "The draft is deleted." in page.inner_text("main")
+    assert f"/casework/referrals/{draft.pk}/" not in page.content()
+    assert Referral.objects.get().deleted_at is not None
