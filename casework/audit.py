@@ -84,6 +84,7 @@ CASE_TEAM_MEMBER = "casework.caseteammember"
 PROJECT_REASONS = (
     ("casework.referral.drafted", _("Referral drafted"), REFERRAL),
     ("casework.referral.draft_updated", _("Draft changed"), REFERRAL),
+    ("casework.referral.draft_deleted", _("Draft deleted by its author"), REFERRAL),
     ("casework.referral.sent_for_validation", _("Sent to the school referent"), REFERRAL),
     ("casework.referral.validated", _("Validated by the school referent"), REFERRAL),
     ("casework.referral.submitted", _("Referral sent to the social team"), REFERRAL),
@@ -97,6 +98,11 @@ PROJECT_REASONS = (
     ("casework.referral.closed_no_action", _("Closed with no further action"), REFERRAL),
     ("casework.referral.escalated", _("Escalated"), REFERRAL),
     ("casework.referral.feedback_sent", _("Feedback sent to the referrer"), REFERRAL),
+    (
+        "casework.referral.involvement_concluded",
+        _("The referrer told that the social service concluded its involvement"),
+        REFERRAL,
+    ),
     ("casework.information_request.created", _("Question to the referrer"), INFORMATION_REQUEST),
     ("casework.information_request.answered", _("Answer from the referrer"), INFORMATION_REQUEST),
     ("casework.case.opened", _("Case opened"), CASE),

@@ -24,7 +24,8 @@ User = get_user_model()
 DATE = forms.DateInput(attrs={"type": "date"})
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
-FAMILY_INFORMED = [("", _("Not stated yet")), ("yes", _("Yes")), ("no", _("No"))]
+# No answer-like default: "— choose —" is no answer. A draft may leave it so; a send may not.
+FAMILY_INFORMED = [("", _("— choose —")), ("yes", _("Yes")), ("no", _("No"))]
 
 
 class ChildForm(forms.Form):
@@ -39,6 +40,22 @@ class ChildForm(forms.Form):
     guardian_name = forms.CharField(label=_("Parent or guardian"), max_length=200, required=False)
     guardian_relationship = forms.CharField(label=_("Relationship"), max_length=60, required=False)
     guardian_phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+
+    @staticmethod
+    def initial_from(child) -> dict:
+        """The child's record as typed, for the draft's form (its first guardian)."""
+        first = child.guardians.order_by("pk").first()
+        return {
+            "first_name": child.first_name,
+            "last_name": child.last_name,
+            "date_of_birth": child.date_of_birth,
+            "tax_code": child.tax_code,
+            "school_class": child.school_class,
+            "home_languages": child.home_languages,
+            "guardian_name": first.name if first else "",
+            "guardian_relationship": first.relationship if first else "",
+            "guardian_phone": first.phone if first else "",
+        }
 
     def child_data(self) -> dict:
         data = self.cleaned_data
@@ -63,8 +80,9 @@ class ChildForm(forms.Form):
 
 
 class ReferralForm(forms.Form):
-    """The referral form. Saving a draft accepts it incomplete; submitting checks it all
-    (the service says what is missing, next to each field)."""
+    """The referral form. Saving a draft accepts it incomplete; sending (`sending=True`) also
+    asks what the protocol needs before the referral leaves the school — the service's own
+    rule — so that every missing answer shows at once, before anything is saved."""
 
     concern_categories = forms.MultipleChoiceField(
         label=_("Areas of concern"),
@@ -113,9 +131,27 @@ class ReferralForm(forms.Form):
         label=_("Language of the interpreter"), max_length=60, required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, sending: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.sending = sending
         self.urgency_guidance = urgency_guidance()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("interpreter_needed") and not data.get("interpreter_language"):
+            self.add_error(
+                "interpreter_language", _("Say which language the interpreter must speak.")
+            )
+        if self.sending:
+            fields = {
+                "concern_categories": data.get("concern_categories"),
+                "observations": data.get("observations", ""),
+                "family_informed": {"yes": True, "no": False}.get(data.get("family_informed")),
+            }
+            for name, message in services.referral_send_errors(**fields).items():
+                if name not in self.errors:
+                    self.add_error(name, message)
+        return data
 
     @classmethod
     def initial_from(cls, referral: Referral) -> dict:
@@ -321,12 +357,13 @@ class ReviewForm(forms.Form):
 
 
 class ClosureForm(forms.Form):
+    # No choice is made for the supervisor: closing a child's case is chosen, never defaulted.
     approve = forms.TypedChoiceField(
         label=_("Decision"),
         choices=[("1", _("Approve the closure")), ("0", _("Keep the case open"))],
         coerce=lambda v: v == "1",
         widget=forms.RadioSelect,
-        initial="1",
+        error_messages={"required": _("Choose whether the case closes or stays open.")},
     )
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False

@@ -22,8 +22,10 @@ from .models import (
     District,
     Membership,
     Notification,
+    ProtocolSettings,
     Referral,
     Service,
+    Urgency,
 )
 
 Status = Referral.Status
@@ -69,8 +71,38 @@ def referrals_visible_to(user) -> QuerySet[Referral]:
         Q(referrer=user)
         | (Q(school__in=schools) & ~Q(status=Status.DRAFT))
         | (Q(district__in=triage) & ~Q(status__in=NOT_YET_SENT))
-        | Q(case__in=active_case_ids(user))
+        | Q(case__in=active_case_ids(user)),
+        deleted_at__isnull=True,
     )
+
+
+def referral_next_steps(referral: Referral) -> dict:
+    """What the referrer is told happens after sending: who reads the referral first, by when
+    the social team decides (the protocol's deadline for its urgency), how the school hears
+    back. For a draft (the confirmation page) it says what will happen."""
+    via_referent = referral.status == Status.AWAITING_VALIDATION or (
+        referral.status == Status.DRAFT
+        and referral.school.requires_referent_validation
+        and not permissions.can_validate(referral.referrer, referral.school)
+    )
+    config = ProtocolSettings.current()
+    if referral.urgency == Urgency.IMMEDIATE_DANGER:
+        period = {"hours": config.immediate_danger_hours}
+    else:
+        period = {
+            "days": {
+                Urgency.URGENT: config.urgent_days,
+                Urgency.PRIORITY: config.priority_days,
+                Urgency.ROUTINE: config.routine_days,
+            }[referral.urgency]
+        }
+    return {
+        "via_referent": via_referent,
+        "district": referral.district,
+        "due_at": referral.triage_due_at,
+        "information_days": config.information_request_days,
+        **period,
+    }
 
 
 def full_view_checker(user):
@@ -274,7 +306,11 @@ def home_board(user, *, now) -> dict:
     A section the user has no part in is absent from the result; the lists are read here."""
     board: dict = {"roles": roles_of(user)}
     if board["roles"] & {Membership.Role.TEACHER, Membership.Role.SCHOOL_REFERENT}:
-        own = Referral.objects.filter(referrer=user).select_related("child").order_by("-updated_at")
+        own = (
+            Referral.objects.filter(referrer=user, deleted_at__isnull=True)
+            .select_related("child")
+            .order_by("-updated_at")
+        )
         board["drafts"] = list(own.filter(status=Status.DRAFT))
         board["waiting_for_me"] = list(own.filter(status=Status.INFORMATION_REQUESTED))
         board["sent"] = list(
@@ -358,6 +394,18 @@ def home_board_reads(board: dict) -> tuple[set[int], set[int]]:
 def case_team(case: Case) -> QuerySet[CaseTeamMember]:
     """The team today: the members not removed."""
     return case.team.filter(removed_at__isnull=True).select_related("user", "agency")
+
+
+def closure_proposal(case: Case):
+    """The review at which the closure now awaiting the supervisor was proposed (or None)."""
+    from .models import Review
+
+    return (
+        Review.objects.filter(case=case, decision=Review.Decision.CLOSE)
+        .select_related("recorded_by")
+        .order_by("-held_on", "-pk")
+        .first()
+    )
 
 
 def case_actions(case: Case) -> list[Action]:

@@ -3,7 +3,7 @@ their trail. A referral the caller may not see answers 404; a step the state doe
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -68,17 +68,34 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             [s.ReferralFull(r).data if full(r) else s.ReferralForReferrer(r).data for r in page]
         )
 
-    @extend_schema(request=s.ReferralCreate, responses={201: s.ReferralForReferrer})
+    @extend_schema(
+        request=s.ReferralCreate,
+        responses={201: s.ReferralForReferrer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description=(
+                    "Up to 64 characters chosen by the caller. A retried POST with the same key "
+                    "(same user) answers the referral the first one made, and makes no second."
+                ),
+            )
+        ],
+    )
     def create(self, request):
         data = s.ReferralCreate(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         child_data = fields.pop("child")
-        with transaction.atomic():
-            school = services.referrer_school(request.user)
-            child_data.setdefault("district", school.district)
-            child = services.child_create(actor=request.user, school=school, **child_data)
-            referral = services.referral_create_draft(actor=request.user, child=child, **fields)
+        referral, _created = services.referral_create_with_child(
+            actor=request.user,
+            child=child_data,
+            idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+            **fields,
+        )
+        # The same answer as the first time: the retry learns the referral it made.
         return Response(s.ReferralForReferrer(referral).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ReferralPatch, responses=s.ReferralForReferrer)

@@ -116,12 +116,15 @@ class InformationRequestOut(serializers.ModelSerializer):
 class ReferralForReferrer(serializers.ModelSerializer):
     """What the school sees: its own form, the status and the outcome — never the case file."""
 
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = serializers.CharField(source="status_for_referrer")
     child = serializers.SerializerMethodField()
     contact_person = serializers.SerializerMethodField()
     redirected_to = serializers.CharField(source="redirected_to.name", default=None)
     information_requests = InformationRequestOut(many=True)
     emergency = serializers.SerializerMethodField()
+    closing_message = serializers.CharField(
+        help_text=_("Once the case is closed: what the school is told (the protocol's wording)."),
+    )
 
     class Meta:
         model = Referral
@@ -147,6 +150,8 @@ class ReferralForReferrer(serializers.ModelSerializer):
             "contact_person",
             "redirected_to",
             "emergency",
+            "concluded_at",
+            "closing_message",
         ]
 
     @extend_schema_field(ChildAsTyped)

@@ -150,6 +150,14 @@ class ProtocolSettings(AuditedModel):
     child_max_age = models.PositiveIntegerField(
         _("oldest age of a child the protocol takes (years)"), default=18
     )
+    closure_message = models.TextField(
+        _("what the referrer reads when the case is closed"),
+        blank=True,
+        help_text=_(
+            "Shown to the school on its referral once the supervisor approves the closure. "
+            "Empty: the standard wording. Never name the reasons or the content of the file."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -163,6 +163,21 @@ class Referral(AuditedModel):
         related_name="+",
     )
     feedback_sent_at = models.DateTimeField(_("feedback sent at"), null=True, blank=True)
+    concluded_at = models.DateTimeField(
+        _("social service's involvement concluded at"), null=True, blank=True
+    )
+    closing_feedback = models.TextField(
+        _("what the referrer was told at the closure"),
+        blank=True,
+        help_text=_("The protocol's wording at the time: never the content of the social file."),
+    )
+    # A retried or repeated creation (the form sent twice, an API call retried) finds the
+    # referral the first one made: one per author and key.
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=64, blank=True, default="", editable=False
+    )
+    # A draft its author deleted: kept, with its history, but out of every list and page.
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -179,6 +194,13 @@ class Referral(AuditedModel):
             ),
             models.Index(fields=["school", "status"]),
             models.Index(fields=["status", "triage_due_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referrer", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="referral_idempotency_key_once",
+            ),
         ]
 
     def __str__(self):
@@ -206,6 +228,25 @@ class Referral(AuditedModel):
     def concern_labels(self) -> list[str]:
         labels = dict(ConcernCategory.choices)
         return [str(labels.get(code, code)) for code in self.concern_categories]
+
+    def status_for_referrer(self) -> str:
+        """The status as the school reads it: once the case it led to is closed, that the
+        social service has concluded its involvement (not "case opened" for ever)."""
+        if self.concluded_at is not None:
+            return str(_("The social service has concluded its involvement"))
+        return self.get_status_display()
+
+    def closing_message(self) -> str:
+        """What the school was told at the closure: the protocol's wording at the time, or the
+        standard one."""
+        if self.concluded_at is None:
+            return ""
+        return self.closing_feedback or str(
+            _(
+                "The social service has concluded its involvement with this referral. Thank you "
+                "for raising it: if you are worried about the child again, send a new referral."
+            )
+        )
 
     @property
     def is_draft(self) -> bool:

@@ -354,7 +354,13 @@ def case_decide_closure(*, actor, case: Case, approve: bool, reason: str = "") -
         case.closed_at = timezone.now()
         case.closure_approved_by = actor
         audited_save(case, actor=actor, reason="casework.case.closed")
+        # The school learns that the social service has concluded its involvement — in the
+        # protocol's wording, and nothing of the file (no reason, no outcome of the work).
+        wording = ProtocolSettings.value("closure_message")
         for referral in case.referrals.select_related("referrer"):
+            referral.concluded_at = case.closed_at
+            referral.closing_feedback = wording
+            audited_save(referral, actor=actor, reason="casework.referral.involvement_concluded")
             notify(
                 recipients=[referral.referrer],
                 kind=Notification.Kind.CASE_CLOSED,

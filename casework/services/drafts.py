@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Agency, Child, District, Guardian, Membership, Referral
-from .common import audit_as, audited_save
+from .common import TransitionNotAllowed, audit_as, audited_save
 from .referrals import lock_referral, require_status
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "child_create",
     "child_update_draft",
     "referral_create_draft",
+    "referral_create_with_child",
+    "referral_delete_draft",
     "referral_update_draft",
     "referrer_school",
 ]
@@ -93,6 +96,8 @@ def child_update_draft(
     if referral.referrer_id != actor.pk:
         raise PermissionDenied(_("Only the author changes a draft."))
     require_status(referral, Status.DRAFT)
+    if referral.deleted_at is not None:
+        raise TransitionNotAllowed(_("This draft is already deleted."))
     unknown = set(fields) - set(CHILD_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be set here.") for name in unknown})
@@ -144,14 +149,76 @@ def _check_form_fields(fields: dict) -> None:
 
 
 @transaction.atomic
-def referral_create_draft(*, actor, child: Child, **fields: Any) -> Referral:
+def referral_create_draft(
+    *, actor, child: Child, idempotency_key: str = "", **fields: Any
+) -> Referral:
     """Start a referral form as a draft; only its author sees it until it is submitted."""
     _check_form_fields(fields)
     school = referrer_school(actor)
     referral = Referral(
-        child=child, referrer=actor, school=school, district=child.district, **fields
+        child=child,
+        referrer=actor,
+        school=school,
+        district=child.district,
+        idempotency_key=idempotency_key,
+        **fields,
     )
     audited_save(referral, actor=actor, reason="casework.referral.drafted")
+    return referral
+
+
+def _by_key(actor, key: str) -> Referral | None:
+    if not key:
+        return None
+    return Referral.objects.filter(referrer=actor, idempotency_key=key).first()
+
+
+def referral_create_with_child(
+    *, actor, child: dict[str, Any], idempotency_key: str = "", **fields: Any
+) -> tuple[Referral, bool]:
+    """A new referral with its child, from the web form or the API: (referral, created).
+
+    The same key from the same author gives back the referral the first request made, even if
+    the two requests race (the unique constraint decides; the loser reads the winner's row):
+    Back and "Send" again, or a retried POST, never make a second referral. A key is the
+    author's own: someone else's key is just another key."""
+    if len(idempotency_key) > 64:
+        raise ValidationError({"idempotency_key": _("The key is longer than 64 characters.")})
+    existing = _by_key(actor, idempotency_key)
+    if existing is not None:
+        return existing, False
+    school = referrer_school(actor)
+    try:
+        with transaction.atomic():
+            # The child as typed, always a new record (matching is the triage team's work).
+            found = child_create(
+                actor=actor, school=school, **{"district": school.district, **child}
+            )
+            referral = referral_create_draft(
+                actor=actor, child=found, idempotency_key=idempotency_key, **fields
+            )
+    except (IntegrityError, ValidationError):
+        # A request with the same key won the race (the unique constraint, or full_clean's
+        # check of it, refused this one); any other refusal goes up as it is.
+        existing = _by_key(actor, idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+    return referral, True
+
+
+@transaction.atomic
+def referral_delete_draft(*, actor, referral: Referral) -> Referral:
+    """The author throws a draft away. It is kept, with its history and the reason, but it
+    leaves every list, page and API answer; a referral already sent is never deleted."""
+    referral = lock_referral(referral)
+    if referral.referrer_id != actor.pk:
+        raise PermissionDenied(_("Only the author deletes a draft."))
+    require_status(referral, Status.DRAFT)
+    if referral.deleted_at is not None:
+        raise TransitionNotAllowed(_("This draft is already deleted."))
+    referral.deleted_at = timezone.now()
+    audited_save(referral, actor=actor, reason="casework.referral.draft_deleted")
     return referral
 
 
@@ -162,6 +229,8 @@ def referral_update_draft(*, actor, referral: Referral, **fields: Any) -> Referr
     if referral.referrer_id != actor.pk:
         raise PermissionDenied(_("Only the author changes a draft."))
     require_status(referral, Status.DRAFT)
+    if referral.deleted_at is not None:
+        raise TransitionNotAllowed(_("This draft is already deleted."))
     _check_form_fields(fields)
     for name, value in fields.items():
         setattr(referral, name, value)

@@ -25,6 +25,7 @@ __all__ = [
     "emergency_guidance",
     "members_of",
     "needs_validation",
+    "referral_send_errors",
     "referral_submit",
     "referral_validate",
     "review_interval",
@@ -88,15 +89,27 @@ def review_interval(risk_level: str) -> datetime.timedelta:
 # --- the way in ---------------------------------------------------------------------------
 
 
-def _check_complete(referral: Referral) -> None:
-    """What the protocol needs before a referral leaves the school."""
+def referral_send_errors(
+    *, concern_categories, observations: str, family_informed: bool | None, **_other
+) -> dict[str, str]:
+    """What the protocol needs before a referral leaves the school, field by field. The form
+    asks it too, so that a send shows every missing answer at once, before anything is saved."""
     errors = {}
-    if not referral.concern_categories:
+    if not concern_categories:
         errors["concern_categories"] = _("Choose at least one area of concern.")
-    if not referral.observations.strip():
+    if not (observations or "").strip():
         errors["observations"] = _("Describe what you observed.")
-    if referral.family_informed is None:
+    if family_informed is None:
         errors["family_informed"] = _("Say whether the family was informed.")
+    return errors
+
+
+def _check_complete(referral: Referral) -> None:
+    errors = referral_send_errors(
+        concern_categories=referral.concern_categories,
+        observations=referral.observations,
+        family_informed=referral.family_informed,
+    )
     if errors:
         raise ValidationError(errors)
 
@@ -116,6 +129,8 @@ def referral_submit(*, actor, referral: Referral) -> Referral:
     if referral.referrer_id != actor.pk:
         raise PermissionDenied(_("Only the author submits a referral."))
     require_status(referral, Status.DRAFT)
+    if referral.deleted_at is not None:
+        raise TransitionNotAllowed(_("This draft is already deleted."))
     _check_complete(referral)
     referral.submitted_at = timezone.now()
     if needs_validation(referral):

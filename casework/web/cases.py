@@ -13,7 +13,14 @@ from casework.audit import access_report, log_access
 from casework.models import Action, Case, CaseTeamMember
 from protocols import steps
 
-from .common import apply, form_errors_as_messages, unlock_context, unlock_trail, visible_case
+from .common import (
+    apply,
+    error_summary,
+    form_errors_as_messages,
+    unlock_context,
+    unlock_trail,
+    visible_case,
+)
 
 
 def case_list(request):
@@ -56,7 +63,6 @@ def case_detail(request, pk):
             case=case, any_district=permissions.is_supervisor(request.user, case)
         ),
         "review_form": forms.ReviewForm(actions=actions, initial={"risk_level": case.risk_level}),
-        "closure_form": forms.ClosureForm(),
         "history_allowed": permissions.may_read_case_history(user, case),
         "action_statuses": Action.Status.choices,
         "now": timezone.now(),
@@ -138,18 +144,59 @@ def case_review(request, pk):
     )
 
 
-@require_POST
 def case_close(request, pk):
-    """The close button: the lead proposes closure at the due review; the supervisor decides a
-    proposed closure (protocols.steps.closure picks the step)."""
+    """The supervisor's decision on a proposed closure, in two steps: the page shows the review
+    that proposed it and asks for an explicit choice (none is made in advance); the next page
+    repeats the choice and its consequences and asks to confirm. Only the confirmation runs the
+    protocol step."""
     case = visible_case(request, pk)
-    form = forms.ClosureForm(request.POST)
-    return _post(
+    if case.status != Case.Status.CLOSURE_REQUESTED or not permissions.can_decide_closure(
+        request.user, case
+    ):
+        messages.error(request, _("No closure awaits your decision on this case."))
+        return redirect(case)
+    form = forms.ClosureForm(request.POST or None)
+    confirming = False
+    if request.method == "POST" and form.is_valid():
+        if "confirm" in request.POST:
+            _result, ok = apply(
+                request,
+                form,
+                lambda: steps.run_step(
+                    "case.decide_closure",
+                    obj=case,
+                    actor=request.user,
+                    approve=form.cleaned_data["approve"],
+                    reason=form.cleaned_data["reason"],
+                ),
+            )
+            if ok:
+                messages.success(
+                    request,
+                    _(
+                        "The case is closed; the school is told that the social service has "
+                        "concluded its involvement."
+                    )
+                    if form.cleaned_data["approve"]
+                    else _("The case stays open; the lead worker is told why."),
+                )
+                return redirect(case)
+        else:
+            confirming = "change" not in request.POST
+    log_access(request, action="case.closure_decision", cases=[case])
+    summary = error_summary(form)
+    return render(
         request,
-        case,
-        form,
-        lambda: steps.closure(case=case, actor=request.user, **form.cleaned_data),
-        _("Closure updated."),
+        "casework/case_closure.html",
+        {
+            "case": case,
+            "form": form,
+            "confirming": confirming and not summary,
+            "review": selectors.closure_proposal(case),
+            "actions": {str(a.pk): a for a in selectors.case_actions(case)},
+            "error_summary": summary,
+        },
+        status=422 if summary else 200,
     )
 
 

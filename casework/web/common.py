@@ -64,6 +64,32 @@ def form_errors_as_messages(request, form) -> None:
         messages.error(request, f"{name}: {' '.join(errors)}" if name else " ".join(errors))
 
 
+def error_summary(*forms) -> list[dict]:
+    """Every error of the page's forms, in the order of the page: (the field's anchor, its
+    label, the message), for the summary at the top that links to each field."""
+    rows = []
+    for form in forms:
+        if form is None or not form.is_bound:
+            continue
+        for message in form.non_field_errors():
+            rows.append({"anchor": "", "label": "", "message": message})
+        for field in form:
+            for message in field.errors:
+                rows.append({"anchor": _anchor(field), "label": field.label, "message": message})
+    return rows
+
+
+def _anchor(field) -> str:
+    """The id of the first control of a field (a group of boxes or radios: the first one)."""
+    widget = field.field.widget
+    if (
+        getattr(widget, "allow_multiple_selected", False)
+        or getattr(widget, "input_type", "") == "radio"
+    ):
+        return f"{field.auto_id}_0"
+    return field.auto_id
+
+
 # --- break-glass on a trail -----------------------------------------------------------------
 
 

@@ -1,11 +1,14 @@
 """The school's side of a referral: the form (a new referral, a draft), the referral page,
 the referent's validation, the referrer's answer to a question; and the referral's trail."""
 
+import secrets
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,84 +18,227 @@ from casework.indicators import INDICATORS, label
 from casework.models import ConcernCategory, Referral
 from protocols import steps
 
-from .common import apply, unlock_context, unlock_trail, visible_referral
+from .common import apply, error_summary, unlock_context, unlock_trail, visible_referral
 
 # --- the form -----------------------------------------------------------------------------
+#
+# Nothing is saved from a send that fails: every error (the child, the form, what the protocol
+# needs before sending) comes back at once, with what was typed. A send that passes is saved
+# as a draft and shown on a confirmation page; only the confirmation sends it.
+
+
+def _valid_key(value: str) -> bool:
+    return 16 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum()
 
 
 def referral_new(request):
+    """The new form's address carries a one-time key (?k=…), given by a redirect on the first
+    visit. Back brings the browser to that same address, so "Send" again carries the first
+    key and finds the referral it made (services.referral_create_with_child): no second one.
+    The key is in the address, not in a hidden field, because a page fetched again on Back
+    gets a new hidden field but keeps its address."""
     try:
         school = services.referrer_school(request.user)
     except PermissionDenied:
         raise Http404 from None
+    token = request.GET.get("k", "")
+    if not _valid_key(token):
+        fresh = secrets.token_urlsafe(24)
+        if request.method != "POST":
+            return redirect(f"{reverse('casework:referral_new')}?k={fresh}")
+        token = fresh  # a client posting without the page's key: no repeat to recognise
+    sending = "submit" in request.POST
     child_form = forms.ChildForm(request.POST or None, prefix="child")
-    form = forms.ReferralForm(request.POST or None)
-    if request.method == "POST" and child_form.is_valid() and form.is_valid():
-
-        def create():
-            with transaction.atomic():
-                child = services.child_create(
+    form = forms.ReferralForm(request.POST or None, sending=sending)
+    if request.method == "POST":
+        child_ok = child_form.is_valid()
+        if form.is_valid() and child_ok:
+            result, ok = apply(
+                request,
+                form,
+                lambda: services.referral_create_with_child(
                     actor=request.user,
-                    school=school,
-                    district=school.district,
-                    **child_form.child_data(),
-                )
-                return services.referral_create_draft(
-                    actor=request.user, child=child, **form.referral_fields()
-                )
+                    child=child_form.child_data(),
+                    idempotency_key=token,
+                    **form.referral_fields(),
+                ),
+            )
+            if ok:
+                referral, created = result
+                if not created:
+                    return _again(request, referral, form, sending)
+                return _saved(request, referral, sending)
+    return _form_page(request, form, school=school, child_form=child_form, token=token)
 
-        referral, ok = apply(request, form, create)
-        if ok:
-            if "submit" in request.POST:
-                return _submit(request, referral, form)
-            messages.success(request, _("Draft saved. You can come back to it at any time."))
-            return redirect("casework:referral_edit", pk=referral.pk)
-    return _form_page(request, form, school=school, child_form=child_form)
+
+def _again(request, referral, form, sending):
+    """The new form came again with the key of a referral it already made."""
+    if referral.deleted_at is not None:
+        messages.info(request, _("This draft is already deleted."))
+        return redirect("casework:index")
+    if referral.status != Referral.Status.DRAFT:
+        messages.info(request, _("This referral was already sent: it was not sent twice."))
+        return redirect("casework:referral_sent", pk=referral.pk)
+    _result, ok = apply(
+        request,
+        form,
+        lambda: services.referral_update_draft(
+            actor=request.user, referral=referral, **form.referral_fields()
+        ),
+    )
+    if not ok:
+        return _form_page(request, form, school=referral.school, referral=referral)
+    return _saved(request, referral, sending)
+
+
+def _saved(request, referral, sending):
+    if sending:
+        return redirect("casework:referral_confirm", pk=referral.pk)
+    messages.success(request, _("Draft saved. You can come back to it at any time."))
+    return redirect("casework:referral_edit", pk=referral.pk)
+
+
+def _own_draft(request, pk) -> Referral:
+    referral = visible_referral(request, pk)
+    if referral.referrer_id != request.user.pk:
+        raise Http404
+    return referral
 
 
 def referral_edit(request, pk):
-    referral = visible_referral(request, pk)
-    if referral.referrer_id != request.user.pk or referral.status != Referral.Status.DRAFT:
+    referral = _own_draft(request, pk)
+    if referral.status != Referral.Status.DRAFT:
         return redirect(referral)
+    sending = "submit" in request.POST
     form = forms.ReferralForm(
-        request.POST or None, initial=forms.ReferralForm.initial_from(referral)
+        request.POST or None,
+        initial=forms.ReferralForm.initial_from(referral),
+        sending=sending,
     )
-    if request.method == "POST" and form.is_valid():
+    # The child as the teacher typed it, correctable while the referral is a draft.
+    child_form = forms.ChildForm(
+        request.POST or None,
+        prefix="child",
+        initial=forms.ChildForm.initial_from(referral.child),
+    )
+    if request.method == "POST" and child_form.is_valid() and form.is_valid():
         _result, ok = apply(
             request,
             form,
-            lambda: services.referral_update_draft(
-                actor=request.user, referral=referral, **form.referral_fields()
-            ),
+            lambda: _update_draft(request, referral, child_form, form),
         )
         if ok:
-            if "submit" in request.POST:
-                return _submit(request, referral, form)
+            if sending:
+                return redirect("casework:referral_confirm", pk=referral.pk)
             messages.success(request, _("Draft saved."))
             return redirect("casework:referral_edit", pk=referral.pk)
-    return _form_page(request, form, school=referral.school, referral=referral)
+    return _form_page(
+        request, form, school=referral.school, referral=referral, child_form=child_form
+    )
 
 
-def _form_page(request, form, *, school, referral=None, child_form=None, status=200):
-    """The referral form page: a new referral (with the child's section) or a draft."""
-    context = {"form": form, "school": school, "indicators": _indicator_groups(form)}
+@transaction.atomic
+def _update_draft(request, referral, child_form, form):
+    child = child_form.child_data()
+    guardians = child.pop("guardians")
+    # The page shows one guardian: a list of several (written through the API) is kept.
+    if referral.child.guardians.count() <= 1:
+        child["guardians"] = guardians
+    services.child_update_draft(actor=request.user, referral=referral, **child)
+    return services.referral_update_draft(
+        actor=request.user, referral=referral, **form.referral_fields()
+    )
+
+
+def _form_page(request, form, *, school, referral=None, child_form=None, token=None):
+    """The referral form page: a new referral (with the child's section) or a draft. A page
+    that shows errors answers 422, with one summary of them all at the top."""
+    summary = error_summary(child_form, form)
+    context = {
+        "form": form,
+        "school": school,
+        "indicators": _indicator_groups(form),
+        "error_summary": summary,
+        "on_duty_phone": school.district.on_duty_phone,
+    }
+    context["child_form"] = child_form
     if referral is None:
-        context["child_form"] = child_form
+        context["form_token"] = token
     else:
         context.update(referral=referral, attachment_form=forms.AttachmentForm())
-    return render(request, "casework/referral_form.html", context, status=status)
+    return render(request, "casework/referral_form.html", context, status=422 if summary else 200)
 
 
-def _submit(request, referral, form):
-    referral.refresh_from_db()
-    _result, ok = apply(
-        request, form, lambda: steps.run_step("referral.submit", obj=referral, actor=request.user)
+def referral_confirm(request, pk):
+    """What will be sent, before it is: the one step that sends the referral."""
+    referral = _own_draft(request, pk)
+    if referral.status != Referral.Status.DRAFT:
+        # Confirmed twice (Back, then "Confirm" again, or a retried POST): it went once.
+        if request.method == "POST":
+            messages.info(request, _("This referral was already sent: it was not sent twice."))
+        return redirect("casework:referral_sent", pk=referral.pk)
+    missing = services.referral_send_errors(
+        concern_categories=referral.concern_categories,
+        observations=referral.observations,
+        family_informed=referral.family_informed,
     )
-    if not ok:
-        messages.error(request, _("The draft is saved, but it cannot be sent yet."))
-        return _form_page(request, form, school=referral.school, referral=referral, status=422)
-    messages.success(request, _("Referral sent."))
-    return redirect(referral)
+    if missing:
+        messages.error(request, _("Some answers are missing: complete the form, then send it."))
+        return redirect("casework:referral_edit", pk=referral.pk)
+    if request.method == "POST":
+        _result, ok = apply(
+            request,
+            None,
+            lambda: steps.run_step("referral.submit", obj=referral, actor=request.user),
+        )
+        if ok:
+            return redirect("casework:referral_sent", pk=referral.pk)
+        return redirect("casework:referral_edit", pk=referral.pk)
+    return render(
+        request,
+        "casework/referral_confirm.html",
+        {
+            "referral": referral,
+            "indicator_labels": [label(code) for code in referral.indicators],
+            "guardians": referral.child.guardians.all(),
+            "emergency": services.emergency_guidance(referral),
+            "next_steps": selectors.referral_next_steps(referral),
+        },
+    )
+
+
+def referral_sent(request, pk):
+    """What happens next: who reads the referral, by when, and how the school hears back."""
+    referral = visible_referral(request, pk)
+    if referral.referrer_id != request.user.pk or referral.status == Referral.Status.DRAFT:
+        return redirect(referral)
+    return render(
+        request,
+        "casework/referral_sent.html",
+        {
+            "referral": referral,
+            "emergency": services.emergency_guidance(referral),
+            "next_steps": selectors.referral_next_steps(referral),
+        },
+    )
+
+
+def referral_delete(request, pk):
+    """The author deletes a draft (kept, with its history, out of every list)."""
+    referral = _own_draft(request, pk)
+    if referral.status != Referral.Status.DRAFT:
+        return redirect(referral)
+    if request.method == "POST":
+        _result, ok = apply(
+            request,
+            None,
+            lambda: services.referral_delete_draft(actor=request.user, referral=referral),
+        )
+        if ok:
+            messages.success(request, _("The draft is deleted."))
+            return redirect("casework:index")
+        return redirect("casework:referral_edit", pk=referral.pk)
+    return render(request, "casework/referral_delete.html", {"referral": referral})
 
 
 def _indicator_groups(form):

@@ -78,3 +78,20 @@ def login(browser, live_server):
     yield make
     for context in pages:
         context.close()
+
+
+@pytest.fixture
+def axe_clean():
+    """axe_clean(page, name): axe-core (bundled by axe-playwright-python) finds no serious or
+    critical violation on the page as it is now."""
+    sync_axe = pytest.importorskip("axe_playwright_python.sync_playwright")
+    axe = sync_axe.Axe()
+
+    def check(page, name):
+        violations = axe.run(page).response["violations"]
+        bad = [v for v in violations if v.get("impact") in ("serious", "critical")]
+        assert bad == [], f"{name}: " + "; ".join(
+            f"{v['id']} ({v['impact']}) at {[n['target'] for n in v['nodes']][:3]}" for v in bad
+        )
+
+    return check

@@ -41,9 +41,17 @@ def file_and_submit(page, live_server, screenshots=None):
     if screenshots:
         screenshots(page, "referral-form")
     submit(page, "button[name=submit]")
-    page.wait_for_url("**/referrals/*/")
+    page.wait_for_url("**/confirm/")
+    if screenshots:
+        screenshots(page, "referral-confirm")
+    submit(page, "button[name=confirm]")
+    page.wait_for_url("**/sent/")
+    if screenshots:
+        screenshots(page, "referral-sent")
+    pk = int(page.url.rstrip("/").split("/")[-2])
+    page.goto(f"{page.url.split('/casework/')[0]}/casework/referrals/{pk}/")
     assert "Submitted, waiting for triage" in page.inner_text("main")
-    return int(page.url.rstrip("/").split("/")[-1])
+    return pk
 
 
 def test_teacher_files_and_submits_a_referral(
@@ -161,9 +169,11 @@ def test_case_team_works_the_plan_reviews_and_supervisor_closes(
     boss = login(supervisor)
     boss.goto(f"{live_server.url}/casework/")
     screenshots(boss, "home-supervisor")
-    boss.goto(f"{live_server.url}/casework/cases/{case.pk}/")
+    boss.goto(f"{live_server.url}/casework/cases/{case.pk}/close/")
     boss.check("input[name=approve][value='1']")
-    submit(boss, "button:has-text('Record the decision')")
+    submit(boss, "button:has-text('Continue')")
+    screenshots(boss, "case-closure-confirm")
+    submit(boss, "button:has-text('Confirm: close the case')")
     case.refresh_from_db()
     assert case.status == "closed" and case.closure_approved_by == supervisor
     screenshots(boss, "case-page")

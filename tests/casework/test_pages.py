@@ -131,7 +131,7 @@ def test_anonymous_visitor_is_sent_to_login(client):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_incomplete_submit_keeps_the_draft_and_marks_the_fields(client, teacher, north, school):
+def test_incomplete_submit_saves_nothing_and_marks_every_field(client, teacher, north, school):
     client.force_login(teacher)
     response = client.post(
         "/casework/referrals/new/",
@@ -147,5 +147,7 @@ def test_incomplete_submit_keeps_the_draft_and_marks_the_fields(client, teacher,
     body = response.content.decode()
     assert "Choose at least one area of concern." in body
     assert "Describe what you observed." in body
-    referral = Referral.objects.get()
-    assert referral.status == "draft"
+    assert "Say whether the family was informed." in body
+    # Nothing half-written: the child's data is still in the form, no orphan draft is left.
+    assert 'value="Ada"' in body and 'value="2015-01-01"' in body
+    assert not Referral.objects.exists()

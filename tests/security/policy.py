@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .world import ADMIN, ANONYMOUS, DEAD_CREDENTIALS, NOT_YET_SENT, PERSONAS
+from .world import ADMIN, ANONYMOUS, DEAD_CREDENTIALS, NOT_YET_SENT, PERSONAS, REFERRAL_KEYS
 
 # --- who --------------------------------------------------------------------------------------
 
@@ -326,10 +326,31 @@ POLICY: list[Rule] = [
     Rule("casework/helpline/", get=may(HELPLINE), write=may(HELPLINE, MAY)),
     Rule("casework/indicators/", get=may(SUPERVISORS)),
     # --- pages: referrals -------------------------------------------------------------------
-    Rule("casework/referrals/new/", get=may(REFERRER_SIDE), write=may(REFERRER_SIDE, MAY)),
+    # The first visit is redirected to the form's address with its one-time key (?k=...).
+    Rule(
+        "casework/referrals/new/",
+        get=may(REFERRER_SIDE, REDIRECT),
+        write=may(REFERRER_SIDE, MAY),
+    ),
     Rule("casework/referrals/<int:pk>/", get=may(SEES_REFERRAL)),
     Rule(
         "casework/referrals/<int:pk>/edit/",
+        get=may(REFERRER_DRAFT),
+        write=may(REFERRER_DRAFT, MAY),
+    ),
+    # The confirmation step sends the author's draft; confirming a sent one again only
+    # redirects to its "what happens next" page (nothing is sent twice).
+    Rule(
+        "casework/referrals/<int:pk>/confirm/",
+        get=may(REFERRER_DRAFT, MAY),
+        write=may(REFERRER_DRAFT, MAY),
+    ),
+    Rule(
+        "casework/referrals/<int:pk>/sent/",
+        get=may(REFERRER & _state(*(k for k in REFERRAL_KEYS if k != "draft"))),
+    ),
+    Rule(
+        "casework/referrals/<int:pk>/delete/",
         get=may(REFERRER_DRAFT),
         write=may(REFERRER_DRAFT, MAY),
     ),

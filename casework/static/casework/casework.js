@@ -17,3 +17,38 @@ document.addEventListener("DOMContentLoaded", function () {
     warning.hidden = false;
   }, Math.max(seconds - 120, 0) * 1000);
 });
+
+// A page that comes back with errors: the summary at the top takes the focus (and is read
+// out), and each of its links moves the focus to its field, not only the scroll position.
+function cwFocusErrorSummary() {
+  var summary = document.querySelector("[data-focus-on-load]");
+  if (summary) {
+    summary.focus();
+  }
+}
+document.addEventListener("DOMContentLoaded", cwFocusErrorSummary);
+document.addEventListener("turbo:load", cwFocusErrorSummary);
+document.addEventListener("click", function (event) {
+  var link = event.target.closest(".cw-error-summary a[href^='#']");
+  if (!link) {
+    return;
+  }
+  var field = document.getElementById(link.getAttribute("href").slice(1));
+  if (field) {
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  }
+});
+
+// Choosing "immediate danger": its guidance (shown by CSS under the choice) is brought fully
+// into view, so the teacher reads "call 112" where she clicked, on a phone too.
+document.addEventListener("change", function (event) {
+  if (event.target.name !== "urgency" || event.target.value !== "immediate_danger") {
+    return;
+  }
+  var guidance = document.getElementById("emergency");
+  if (guidance) {
+    guidance.scrollIntoView({ block: "nearest" });
+  }
+});
