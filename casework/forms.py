@@ -282,6 +282,32 @@ class ReviewForm(forms.Form):
         }
 
 
+class ExtraordinaryReviewForm(ReviewForm):
+    """A review the team holds between two periodic ones: why first, then as a review."""
+
+    reason = forms.CharField(
+        label=_("What happened: why the team meets now"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    next_review_at = forms.DateTimeField(
+        label=_("Next periodic review (default: the one already set)"),
+        widget=DATETIME,
+        required=False,
+    )
+    field_order = ["reason"]
+
+    def review_fields(self) -> dict:
+        return {**super().review_fields(), "reason": self.cleaned_data["reason"]}
+
+
+class BringForwardForm(forms.Form):
+    review_on = forms.DateField(
+        label=_("Hold the next periodic review on"),
+        help_text=_("Today makes it due at once."),
+        widget=DATE,
+    )
+
+
 class ClosureForm(forms.Form):
     approve = forms.TypedChoiceField(
         label=_("Decision"),
