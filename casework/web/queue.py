@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from casework import forms, permissions, selectors, services
@@ -16,23 +17,53 @@ from protocols import steps
 
 from .common import apply, visible_referral
 
+# The queue's columns: (label, the sort key a click on the header asks for, or None).
+QUEUE_COLUMNS = [
+    (_lazy("Child"), None),
+    (_lazy("Age"), "age"),
+    (_lazy("School"), "school"),
+    (_lazy("Concerns"), None),
+    (_lazy("Urgency"), "urgency"),
+    (_lazy("Triage due"), "deadline"),
+    (_lazy("Status"), None),
+    (_lazy("Claimed by"), None),
+]
+
+
+def _headers(sort: str) -> list[dict]:
+    """Each column's header: a click sorts by it, a second click reverses the order."""
+    current = sort.lstrip("-")
+    headers = []
+    for label, key in QUEUE_COLUMNS:
+        header = {"label": label, "key": key, "aria_sort": None, "next": None}
+        if key is not None:
+            header["next"] = f"-{key}" if sort == key else key
+            if current == key:
+                header["aria_sort"] = "descending" if sort.startswith("-") else "ascending"
+        headers.append(header)
+    return headers
+
 
 def queue(request):
-    """The queue with the filters of casework.filters; a value it does not know is left out."""
+    """The queue with the filters of casework.filters; a value it does not know is left out.
+    Filters and sort live in the query string, so a view of the queue can be bookmarked."""
     if not permissions.districts_for(request.user).exists():
         raise PermissionDenied
     filters = QueueFilter(
         request.GET, queryset=selectors.triage_queue(request.user), request=request
     )
     page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    now = timezone.now()
     log_access(request, action="queue", referrals=[r.pk for r in page])
+    sort = filters.sort_key()
     return render(
         request,
         "casework/queue.html",
         {
             "page": page,
-            "now": timezone.now(),
-            "sort": filters.form.cleaned_data.get("sort") or "urgency",
+            "rows": selectors.queue_rows(page, user=request.user, now=now),
+            "headers": _headers(sort),
+            "sort": sort,
             "sorts": SORT_CHOICES,
             "schools": selectors.queue_schools(request.user),
             "urgencies": Urgency.choices,
