@@ -179,6 +179,27 @@ def queue_rows(referrals, *, user, now: datetime.datetime) -> list[QueueRow]:
     return rows
 
 
+def referral_dossier(referral: Referral) -> dict:
+    """What the decision page shows beside the form: the whole referral as the referrer wrote
+    it (the indicators by their labels, the child's guardians, the documents) and the
+    child's earlier referrals, newest first. The referral itself is read by the caller."""
+    from .indicators import label
+
+    earlier = (
+        Referral.objects.filter(child_id=referral.child_id)
+        .exclude(pk=referral.pk)
+        .exclude(status__in=NOT_YET_SENT)
+        .select_related("school", "case")
+        .order_by("-submitted_at", "-pk")
+    )
+    return {
+        "indicator_labels": [label(code) for code in referral.indicators],
+        "guardians": list(referral.child.guardians.order_by("pk")),
+        "attachments": list(referral.attachments.order_by("uploaded_at", "pk")),
+        "earlier_referrals": list(earlier),
+    }
+
+
 def cases_visible_to(user) -> QuerySet[Case]:
     if not user.is_authenticated or not user.is_active:
         return Case.objects.none()

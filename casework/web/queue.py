@@ -96,15 +96,33 @@ def referral_release(request, pk):
     return redirect(referral)
 
 
+# The submit button of the services panel: it posts the decision form back with the kind
+# of service chosen, so what was typed stays (and never travels in the address).
+DIRECTORY_FILTER = "_directory"
+
+
 def referral_decide(request, pk):
+    """The whole referral beside the decision form. Filtering the services panel posts the
+    form back unrecorded: the page comes back with everything typed, and no errors."""
     referral = visible_referral(request, pk)
     if not permissions.can_triage(request.user, referral):
         raise PermissionDenied
     if referral.status not in (Referral.Status.SUBMITTED, Referral.Status.IN_TRIAGE):
         messages.info(request, _("This referral is not waiting for a decision."))
         return redirect(referral)
-    form = forms.DecisionForm(request.POST or None, referral=referral)
-    if request.method == "POST" and form.is_valid():
+    filtering = request.method == "POST" and DIRECTORY_FILTER in request.POST
+    open_case = services.open_case_for(referral.child)
+    if filtering:
+        form = forms.DecisionForm(
+            initial=forms.DecisionForm.typed_values(request.POST),
+            referral=referral,
+            open_case=open_case,
+        )
+        kind = request.POST.get("directory_kind")
+    else:
+        form = forms.DecisionForm(request.POST or None, referral=referral, open_case=open_case)
+        kind = request.GET.get("kind")
+    if request.method == "POST" and not filtering and form.is_valid():
         _result, ok = apply(
             request,
             form,
@@ -120,10 +138,9 @@ def referral_decide(request, pk):
             messages.success(request, _("Decision recorded; the referrer has been informed."))
             return redirect(referral)
     log_access(request, action="referral.decide", referrals=[referral])
+    kind = kind if kind in Service.Kind.values else None
     directory = selectors.services_directory(
-        district=referral.district.code,
-        age=referral.child.age,
-        kind=request.GET.get("kind") or None,
+        district=referral.district.code, age=referral.child.age, kind=kind
     )
     return render(
         request,
@@ -131,9 +148,13 @@ def referral_decide(request, pk):
         {
             "referral": referral,
             "form": form,
-            "open_case": services.open_case_for(referral.child),
+            "open_case": open_case,
             "directory": directory,
             "kinds": Service.Kind.choices,
+            "kind": kind or "",
+            "directory_filter": DIRECTORY_FILTER,
+            "now": timezone.now(),
+            **selectors.referral_dossier(referral),
         },
         status=422 if form.errors else 200,
     )
