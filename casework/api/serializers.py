@@ -298,6 +298,8 @@ class ReviewOut(serializers.ModelSerializer):
         model = Review
         fields = [
             "id",
+            "kind",
+            "reason",
             "scheduled_for",
             "held_on",
             "attendees",
@@ -390,6 +392,13 @@ class TeamMemberInput(serializers.Serializer):
 
 
 class ReviewInput(serializers.Serializer):
+    """A review: the periodic one when due, or an extraordinary one at any time while the case
+    is open (`kind="extraordinary"`, with its `reason`)."""
+
+    kind = serializers.ChoiceField(
+        choices=Review.Kind.choices, required=False, default=Review.Kind.PERIODIC
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
     held_on = serializers.DateTimeField(required=False)
     attendees = serializers.CharField(required=False, allow_blank=True, default="")
     progress = serializers.DictField(child=serializers.CharField(), required=False, default=dict)

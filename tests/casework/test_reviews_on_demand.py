@@ -248,3 +248,22 @@ def test_a_member_who_is_not_the_lead_cannot_bring_the_review_forward_from_the_p
     planned.refresh_from_db()
     assert timer(planned) is not None
     assert "casework.case.review_brought_forward" not in reasons(planned.history)
+
+
+def test_the_api_records_an_extraordinary_review_and_refuses_one_without_reason(
+    planned, psychologist
+):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(psychologist)
+    url = f"/api/v1/cases/{planned.pk}/reviews/"
+    body = {"kind": "extraordinary", "risk_level": "high", "decision": "continue"}
+    response = api.post(url, body, format="json")
+    assert response.status_code == 400 and "reason" in response.json()
+    response = api.post(url, {**body, "reason": "New incident"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert (response.json()["kind"], response.json()["reason"]) == ("extraordinary", "New incident")
+    # The periodic review is not due: the plain review is refused as before.
+    response = api.post(url, {"risk_level": "low", "decision": "continue"}, format="json")
+    assert response.status_code == 409
