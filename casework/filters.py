@@ -10,20 +10,58 @@ import django_filters
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 
 from . import selectors
 from .models import Agency, Referral, Urgency
 
+# Each sort key of the query string (`?sort=deadline`, `?sort=-age` for the reverse) and the
+# columns it orders by; the tie-breakers keep the order stable from one page to the next.
 QUEUE_SORTS = {
     "urgency": ("urgency_rank", "triage_due_at", "pk"),
     "deadline": ("triage_due_at", "urgency_rank", "pk"),
     "submitted": ("submitted_at", "pk"),
+    # Youngest first: the later the birth date, the younger the child.
+    "age": ("-child__date_of_birth", "urgency_rank", "pk"),
+    "school": ("school__name", "urgency_rank", "triage_due_at", "pk"),
 }
-SORT_CHOICES = [
-    ("urgency", _("Urgency, then deadline")),
-    ("deadline", _("Deadline")),
-    ("submitted", _("Date sent")),
-]
+SORT_LABELS = {
+    "urgency": _("Urgency, then deadline"),
+    "deadline": _("Deadline"),
+    "submitted": _("Date sent"),
+    "age": _("Age, youngest first"),
+    "school": _("School"),
+}
+SORT_CHOICES = list(SORT_LABELS.items())
+DEFAULT_SORT = "urgency"
+
+
+def _reversed(field: str) -> str:
+    return field[1:] if field.startswith("-") else f"-{field}"
+
+
+class QueueOrdering(django_filters.OrderingFilter):
+    """django-filter's ordering (`sort=<key>` or `sort=-<key>`, the choices checked by the
+    form, an unknown key refused by the API), where each key orders by several columns."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            fields={key: key for key in QUEUE_SORTS},
+            field_labels=SORT_LABELS,
+            **kwargs,
+        )
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        ordering: list[str] = []
+        for param in value:
+            descending = param.startswith("-")
+            fields = QUEUE_SORTS[param.lstrip("-")]
+            ordering += [_reversed(f) if descending else f for f in fields]
+        return qs.order_by(*ordering)
+
+
 # A checkbox sends "1"; "0" asks for the opposite.
 FLAG_CHOICES = [("1", _("Yes")), ("0", _("No"))]
 
@@ -61,7 +99,7 @@ class QueueFilter(django_filters.FilterSet):
     )
     age_min = YearsFilter(method="filter_age_min", min_value=0, max_value=25, label=_("Age from"))
     age_max = YearsFilter(method="filter_age_max", min_value=0, max_value=25, label=_("Age to"))
-    sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="sort_by", label=_("Sort by"))
+    sort = QueueOrdering(label=_("Sort by"))
 
     class Meta:
         model = Referral
@@ -83,5 +121,10 @@ class QueueFilter(django_filters.FilterSet):
         """At most `value` years old today: not yet `value` + 1."""
         return queryset.filter(child__date_of_birth__gt=years_ago(value + 1, timezone.localdate()))
 
-    def sort_by(self, queryset, name, value: str):
-        return queryset.order_by(*QUEUE_SORTS[value])
+    def sort_key(self) -> str:
+        """The sort in force, as the query string names it (the default when none or an
+        unknown one is asked for)."""
+        if not self.form.is_valid() and "sort" in self.form.errors:
+            return DEFAULT_SORT
+        chosen = self.form.cleaned_data.get("sort") or [DEFAULT_SORT]
+        return chosen[0]

@@ -241,16 +241,29 @@ class DecisionForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, referral: Referral, **kwargs):
+    def __init__(self, *args, referral: Referral, open_case=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lead_worker"].queryset = selectors.lead_worker_candidates(referral)
         self.fields["service"].queryset = selectors.services_directory()
+        # The child's open case, if any: "open a case" then links to it and takes its lead.
+        self.open_case = open_case
+
+    @classmethod
+    def typed_values(cls, data) -> dict:
+        """What was typed in a posted form, as initial values: the form comes back as it
+        was, without checking it (the services panel's filter posts it, not a decision)."""
+        return {name: data.get(name) for name in cls.base_fields if data.get(name) is not None}
 
     def clean(self):
         data = super().clean()
         for name in services.DECISION_REQUIRED.get(data.get("decision"), ()):
             if not data.get(name):
                 self.add_error(name, _("This field is required for this decision."))
+        opens_new_case = (
+            data.get("decision") == Referral.Decision.OPEN_CASE and self.open_case is None
+        )
+        if opens_new_case and not data.get("lead_worker") and "lead_worker" not in self.errors:
+            self.add_error("lead_worker", _("Choose who leads the new case."))
         return data
 
     def service_arguments(self) -> dict:
@@ -354,6 +367,32 @@ class ReviewForm(forms.Form):
                 if data.get(f"progress_{a.pk}")
             },
         }
+
+
+class ExtraordinaryReviewForm(ReviewForm):
+    """A review the team holds between two periodic ones: why first, then as a review."""
+
+    reason = forms.CharField(
+        label=_("What happened: why the team meets now"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    next_review_at = forms.DateTimeField(
+        label=_("Next periodic review (default: the one already set)"),
+        widget=DATETIME,
+        required=False,
+    )
+    field_order = ["reason"]
+
+    def review_fields(self) -> dict:
+        return {**super().review_fields(), "reason": self.cleaned_data["reason"]}
+
+
+class BringForwardForm(forms.Form):
+    review_on = forms.DateField(
+        label=_("Hold the next periodic review on"),
+        help_text=_("Today makes it due at once."),
+        widget=DATE,
+    )
 
 
 class ClosureForm(forms.Form):

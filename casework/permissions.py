@@ -27,6 +27,10 @@ CASE_WORK = "casework.work_case"
 CASE_LEAD = "casework.lead_case"
 # Not a stored permission: the rule of the step where the referrer answers a question.
 REFERRER = "casework.answer_own_referral"
+# Not stored permissions either: the rules of the review steps taken between two periodic
+# reviews (an extraordinary review; the lead bringing the next periodic one forward).
+EXTRAORDINARY_REVIEW = "casework.hold_extraordinary_review"
+BRING_REVIEW_FORWARD = "casework.bring_review_forward"
 AUDIT_TRAIL = "casework.read_audit_trail"
 LOG_CONTACTS = "casework.add_contact"
 
@@ -287,6 +291,40 @@ def can_decide_closure(user, case: Case) -> bool:
     return is_supervisor(user, case)
 
 
+def can_hold_extraordinary_review(user, case: Case) -> bool:
+    """An extraordinary review, at any time while the case is open: whoever works the case
+    (the team and the district's supervisor), as for a periodic review."""
+    return can_work_case(user, case)
+
+
+def can_bring_review_forward(user, case: Case) -> bool:
+    """Move the next periodic review to an earlier day: the lead worker (and the supervisor),
+    who set the team's rhythm."""
+    return can_lead_case(user, case)
+
+
+# Who reads the child's full name in the triage queue: those who assign the work and must
+# spot a child already known (coordinators, supervisors). A list is read over shoulders and
+# on shared screens: everyone else reads initials until they claim the referral.
+QUEUE_NAME_ROLES = {Membership.Role.TRIAGE_COORDINATOR, Membership.Role.SUPERVISOR}
+
+
+def queue_name_checker(user):
+    """referral → True when the queue may show the child's full name to `user` (initials
+    otherwise). Two queries for the whole list, none per row."""
+    triage = set(districts_for(user, TRIAGE).values_list("pk", flat=True))
+    naming = set(
+        _active_memberships(user, QUEUE_NAME_ROLES).values_list("agency__district_id", flat=True)
+    )
+    districts = triage & naming
+    user_id = user.pk
+
+    def shows_name(referral: Referral) -> bool:
+        return referral.district_id in districts or referral.claimed_by_id == user_id
+
+    return shows_name
+
+
 def is_auditor(user) -> bool:
     return _has_role_permission(user, AUDIT_TRAIL)
 
@@ -312,6 +350,8 @@ RULES = {
     CASE_WORK: can_work_case,
     CASE_LEAD: can_lead_case,
     REFERRER: is_referrer,
+    EXTRAORDINARY_REVIEW: can_hold_extraordinary_review,
+    BRING_REVIEW_FORWARD: can_bring_review_forward,
 }
 
 

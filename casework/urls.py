@@ -42,6 +42,12 @@ urlpatterns = [
     path("cases/<int:pk>/member/", cases.case_member_add, name="case_member_add"),
     path("cases/<int:pk>/team/<int:member_pk>/remove/", cases.member_remove, name="member_remove"),
     path("cases/<int:pk>/review/", cases.case_review, name="case_review"),
+    path(
+        "cases/<int:pk>/review/extraordinary/",
+        cases.case_extraordinary_review,
+        name="case_extraordinary_review",
+    ),
+    path("cases/<int:pk>/review/forward/", cases.case_review_forward, name="case_review_forward"),
     path("cases/<int:pk>/close/", cases.case_close, name="case_close"),
     path("cases/<int:pk>/history/", cases.case_history, name="case_history"),
     path("cases/<int:pk>/history/unlock/", cases.case_history_unlock, name="case_history_unlock"),

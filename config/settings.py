@@ -335,6 +335,7 @@ SPECTACULAR_SETTINGS = {
         "ActionStatusEnum": "casework.models.Action.Status",
         "ReferralDecisionEnum": "casework.models.Referral.Decision",
         "ReviewDecisionEnum": "casework.models.Review.Decision",
+        "ReviewKindEnum": "casework.models.Review.Kind",
         "EscalationTargetEnum": "casework.models.Referral.EscalationTarget",
     },
 }

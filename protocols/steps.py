@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.fsm import TransitionNotAllowed as FsmTransitionNotAllowed
 from viewflow.workflow import STATUS
@@ -37,6 +39,11 @@ START = "start"  # start the flow (a StartHandle node)
 DO = "do"  # claim if needed, run the service, complete the task
 CLAIM = "claim"  # claim the task and keep it open
 RELEASE = "release"  # give a claimed task back to the queue
+RESCHEDULE = "reschedule"  # change the date a waiting timer fires on (the service sets it)
+
+# When a step may wake the timer waiting before its node (see Step.wake).
+DUE = "due"  # once the timer's date has come, beat or no beat
+ANY_TIME = "any_time"  # whenever the timer waits: the step does not wait for the date
 
 
 @dataclass(frozen=True)
@@ -55,12 +62,24 @@ class Step:
     rule: str | None = None
     # Fields the step always passes to its service.
     fixed: tuple = ()
+    # The timer node waiting before this step's node, and when the step may fire it itself
+    # (DUE, ANY_TIME): the timer sets the default date, the beat sweep fires it on that date,
+    # and a step that finds its date come (or that does not wait for it) opens its task at
+    # once — so reviews happen with the beat down as well.
+    wake: tuple[str, str] | None = None
+    # For a RESCHEDULE step: the node before the timer (e.g. writing the plan) while which
+    # the date can be moved too — the timer reads it from the record when the flow gets there.
+    before: str | None = None
 
     def allows(self, actor, process) -> bool:
         node = self.node
-        if not node.allows(actor, process=process):
-            return False
-        return self.rule is None or permissions.allows(self.rule, actor, node.rule_object(process))
+        if hasattr(node, "allows"):
+            if not node.allows(actor, process=process):
+                return False
+            obj = node.rule_object(process)
+        else:  # a timer: only the step's own rule, asked of the process's object
+            obj = process.coerced.artifact
+        return self.rule is None or permissions.allows(self.rule, actor, obj)
 
     @property
     def node(self):
@@ -71,6 +90,14 @@ def _review_not_due(case) -> str:
     return _("No review is due yet: the next one is on %(date)s.") % {
         "date": case.next_review_at.date() if case.next_review_at else "—"
     }
+
+
+def _no_review_now(case) -> str:
+    if case.status != case.Status.OPEN:
+        return _("Not allowed while the case is “%(status)s”.") % {
+            "status": case.get_status_display()
+        }
+    return _("Write the plan first: a review looks at the plan.")
 
 
 STEPS: dict[str, Step] = {
@@ -91,6 +118,7 @@ STEPS: dict[str, Step] = {
             _("No review is due yet: the next one is on %(date)s.")
             % {"date": case.next_review_at.date() if case.next_review_at else "—"}
         ),
+        wake=("wait_review", DUE),
     ),
     "case.propose_closure": Step(
         CaseFlow,
@@ -103,6 +131,29 @@ STEPS: dict[str, Step] = {
         ),
         rule=permissions.CASE_LEAD,
         fixed=(("decision", "close"),),
+        wake=("wait_review", DUE),
+    ),
+    "case.extraordinary_review": Step(
+        CaseFlow,
+        "review",
+        services.case_record_review,
+        closed_message=_no_review_now,
+        rule=permissions.EXTRAORDINARY_REVIEW,
+        fixed=(("kind", "extraordinary"),),
+        wake=("wait_review", ANY_TIME),
+    ),
+    "case.bring_review_forward": Step(
+        CaseFlow,
+        "wait_review",
+        services.case_bring_review_forward,
+        RESCHEDULE,
+        before="plan",
+        closed_message=lambda case: (
+            _("The review is already due: the team can record it now.")
+            if case.status == case.Status.OPEN
+            else _no_review_now(case)
+        ),
+        rule=permissions.BRING_REVIEW_FORWARD,
     ),
     "case.decide_closure": Step(CaseFlow, "approve_closure", services.case_decide_closure),
 }
@@ -130,9 +181,57 @@ def open_task(name: str, obj: models.Model) -> Task | None:
     )
 
 
+def waiting_timer(name: str, obj: models.Model) -> Task | None:
+    """The timer waiting before the step's node for this referral or case, if it waits: the
+    step's own node for a RESCHEDULE step, the node named by Step.wake otherwise."""
+    step = STEPS[name]
+    if step.action == RESCHEDULE:
+        node = step.node
+    elif step.wake is not None:
+        node = getattr(step.flow_class, step.wake[0])
+    else:
+        return None
+    return (
+        Task.objects.filter(
+            process__flow_class=step.flow_class,
+            flow_task=node,
+            **_artifact(obj),
+            status=STATUS.SCHEDULED,
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def _may_wake(step: Step, timer: Task | None) -> bool:
+    if timer is None or step.wake is None:
+        return False
+    return step.wake[1] == ANY_TIME or timer.scheduled <= timezone.now()
+
+
+def _before_timer(step: Step, obj: models.Model) -> bool:
+    """The flow has not reached the timer yet (the plan is being written): the date the
+    timer will read is on the record, so it can be moved with no timer to move."""
+    if step.before is None:
+        return False
+    return Task.objects.filter(
+        process__flow_class=step.flow_class,
+        flow_task=getattr(step.flow_class, step.before),
+        **_artifact(obj),
+        status__in=ACTIVE,
+    ).exists()
+
+
 def is_open(name: str, obj: models.Model) -> bool:
-    """Whether the step can be taken now (e.g. a periodic review is due)."""
-    return open_task(name, obj) is not None
+    """Whether the step can be taken now: its task is open, or the timer before it may be
+    woken (a periodic review whose date has come, with or without the timer sweep), or — for
+    a RESCHEDULE step — there is a date still to come that can be moved."""
+    step = STEPS[name]
+    if step.action == RESCHEDULE:
+        return waiting_timer(name, obj) is not None or _before_timer(step, obj)
+    if open_task(name, obj) is not None:
+        return True
+    return _may_wake(step, waiting_timer(name, obj))
 
 
 def run_step(name: str, *, obj: models.Model, actor, **fields):
@@ -145,7 +244,13 @@ def run_step(name: str, *, obj: models.Model, actor, **fields):
             if step.action == START:
                 process = step.flow_class.start.run(actor=actor, **target, **fields)
                 return process.artifact
+            if step.action == RESCHEDULE:
+                return _reschedule(name, step, obj, actor, target, fields)
             task = open_task(name, obj)
+            if task is None:
+                timer = waiting_timer(name, obj)
+                if _may_wake(step, timer):
+                    task = _wake(name, step, timer, actor)
             if task is None:
                 if step.task_optional:
                     return step.service(actor=actor, **target, **fields)
@@ -175,6 +280,43 @@ def submit_referral(*, referral, actor):
         if current.referrer_id == actor.pk and current.submitted_at is not None:
             return current, False
         raise
+
+
+def _fire(timer: Task) -> None:
+    """Fire one waiting timer now, as the sweep would on its date, under the flow lock."""
+    Process.objects.select_for_update().filter(pk=timer.process_id).exists()
+    timer = Task.objects.get(pk=timer.pk)
+    if timer.status != STATUS.SCHEDULED:
+        return  # the sweep fired it meanwhile: the task it opened is found below
+    with timer.activation() as activation:
+        activation.start()
+        activation.execute()
+
+
+def _wake(name: str, step: Step, timer: Task, actor) -> Task | None:
+    """Open the step's task by firing the timer that waits before it — only for someone the
+    step allows (a refusal must not move the case)."""
+    if not step.allows(actor, timer.process):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    _fire(timer)
+    return open_task(name, timer.process.coerced.artifact)
+
+
+def _reschedule(name: str, step: Step, obj, actor, target: dict, fields: dict):
+    """Move the date of a waiting timer: the service changes the date kept on the record,
+    then the timer is set to it (and fired at once when the new date has come)."""
+    timer = waiting_timer(name, obj)
+    if timer is None and not _before_timer(step, obj):
+        _refuse_closed_step(step, obj, actor)
+    if timer is not None and not step.allows(actor, timer.process):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    result = step.service(actor=actor, **target, **fields)
+    if timer is not None:
+        due = step.node._delay(SimpleNamespace(process=timer.process))
+        Task.objects.filter(pk=timer.pk, status=STATUS.SCHEDULED).update(scheduled=due)
+        if due <= timezone.now():
+            _fire(timer)
+    return result
 
 
 def _refuse_closed_step(step: Step, obj: models.Model, actor):

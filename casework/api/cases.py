@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from casework import permissions, selectors, services
 from casework.audit import access_report, log_access
-from casework.models import Case
+from casework.models import Case, Review
 from protocols import steps
 
 from . import serializers as s
@@ -88,7 +88,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case = self.get_object()
         data = s.ReviewInput(data=request.data)
         data.is_valid(raise_exception=True)
-        review = steps.run_step("case.review", obj=case, actor=request.user, **data.validated_data)
+        fields = dict(data.validated_data)
+        extraordinary = fields.pop("kind") == Review.Kind.EXTRAORDINARY
+        step = "case.extraordinary_review" if extraordinary else "case.review"
+        if not extraordinary:
+            fields.pop("reason")
+        review = steps.run_step(step, obj=case, actor=request.user, **fields)
         return Response(s.ReviewOut(review).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CloseInput, responses=s.CaseDetail)

@@ -29,7 +29,10 @@ class QueueView(ListAPIView):
         return selectors.triage_queue(self.request.user)
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "now": timezone.now()}
+        context = {**super().get_serializer_context(), "now": timezone.now()}
+        if not getattr(self, "swagger_fake_view", False):
+            context["shows_name"] = permissions.queue_name_checker(self.request.user)
+        return context
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

@@ -264,6 +264,8 @@ class QueueItem(serializers.ModelSerializer):
     child_age = serializers.IntegerField(source="child.age")
     claimed_by = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
+    child = serializers.SerializerMethodField()
+    concern_labels = serializers.SerializerMethodField()
 
     class Meta:
         model = Referral
@@ -275,11 +277,24 @@ class QueueItem(serializers.ModelSerializer):
             "submitted_at",
             "triage_due_at",
             "overdue",
+            "child",
             "school",
             "child_age",
             "concern_categories",
+            "concern_labels",
             "claimed_by",
         ]
+
+    def get_child(self, referral) -> str:
+        """The child's full name where the caller's role allows it, initials otherwise (as
+        on the queue page: permissions.queue_name_checker)."""
+        child = referral.child
+        if self.context["shows_name"](referral):
+            return str(child)
+        return selectors.child_initials(child.first_name, child.last_name)
+
+    def get_concern_labels(self, referral) -> list[str]:
+        return referral.concern_labels()
 
     def get_claimed_by(self, referral) -> str | None:
         return person(referral.claimed_by)
@@ -372,6 +387,8 @@ class ReviewOut(serializers.ModelSerializer):
         model = Review
         fields = [
             "id",
+            "kind",
+            "reason",
             "scheduled_for",
             "held_on",
             "attendees",
@@ -464,6 +481,13 @@ class TeamMemberInput(serializers.Serializer):
 
 
 class ReviewInput(serializers.Serializer):
+    """A review: the periodic one when due, or an extraordinary one at any time while the case
+    is open (`kind="extraordinary"`, with its `reason`)."""
+
+    kind = serializers.ChoiceField(
+        choices=Review.Kind.choices, required=False, default=Review.Kind.PERIODIC
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
     held_on = serializers.DateTimeField(required=False)
     attendees = serializers.CharField(required=False, allow_blank=True, default="")
     progress = serializers.DictField(child=serializers.CharField(), required=False, default=dict)

@@ -196,7 +196,12 @@ class Action(AuditedModel):
 
 
 class Review(AuditedModel):
-    """A verifica periodica / revisió periòdica of the case plan."""
+    """A verifica periodica / revisió periòdica of the case plan, or an extraordinary review
+    the team holds between two periodic ones (a new incident, a change in the family)."""
+
+    class Kind(models.TextChoices):
+        PERIODIC = "periodic", _("Periodic review")
+        EXTRAORDINARY = "extraordinary", _("Extraordinary review")
 
     class Decision(models.TextChoices):
         CONTINUE = "continue", _("Continue the plan")
@@ -205,6 +210,14 @@ class Review(AuditedModel):
 
     case = models.ForeignKey(
         Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="reviews"
+    )
+    kind = models.CharField(
+        _("kind of review"), max_length=20, choices=Kind.choices, default=Kind.PERIODIC
+    )
+    reason = models.TextField(
+        _("why an extraordinary review"),
+        blank=True,
+        help_text=_("What happened that the team meets before the periodic review."),
     )
     scheduled_for = models.DateTimeField(_("scheduled for"))
     held_on = models.DateTimeField(_("held on"), null=True, blank=True)

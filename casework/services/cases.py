@@ -281,13 +281,25 @@ def case_record_review(
     decision: str,
     notes: str = "",
     next_review_at: datetime.datetime | None = None,
+    kind: str = Review.Kind.PERIODIC,
+    reason: str = "",
 ) -> Review:
     """Record a review meeting: progress per action, the risk re-assessed, and the decision —
-    continue, update the plan, or propose closure (which the supervisor approves)."""
+    continue, update the plan, or propose closure (which the supervisor approves).
+
+    A periodic review sets the next one by the risk (the default rhythm) unless the team
+    names a date. An extraordinary review (`kind="extraordinary"`, with the `reason` the team
+    met for) keeps the periodic date that was set, unless it had already come (then it
+    counts as the periodic review too) or the team names another."""
     case = _lock(case)
     require_team(actor, case)
     _require_open(case)
     errors = {}
+    extraordinary = kind == Review.Kind.EXTRAORDINARY
+    if kind not in Review.Kind.values:
+        errors["kind"] = _("Unknown kind of review.")
+    if extraordinary and not (reason or "").strip():
+        errors["reason"] = _("Say what happened that the team meets before the periodic review.")
     if risk_level not in RiskLevel.values:
         errors["risk_level"] = _("Choose a risk level.")
     if decision not in Review.Decision.values:
@@ -304,13 +316,19 @@ def case_record_review(
         errors["next_review_at"] = _("The next review must be in the future.")
     if errors:
         raise ValidationError(errors)
-    if decision != Review.Decision.CLOSE:
-        next_review_at = next_review_at or now + review_interval(risk_level)
-    else:
+    if decision == Review.Decision.CLOSE:
         next_review_at = None
+    elif next_review_at is None:
+        still_ahead = case.next_review_at is not None and case.next_review_at > now
+        if extraordinary and still_ahead:
+            next_review_at = case.next_review_at
+        else:
+            next_review_at = now + review_interval(risk_level)
     review = Review(
         case=case,
-        scheduled_for=case.next_review_at or now,
+        kind=kind,
+        reason=(reason or "").strip() if extraordinary else "",
+        scheduled_for=now if extraordinary else (case.next_review_at or now),
         held_on=held_on or now,
         attendees=attendees,
         progress={str(k): v for k, v in progress.items()},
@@ -320,7 +338,8 @@ def case_record_review(
         next_review_at=next_review_at,
         recorded_by=actor,
     )
-    audited_save(review, actor=actor, reason="casework.review.recorded")
+    review_reason = "extraordinary_recorded" if extraordinary else "recorded"
+    audited_save(review, actor=actor, reason=f"casework.review.{review_reason}")
     case.risk_level = risk_level
     case.next_review_at = next_review_at
     if decision == Review.Decision.CLOSE:
@@ -334,8 +353,41 @@ def case_record_review(
             case=case,
         )
     else:
-        audited_save(case, actor=actor, reason="casework.case.reviewed")
+        case_reason = "extraordinary_review" if extraordinary else "reviewed"
+        audited_save(case, actor=actor, reason=f"casework.case.{case_reason}")
     return review
+
+
+@flow_owned
+@transaction.atomic
+def case_bring_review_forward(*, actor, case: Case, review_on: datetime.date) -> Case:
+    """The lead worker moves the next periodic review to an earlier day (today makes it due
+    at once). The rhythm set by the risk level is only the default: the team meets sooner
+    when the case needs it. Moving it later is a review's decision, not this."""
+    case = _lock(case)
+    _require(
+        permissions.can_bring_review_forward(actor, case),
+        _("Only the lead worker or the supervisor brings the review forward."),
+    )
+    _require_open(case)
+    today = timezone.localdate()
+    current = timezone.localdate(case.next_review_at) if case.next_review_at else None
+    if review_on < today:
+        raise ValidationError({"review_on": _("The day is in the past.")})
+    if current is not None and review_on >= current:
+        raise ValidationError(
+            {
+                "review_on": _("Choose a day before the review already set (%(date)s).")
+                % {"date": current.isoformat()}
+            }
+        )
+    if review_on == today:
+        case.next_review_at = timezone.now()
+    else:
+        zone = timezone.get_current_timezone()
+        case.next_review_at = datetime.datetime.combine(review_on, datetime.time(9), zone)
+    audited_save(case, actor=actor, reason="casework.case.review_brought_forward")
+    return case
 
 
 @flow_owned

@@ -57,6 +57,14 @@ def case_detail(request, pk):
         "can_lead": permissions.can_lead_case(user, case),
         "is_supervisor": permissions.is_supervisor(user, case),
         "review_due": steps.is_open("case.review", case),
+        "extraordinary_open": steps.is_open("case.extraordinary_review", case)
+        and permissions.can_hold_extraordinary_review(user, case),
+        "forward_open": steps.is_open("case.bring_review_forward", case)
+        and permissions.can_bring_review_forward(user, case),
+        "extraordinary_form": forms.ExtraordinaryReviewForm(
+            actions=actions, initial={"risk_level": case.risk_level}, prefix="extra"
+        ),
+        "forward_form": forms.BringForwardForm(prefix="forward"),
         "plan_form": forms.PlanForm(initial={"objectives": case.plan.objectives}),
         "action_form": forms.ActionForm(case=case),
         "member_form": forms.TeamMemberForm(
@@ -144,6 +152,41 @@ def case_review(request, pk):
     )
 
 
+@require_POST
+def case_extraordinary_review(request, pk):
+    """The team records an extraordinary review, at any time while the case is open."""
+    case = visible_case(request, pk)
+    form = forms.ExtraordinaryReviewForm(
+        request.POST, actions=case.plan.actions.all(), prefix="extra"
+    )
+    return _post(
+        request,
+        case,
+        form,
+        lambda: steps.run_step(
+            "case.extraordinary_review", obj=case, actor=request.user, **form.review_fields()
+        ),
+        _("Extraordinary review recorded."),
+    )
+
+
+@require_POST
+def case_review_forward(request, pk):
+    """The lead brings the next periodic review forward (today: due at once)."""
+    case = visible_case(request, pk)
+    form = forms.BringForwardForm(request.POST, prefix="forward")
+    return _post(
+        request,
+        case,
+        form,
+        lambda: steps.run_step(
+            "case.bring_review_forward", obj=case, actor=request.user, **form.cleaned_data
+        ),
+        _("The next periodic review has been brought forward."),
+    )
+
+
+@require_POST
 def case_close(request, pk):
     """The supervisor's decision on a proposed closure, in two steps: the page shows the review
     that proposed it and asks for an explicit choice (none is made in advance); the next page

@@ -103,6 +103,11 @@ def test_triage_asks_for_information_then_opens_a_case(
     worker.check("input[name=decision][value=open_case]")
     worker.select_option("select[name=risk_level]", "high")
     worker.fill("textarea[name=feedback]", "We are taking it up.")
+    # A new case needs its lead: the error is next to the field, and what was typed stays.
+    submit(worker, "button:has-text('Record the decision')")
+    assert worker.locator(".cw-field--error select[name=lead_worker]").count() == 1
+    assert worker.locator("textarea[name=feedback]").input_value() == "We are taking it up."
+    worker.select_option("select[name=lead_worker]", str(triage_worker.pk))
     submit(worker, "button:has-text('Record the decision')")
     referral = Referral.objects.get(pk=pk)
     assert referral.status == "case_opened" and referral.case.lead_worker == triage_worker

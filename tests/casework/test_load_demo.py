@@ -130,8 +130,10 @@ def test_referrals_reach_their_demo_stage_through_the_protocol(loaded):
 
     assert Referral.objects.count() == len(demo.DRAFT_REFERRALS)
     stages = sorted(Referral.objects.values_list("status", flat=True))
-    assert stages == sorted(data["stage"] for data in demo.DRAFT_REFERRALS)
-    case = Case.objects.get()
+    # The stages past "case_opened" are the case's, not the referral's.
+    case_stages = {"review_due": "case_opened", "closure_requested": "case_opened"}
+    assert stages == sorted(case_stages.get(d["stage"], d["stage"]) for d in demo.DRAFT_REFERRALS)
+    case = Case.objects.get(child__first_name="Amina")
     assert case.lead_worker.username == "as.ferri"
     assert case.team.filter(user__username="psicologa.conti").exists()
     assert case.plan.actions.count() == 1
@@ -148,3 +150,26 @@ def test_demo_refuses_to_load_without_debug_unless_forced():
     with pytest.raises(CommandError):
         call_command("load_demo", stdout=StringIO())
     assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_every_case_journey_can_be_tried_on_the_first_run(loaded, client):
+    """A case whose review is due now (no timer sweep needed), one whose closure waits for the
+    supervisor, and one between two reviews where an extraordinary review can be held."""
+    from casework.models import Case
+    from protocols import steps
+
+    due = Case.objects.get(child__first_name="Elia")
+    assert due.status == Case.Status.OPEN and steps.is_open("case.review", due)
+    assert due.history.filter(history_change_reason="casework.case.review_brought_forward")
+    closing = Case.objects.get(child__first_name="Noemi")
+    assert closing.status == Case.Status.CLOSURE_REQUESTED
+    assert steps.is_open("case.decide_closure", closing)
+    between = Case.objects.get(child__first_name="Amina")
+    assert not steps.is_open("case.review", between)
+    assert steps.is_open("case.extraordinary_review", between)
+    # The supervisor sees the closure waiting on the home page; the lead sees the due review.
+    supervisor = get_user_model().objects.get(username="coord.galli")
+    assert permissions.can_decide_closure(supervisor, closing)
+    client.force_login(get_user_model().objects.get(username="as.ferri"))
+    page = client.get(due.get_absolute_url()).content.decode()
+    assert 'id="review-form"' in page

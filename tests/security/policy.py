@@ -409,6 +409,14 @@ POLICY: list[Rule] = [
     Rule("casework/cases/<int:pk>/close/", get=may(NOBODY), write=may(CASE_LEAD, MAY)),
     Rule("casework/cases/<int:pk>/action/", get=may(NOBODY), write=may(CASE_WORK, MAY)),
     Rule("casework/cases/<int:pk>/review/", get=may(NOBODY), write=may(CASE_WORK, MAY)),
+    # An extraordinary review: the team, at any time the case is open; bringing the periodic
+    # review forward: the lead (and the supervisor).
+    Rule(
+        "casework/cases/<int:pk>/review/extraordinary/",
+        get=may(NOBODY),
+        write=may(CASE_WORK, MAY),
+    ),
+    Rule("casework/cases/<int:pk>/review/forward/", get=may(NOBODY), write=may(CASE_LEAD, MAY)),
     Rule("casework/attachments/<int:pk>/", get=may(ATTACHMENT_READER)),
     # --- Viewflow's own pages ---------------------------------------------------------------
     # The work is done on the project's pages through casework.services (protocols/views.py:

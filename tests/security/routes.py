@@ -313,12 +313,24 @@ def body_for(route: Route, values: dict[str, str], world) -> tuple[dict, str | N
         },
         "casework:case_review": {"risk_level": "low", "decision": "continue", "attendees": "Team"},
         "casework:case_close": {"approve": "1", "reason": "All fine"},
+        "casework:case_extraordinary_review": {
+            "extra-reason": "A new incident",
+            "extra-risk_level": "low",
+            "extra-decision": "continue",
+        },
+        "casework:case_review_forward": {"forward-review_on": _today()},
         "set_language": {"language": "en", "next": "/"},
         "password_reset": {"email": "nobody@example.org"},
     }
     if name in ("casework:case_attachment_upload", "casework:referral_attachment_upload"):
         return {"title": "Matrix", "file": _pdf()}, None
     return forms.get(name, {}), None
+
+
+def _today() -> str:
+    from django.utils import timezone
+
+    return timezone.localdate().isoformat()
 
 
 def _api_body(name: str, u: dict) -> dict:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -205,12 +206,44 @@ def _drive(referral: Referral, stage: str) -> None:
             question=_("Does the child have younger siblings at home alone? Since when?"),
         )
         return
+    if stage in ("review_due", "closure_requested"):
+        case = steps.run_step(
+            "referral.decide",
+            obj=referral,
+            actor=worker,
+            decision=Referral.Decision.OPEN_CASE,
+            lead_worker=worker,
+            risk_level="medium",
+            reason=_("Support for the family is needed; the school keeps watching."),
+            feedback=_("We have taken up the referral; the lead worker will contact you."),
+        )
+        steps.run_step(
+            "case.plan",
+            obj=case,
+            actor=worker,
+            objectives=_("Afternoons looked after; the family knows the services it can use."),
+        )
+        # The lead brings the periodic review to today: it is due at once.
+        steps.run_step(
+            "case.bring_review_forward", obj=case, actor=worker, review_on=timezone.localdate()
+        )
+        if stage == "closure_requested":
+            steps.run_step(
+                "case.propose_closure",
+                obj=case,
+                actor=worker,
+                risk_level="low",
+                attendees=_("Lead worker, the mother, the class teacher"),
+                notes=_("The family uses the services on its own; school attendance is regular."),
+            )
+        return
     if stage == "case_opened":
         case = steps.run_step(
             "referral.decide",
             obj=referral,
             actor=worker,
             decision=Referral.Decision.OPEN_CASE,
+            lead_worker=worker,
             risk_level="high",
             reason=_("The child's own words describe violence at home."),
             feedback=_("We have taken up the referral; the lead worker will contact you."),
