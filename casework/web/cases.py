@@ -186,7 +186,6 @@ def case_review_forward(request, pk):
     )
 
 
-@require_POST
 def case_close(request, pk):
     """The supervisor's decision on a proposed closure, in two steps: the page shows the review
     that proposed it and asks for an explicit choice (none is made in advance); the next page
