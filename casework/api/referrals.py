@@ -6,6 +6,7 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from casework import permissions, selectors, services
@@ -23,40 +24,48 @@ def _referral_out(request, referral: Referral, action: str = "referral.view"):
     return s.ReferralForReferrer(referral).data
 
 
+class NewestFirst(CursorPagination):
+    """The referral list pages by position (`?cursor=`), newest first: no count of every
+    visible referral, and a page further on costs what the first does."""
+
+    ordering = ("-created_at", "-pk")
+    page_size = 50
+
+
 class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Referrals the caller may see: their own, their school's, their district's queue and
     those of their cases."""
 
     serializer_class = s.ReferralForReferrer
+    pagination_class = NewestFirst
 
     def get_queryset(self):
-        return (
-            selectors.referrals_visible_to(self.request.user)
-            .select_related(
-                "child",
-                "contact_person",
-                "redirected_to",
-                "district",
-                "school",
-                "referrer",
-                "claimed_by",
-                "decided_by",
-                "case",
-            )
-            .prefetch_related("information_requests")
-            .order_by("-created_at", "-pk")
-        )
+        visible = selectors.referrals_visible_to(self.request.user)
+        if self.action == "list":
+            return visible.select_related("child", "school")
+        return visible.select_related(
+            "child",
+            "contact_person",
+            "redirected_to",
+            "district",
+            "school",
+            "referrer",
+            "claimed_by",
+            "decided_by",
+            "case",
+        ).prefetch_related("information_requests")
+
+    def get_serializer_class(self):
+        return s.ReferralListItem if self.action == "list" else s.ReferralForReferrer
 
     def retrieve(self, request, pk=None):
         return Response(_referral_out(request, self.get_object()))
 
+    @extend_schema(responses=s.ReferralListItem(many=True))
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
         log_access(request, action="referral.list", referrals=[r.pk for r in page])
-        full = selectors.full_view_checker(request.user)
-        return self.get_paginated_response(
-            [s.ReferralFull(r).data if full(r) else s.ReferralForReferrer(r).data for r in page]
-        )
+        return self.get_paginated_response(s.ReferralListItem(page, many=True).data)
 
     @extend_schema(request=s.ReferralCreate, responses={201: s.ReferralForReferrer})
     def create(self, request):

@@ -19,7 +19,7 @@ from .common import apply, visible_referral
 
 def queue(request):
     """The queue with the filters of casework.filters; a value it does not know is left out."""
-    if not permissions.districts_for(request.user).exists():
+    if not permissions.district_ids(request.user):
         raise PermissionDenied
     filters = QueueFilter(
         request.GET, queryset=selectors.triage_queue(request.user), request=request
