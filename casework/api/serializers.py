@@ -461,5 +461,9 @@ class AccessRow(serializers.Serializer):
     door = serializers.CharField()
     action = serializers.CharField()
     object_type = serializers.CharField()
-    object_id = serializers.IntegerField()
+    object_ids = serializers.ListField(
+        source="shown",
+        child=serializers.IntegerField(),
+        help_text=_("The records of this file the read showed (one, or those of a list)."),
+    )
     address = serializers.IPAddressField(allow_null=True)
