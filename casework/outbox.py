@@ -41,16 +41,33 @@ REQUEUE_BATCH = 500
 # --- writing -------------------------------------------------------------------------------
 
 
-def notify(*, recipients, kind: str, referral=None, case=None, dedup: str | None = None) -> list:
-    """Queue `kind` for each recipient. `dedup` makes it once-only per recipient (reminders)."""
+def notify(
+    *,
+    recipients,
+    kind: str,
+    referral=None,
+    case=None,
+    dedup: str | None = None,
+    about: tuple | None = None,
+) -> list:
+    """Queue `kind` for each recipient. `dedup` makes it once-only per recipient (reminders);
+    `about` = (topic, subject id, deadline) marks a reminder as written for that deadline."""
     created = []
+    topic, subject_id, due_at = about or ("", None, None)
     for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values():
         key = f"{dedup}:{user.pk}" if dedup else None
         try:
             with transaction.atomic():
                 created.append(
                     Notification.objects.create(
-                        recipient=user, kind=kind, referral=referral, case=case, dedup_key=key
+                        recipient=user,
+                        kind=kind,
+                        referral=referral,
+                        case=case,
+                        dedup_key=key,
+                        topic=topic,
+                        subject_id=subject_id,
+                        due_at=due_at,
                     )
                 )
         except IntegrityError:
