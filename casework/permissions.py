@@ -461,6 +461,14 @@ def reads_case_history_values(user, case: Case) -> bool:
     return can_lead_case(user, case)
 
 
+def case_page_rights(user, case: Case) -> dict[str, bool]:
+    """What the case page offers the reader, each predicate asked once: "lead"
+    (can_lead_case), "supervisor" (is_supervisor), "history" (may_read_case_history)."""
+    supervisor = is_supervisor(user, case)
+    lead = supervisor or is_lead(user, case)
+    return {"lead": lead, "supervisor": supervisor, "history": lead or is_auditor(user)}
+
+
 def may_read_case_history(user, case: Case) -> bool:
     """The case's audit trail and access report: the lead, the supervisor, the auditor."""
     return is_auditor(user) or can_lead_case(user, case)

@@ -311,11 +311,18 @@ def _text(value):
 
 
 def referral_history(referral: Referral, *, values: bool = True) -> list[dict]:
+    return referrals_history([referral.pk], values=values)
+
+
+def referrals_history(referral_ids, *, values: bool = True) -> list[dict]:
+    """The trail of several referrals (and their questions) read together: two queries
+    however many referrals a case was opened from."""
     from .models import InformationRequest
 
+    ids = list(referral_ids)
     return history_rows(
-        Referral.history.filter(id=referral.pk),
-        InformationRequest.history.filter(referral_id=referral.pk),
+        Referral.history.filter(id__in=ids),
+        InformationRequest.history.filter(referral_id__in=ids),
         values=values,
     )
 
@@ -323,23 +330,25 @@ def referral_history(referral: Referral, *, values: bool = True) -> list[dict]:
 def case_history(case: Case, *, values: bool = True) -> list[dict]:
     from .models import Action, CasePlan, Note, Review
 
-    plan_ids = list(CasePlan.history.filter(case_id=case.pk).values_list("id", flat=True))
+    plans = CasePlan.history.filter(case_id=case.pk)
     return history_rows(
         Case.history.filter(id=case.pk),
         CaseTeamMember.history.filter(case_id=case.pk),
-        CasePlan.history.filter(case_id=case.pk),
-        Action.history.filter(plan_id__in=plan_ids),
+        plans,
+        Action.history.filter(plan_id__in=plans.values("id")),
         Review.history.filter(case_id=case.pk),
         Note.history.filter(case_id=case.pk),
         values=values,
     )
 
 
-def case_timeline(case: Case) -> list[dict]:
+def case_timeline(case: Case, referral_ids=None) -> list[dict]:
     """Every event of the case and of its referrals, in one chronology."""
-    return [row for row in case_history(case) if row["reason"]] + [
-        row for referral in case.referrals.all() for row in referral_history(referral)
-    ]
+    if referral_ids is None:
+        referral_ids = case.referrals.values_list("pk", flat=True)
+    rows = [row for row in case_history(case) if row["reason"]] + referrals_history(referral_ids)
+    rows.sort(key=lambda row: row["at"])
+    return rows
 
 
 def yearly_indicators(year: int, districts=None) -> dict:
