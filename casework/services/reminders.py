@@ -63,8 +63,17 @@ TRIAGE_STATUSES = [Referral.Status.SUBMITTED, Referral.Status.IN_TRIAGE]
 OPEN_ACTION_STATUSES = [Action.Status.PLANNED, Action.Status.IN_PROGRESS]
 
 
-# How many overdue items one run of a sweep handles; the next run takes the next ones.
+# How many overdue items one run of a sweep reminds about; the next run takes the next ones.
+# An item with nobody to remind (a district without a triage team) is looked at again by
+# every run: one run looks at most at SWEEP_LOOK_AHEAD times the batch, so that such items
+# cannot hold back the others.
 SWEEP_BATCH = 200
+SWEEP_LOOK_AHEAD = 5
+
+
+def _bounded(queryset):
+    """The first candidates, in deadline order: enough for a batch and a few to spare."""
+    return queryset[: SWEEP_BATCH * SWEEP_LOOK_AHEAD]
 
 
 def _not_reminded(topic: str, deadline: str) -> Q:
@@ -168,9 +177,13 @@ def triage_remind_overdue(*, now: datetime.datetime | None = None) -> int:
             | (escalation_due & _not_reminded("triage-escalation", "triage_due_at"))
         )
         .select_related("district", "claimed_by")
-        .order_by("triage_due_at", "pk")[:SWEEP_BATCH]
+        .order_by("triage_due_at", "pk")
     )
-    for referral in overdue:
+    handled = 0
+    for referral in _bounded(overdue):
+        if handled >= SWEEP_BATCH:
+            break
+        before = written
         due = _stamp(referral.triage_due_at)
         written += _remind(
             recipients=[*teams.triage(referral.district), referral.claimed_by],
@@ -187,6 +200,7 @@ def triage_remind_overdue(*, now: datetime.datetime | None = None) -> int:
                 about=("triage-escalation", referral.pk, referral.triage_due_at),
                 referral=referral,
             )
+        handled += written > before
     return written
 
 
@@ -202,9 +216,13 @@ def information_requests_remind_overdue(*, now: datetime.datetime | None = None)
         )
         .filter(_not_reminded("information-reminder", "due_at"))
         .select_related("referral__referrer")
-        .order_by("due_at", "pk")[:SWEEP_BATCH]
+        .order_by("due_at", "pk")
     )
-    for request in overdue:
+    handled = 0
+    for request in _bounded(overdue):
+        if handled >= SWEEP_BATCH:
+            break
+        before = written
         written += _remind(
             recipients=[request.referral.referrer],
             kind=Kind.REMINDER,
@@ -212,6 +230,7 @@ def information_requests_remind_overdue(*, now: datetime.datetime | None = None)
             about=("information-reminder", request.pk, request.due_at),
             referral=request.referral,
         )
+        handled += written > before
     return written
 
 
@@ -252,9 +271,13 @@ def reviews_remind_due(*, now: datetime.datetime | None = None) -> int:
         )
         .exclude(Exists(recorded_since))
         .select_related("district", "lead_worker")
-        .order_by("next_review_at", "pk")[:SWEEP_BATCH]
+        .order_by("next_review_at", "pk")
     )
-    for case in due:
+    handled = 0
+    for case in _bounded(due):
+        if handled >= SWEEP_BATCH:
+            break
+        before = written
         stamp = _stamp(case.next_review_at)
         written += _remind(
             recipients=_case_team(case, today),
@@ -271,6 +294,7 @@ def reviews_remind_due(*, now: datetime.datetime | None = None) -> int:
                 about=("review-overdue", case.pk, case.next_review_at),
                 case=case,
             )
+        handled += written > before
     return written
 
 
@@ -287,9 +311,13 @@ def actions_remind_overdue(*, now: datetime.datetime | None = None) -> int:
         .exclude(plan__case__status=Case.Status.CLOSED)
         .filter(_not_reminded_on("action-overdue", "due_date"))
         .select_related("owner", "plan__case")
-        .order_by("due_date", "pk")[:SWEEP_BATCH]
+        .order_by("due_date", "pk")
     )
-    for action in overdue:
+    handled = 0
+    for action in _bounded(overdue):
+        if handled >= SWEEP_BATCH:
+            break
+        before = written
         written += _remind(
             recipients=[action.owner],
             kind=Kind.REMINDER,
@@ -297,4 +325,5 @@ def actions_remind_overdue(*, now: datetime.datetime | None = None) -> int:
             about=("action-overdue", action.pk, _midnight(action.due_date)),
             case=action.plan.case,
         )
+        handled += written > before
     return written
