@@ -106,6 +106,13 @@ class Command(BaseCommand):
     def _pages(self, worker, teacher, rounds, per_round):
         """Each page requested `per_round` times per round, the pages taken in turn in every
         round (so that a busy moment of the machine falls on all of them), one client."""
+        from django.conf import settings as django_settings
+
+        if django_settings.DEBUG:
+            self.stdout.write(
+                "DEBUG is on: templates are parsed again at every request and every query is "
+                "kept; run with DEBUG=0 (and SECRET_KEY, ALLOWED_HOSTS) for figures that count."
+            )
         case = self._real_case(worker, teacher)
         pages = {
             "floor (bare view, same query)": "/bench/floor/",
