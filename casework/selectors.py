@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -53,6 +54,20 @@ def cases_needing_a_lead(user) -> QuerySet[Case]:
     )
 
 
+def _visible_arms(user) -> list[QuerySet[Referral]]:
+    """One query per scope a referral can be visible through: written by the user, of their
+    school once sent on, of their district once submitted, of a case they are on today."""
+    triage = permissions.district_ids(user, permissions.TRIAGE)
+    schools = permissions.school_ids(user, permissions.SCHOOL_VIEW)
+    arms = [Referral.objects.filter(referrer=user)]
+    if schools:
+        arms.append(Referral.objects.filter(school__in=schools).exclude(status=Status.DRAFT))
+    if triage:
+        arms.append(Referral.objects.filter(district__in=triage).exclude(status__in=NOT_YET_SENT))
+    arms.append(Referral.objects.filter(case__in=active_case_ids(user)))
+    return arms
+
+
 def referrals_visible_to(user) -> QuerySet[Referral]:
     """The referrals the user may see: their own, their school's once sent on, their
     district's once submitted, those of the cases they are on today.
@@ -62,16 +77,33 @@ def referrals_visible_to(user) -> QuerySet[Referral]:
     each arm alone reads its own index (referrer, school, district, case)."""
     if not user.is_authenticated or not user.is_active:
         return Referral.objects.none()
-    triage = permissions.district_ids(user, permissions.TRIAGE)
-    schools = permissions.school_ids(user, permissions.SCHOOL_VIEW)
-    arms = [Referral.objects.filter(referrer=user)]
-    if schools:
-        arms.append(Referral.objects.filter(school__in=schools).exclude(status=Status.DRAFT))
-    if triage:
-        arms.append(Referral.objects.filter(district__in=triage).exclude(status__in=NOT_YET_SENT))
-    arms.append(Referral.objects.filter(case__in=active_case_ids(user)))
-    ids = [arm.order_by().values("pk") for arm in arms]
+    ids = [arm.order_by().values("pk") for arm in _visible_arms(user)]
     return Referral.objects.filter(pk__in=ids[0].union(*ids[1:]))
+
+
+NEWEST_FIRST = ("-created_at", "-pk")
+
+
+def referrals_visible_page(user, *, after=None, size: int = 50) -> list[Referral]:
+    """The newest `size + 1` visible referrals older than `after` (created_at, pk), for a
+    list read page by page: each scope's query reads only its own newest `size + 1` from its
+    (scope, created_at) index, so a page costs what it shows whatever the table holds."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    arms = _visible_arms(user)
+    if after is not None:
+        at, pk = after
+        older = Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk)
+        arms = [arm.filter(older) for arm in arms]
+    if connection.features.supports_slicing_ordering_in_compound:
+        ids = [arm.order_by(*NEWEST_FIRST).values("pk")[: size + 1] for arm in arms]
+    else:  # SQLite: no LIMIT inside a UNION; the embedded mode's tables are small
+        ids = [arm.order_by().values("pk") for arm in arms]
+    return list(
+        Referral.objects.filter(pk__in=ids[0].union(*ids[1:]))
+        .select_related("child", "school")
+        .order_by(*NEWEST_FIRST)[: size + 1]
+    )
 
 
 def triage_queue(user) -> QuerySet[Referral]:

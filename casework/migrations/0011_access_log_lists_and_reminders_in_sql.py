@@ -100,4 +100,16 @@ class Migration(migrations.Migration):
             index=models.Index(condition=models.Q(('subject_id__isnull', False)), fields=['topic', 'subject_id', 'due_at'], name='notification_reminder_idx'),
         ),
         migrations.RunPython(backfill_reminders, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name='referral',
+            index=models.Index(fields=['district', 'created_at'], name='referral_district_newest'),
+        ),
+        migrations.AddIndex(
+            model_name='referral',
+            index=models.Index(fields=['school', 'created_at'], name='referral_school_newest'),
+        ),
+        migrations.AddIndex(
+            model_name='referral',
+            index=models.Index(fields=['referrer', 'created_at'], name='referral_referrer_newest'),
+        ),
     ]

@@ -132,7 +132,7 @@ class Command(BaseCommand):
             client = Client()
             client.force_login(worker)
             for name, url in list(pages.items()):
-                status = client.get(url).status_code
+                status = client.get(url, secure=True).status_code
                 if status != 200:
                     self.stdout.write(f"{name}: {url} answered {status}, left out")
                     del pages[name]
@@ -142,12 +142,12 @@ class Command(BaseCommand):
                 for name, url in pages.items():
                     for _ in range(per_round):
                         wall, cpu = time.perf_counter(), time.process_time()
-                        client.get(url)
+                        client.get(url, secure=True)
                         samples[name]["wall"].append(time.perf_counter() - wall)
                         samples[name]["cpu"].append(time.process_time() - cpu)
             for name, url in pages.items():
                 with CaptureQueriesContext(connection) as captured:
-                    client.get(url)
+                    client.get(url, secure=True)
                 queries[name] = len(captured)
                 reset_queries()
         self.stdout.write(
@@ -253,9 +253,19 @@ class Command(BaseCommand):
         )
         worker = User.objects.create(username="bench-worker")
         supervisor = User.objects.create(username="bench-supervisor")
+        # Every other district has its triage team and supervisor too (whom the sweeps remind).
+        teams = []
+        for district in districts[1:]:
+            office = Agency.objects.create(
+                name=f"Social {district.code}", kind="social_services", district=district
+            )
+            for role in (Membership.Role.SOCIAL_WORKER, Membership.Role.SUPERVISOR):
+                person = User.objects.create(username=f"bench-{role}-{district.code}")
+                teams.append((person, office, role))
         for user, agency, role in [
             (worker, social, Membership.Role.SOCIAL_WORKER),
             (supervisor, social, Membership.Role.SUPERVISOR),
+            *teams,
         ] + [(t, s, Membership.Role.TEACHER) for t, s in zip(teachers, schools, strict=True)]:
             services.membership_create(actor=None, user=user, agency=agency, role=role)
         children = Child.objects.bulk_create(
