@@ -211,7 +211,9 @@ class Command(BaseCommand):
         from protocols.steps import run_step
 
         school = services.referrer_school(teacher)
-        health = Agency.objects.create(name="Health bench", kind="health", district=school.district)
+        health, _created = Agency.objects.get_or_create(
+            name="Health bench", kind="health", district=school.district
+        )
         child = services.child_create(
             actor=teacher, first_name="Bench", last_name="Case", date_of_birth="2015-01-01",
             district=worker_district(worker), school=school,
@@ -227,8 +229,9 @@ class Command(BaseCommand):
             case = case or Referral.objects.get(pk=referral.pk).case
             if _ == 0:
                 run_step("case.plan", obj=case, actor=worker, objectives="Regular meals")
-        member = get_user_model().objects.create(username="bench-psychologist")
-        services.membership_create(actor=None, user=member, agency=health, role="psychologist")
+        member, created = get_user_model().objects.get_or_create(username="bench-psychologist")
+        if created:
+            services.membership_create(actor=None, user=member, agency=health, role="psychologist")
         services.case_add_member(
             actor=worker, case=case, user=member, agency=health, role="psychologist",
             reason="Assessment",
