@@ -258,7 +258,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(models.AccessLog)
 class AccessLogAdmin(ReadOnlyAdmin):
-    list_display = ["at", "user", "door", "action", "object_type", "object_id", "address"]
+    list_display = [
+        "at",
+        "user",
+        "door",
+        "action",
+        "object_type",
+        "object_id",
+        "object_ids",
+        "address",
+    ]
     list_filter = ["door", "object_type", "action"]
     search_fields = ["user__username", "=object_id"]
     date_hierarchy = "at"

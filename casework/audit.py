@@ -172,7 +172,8 @@ def _address(request) -> str | None:
 def log_access(
     request, *, action: str, referrals=(), cases=(), children=(), door: str | None = None
 ) -> int:
-    """Record that the request's user was shown these referrals and cases. One INSERT."""
+    """Record that the request's user was shown these referrals, cases and children: one row
+    per record opened, one row per kind for a list (its ids in `object_ids`). One INSERT."""
     from .models import AccessLog
 
     user = request.user
@@ -187,14 +188,17 @@ def log_access(
         "address": _address(request),
         "path": request.path[:200],
     }
-    rows = [
-        AccessLog(object_type=AccessLog.Kind.REFERRAL, object_id=_pk(r), **common)
-        for r in referrals
-    ]
-    rows += [AccessLog(object_type=AccessLog.Kind.CASE, object_id=_pk(c), **common) for c in cases]
-    rows += [
-        AccessLog(object_type=AccessLog.Kind.CHILD, object_id=_pk(c), **common) for c in children
-    ]
+    rows = []
+    for kind, objects in (
+        (AccessLog.Kind.REFERRAL, referrals),
+        (AccessLog.Kind.CASE, cases),
+        (AccessLog.Kind.CHILD, children),
+    ):
+        ids = list(dict.fromkeys(_pk(obj) for obj in objects))
+        if len(ids) == 1:
+            rows.append(AccessLog(object_type=kind, object_id=ids[0], **common))
+        elif ids:
+            rows.append(AccessLog(object_type=kind, object_ids=ids, **common))
     AccessLog.objects.bulk_create(rows)
     return len(rows)
 
@@ -204,17 +208,21 @@ def _pk(obj) -> int:
 
 
 def access_report(case) -> list:
-    """Who has looked at this case or at the referrals it was opened from."""
-    from django.db.models import Q
-
+    """Who has looked at this case or at the referrals it was opened from: the records
+    opened and the lists they were a line of."""
     from .models import AccessLog
 
     referral_ids = list(case.referrals.values_list("pk", flat=True))
-    return list(
-        AccessLog.objects.filter(
-            Q(object_type=AccessLog.Kind.CASE, object_id=case.pk)
-            | Q(object_type=AccessLog.Kind.REFERRAL, object_id__in=referral_ids)
+    reads = AccessLog.objects.showing(AccessLog.Kind.CASE, [case.pk])
+    if referral_ids:
+        reads = reads | AccessLog.objects.showing(AccessLog.Kind.REFERRAL, referral_ids)
+    rows = list(reads.select_related("user").order_by("-at", "-pk")[:1000])
+    ours = {AccessLog.Kind.CASE: {case.pk}, AccessLog.Kind.REFERRAL: set(referral_ids)}
+    for row in rows:
+        # The records of this file the read showed (a list shows others too: not named here).
+        row.shown = (
+            [row.object_id]
+            if row.object_id is not None
+            else [pk for pk in row.object_ids if pk in ours.get(row.object_type, ())]
         )
-        .select_related("user")
-        .order_by("-at", "-pk")[:1000]
-    )
+    return rows

@@ -12,14 +12,12 @@ def navigation(request):
         return {}
 
     def compute():
-        roles = set(
-            Membership.objects.filter(user=user, active=True).values_list("role", flat=True)
-        )
+        roles = permissions.roles_of(user)
         return {
             "writes_referrals": bool(
                 roles & {Membership.Role.TEACHER, Membership.Role.SCHOOL_REFERENT}
             ),
-            "triages": permissions.districts_for(user).exists(),
+            "triages": bool(permissions.district_ids(user)),
             "helpline": permissions.can_log_contacts(user),
             "supervises": permissions.reads_indicators(user),
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),

@@ -77,10 +77,20 @@ def send_lease() -> datetime.timedelta:
 # --- writing -------------------------------------------------------------------------------
 
 
-def notify(*, recipients, kind: str, referral=None, case=None, dedup: str | None = None) -> list:
-    """Queue `kind` for each recipient. `dedup` makes it once-only per recipient (reminders)."""
+def notify(
+    *,
+    recipients,
+    kind: str,
+    referral=None,
+    case=None,
+    dedup: str | None = None,
+    about: tuple | None = None,
+) -> list:
+    """Queue `kind` for each recipient. `dedup` makes it once-only per recipient (reminders);
+    `about` = (topic, subject id, deadline) marks a reminder as written for that deadline."""
     created = []
     now = timezone.now()
+    topic, subject_id, due_at = about or ("", None, None)
     for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values():
         key = f"{dedup}:{user.pk}" if dedup else None
         try:
@@ -95,6 +105,9 @@ def notify(*, recipients, kind: str, referral=None, case=None, dedup: str | None
                         created_at=now,
                         # Should the publish after the commit be lost, the sweep takes it then.
                         next_attempt_at=now + OUTBOX_RETRY_AFTER,
+                        topic=topic,
+                        subject_id=subject_id,
+                        due_at=due_at,
                     )
                 )
         except IntegrityError:

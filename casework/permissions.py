@@ -15,9 +15,22 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
-from .models import Agency, Case, CaseTeamMember, District, Membership, Referral
+from .models import (
+    Agency,
+    AgencyGroupObjectPermission,
+    AgencyUserObjectPermission,
+    Case,
+    CaseGroupObjectPermission,
+    CaseTeamMember,
+    CaseUserObjectPermission,
+    District,
+    DistrictGroupObjectPermission,
+    DistrictUserObjectPermission,
+    Membership,
+    Referral,
+)
 
 TRIAGE = "casework.triage_district"
 SUPERVISE = "casework.supervise_district"
@@ -160,15 +173,91 @@ def team_case_ids(user):
     )
 
 
+# The direct-foreign-key grant tables of each model that carries object permissions.
+_GRANT_TABLES = {
+    District: (DistrictGroupObjectPermission, DistrictUserObjectPermission),
+    Agency: (AgencyGroupObjectPermission, AgencyUserObjectPermission),
+    Case: (CaseGroupObjectPermission, CaseUserObjectPermission),
+}
+
+# The per-request memo of scope ids (see `remember_scopes`), kept on the user object the
+# request loaded. Absent outside a read-only request: services and tasks always ask the
+# database, so a grant given or ended in the same transaction is seen at once.
+_MEMO = "_casework_scope_memo"
+
+
+def remember_scopes(user) -> None:
+    """Start memoising the user's scope ids (districts, schools, roles) for one request that
+    changes nothing (GET, HEAD): the menu, the page and its selectors read them once."""
+    if is_active(user):
+        setattr(user, _MEMO, {})
+
+
+def forget_scopes(user) -> None:
+    if user is not None and hasattr(user, _MEMO):
+        delattr(user, _MEMO)
+
+
+def _memo(user, key, compute):
+    memo = getattr(user, _MEMO, None)
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _granted(user, perm: str, klass):
+    """The pks of `klass` on which `perm` is granted to the user or to one of their groups,
+    read straight from the direct-foreign-key tables: one query (guardian's generic
+    get_objects_for_user builds several, and this is asked on every page)."""
+    app_label, codename = perm.split(".", 1)
+    group_table, user_table = _GRANT_TABLES[klass]
+    permission = {
+        "permission__codename": codename,
+        "permission__content_type__app_label": app_label,
+        "permission__content_type__model": klass._meta.model_name,
+    }
+    return Q(
+        pk__in=group_table.objects.filter(group__user=user, **permission).values(
+            "content_object_id"
+        )
+    ) | Q(pk__in=user_table.objects.filter(user=user, **permission).values("content_object_id"))
+
+
 def _scoped(user, perm: str, klass):
     """Objects on which the user holds `perm` through a scope grant: never through a global
     permission, never because of the superuser flag, and only while the membership that
     opens the scope is active."""
     if not is_active(user):
         return klass.objects.none()
-    objects = get_objects_for_user(
-        user, perm, klass=klass, accept_global_perms=False, with_superuser=False
+    if klass is not Case and hasattr(user, _MEMO):
+        return klass.objects.filter(pk__in=scope_ids(user, perm, klass))
+    return _scoped_query(user, perm, klass)
+
+
+def scope_ids(user, perm: str, klass) -> list[int]:
+    """The pks of _scoped(user, perm, klass) as a list: read once per read-only request. With
+    literal ids the database plans the lists on the referral indexes instead of guessing."""
+    if not is_active(user):
+        return []
+    return _memo(
+        user,
+        (perm, klass),
+        lambda: list(_scoped_query(user, perm, klass).values_list("pk", flat=True)),
     )
+
+
+def district_ids(user, perm: str = TRIAGE) -> list[int]:
+    return scope_ids(user, perm, District)
+
+
+def school_ids(user, perm: str = SCHOOL_VIEW) -> list[int]:
+    return scope_ids(user, perm, Agency)
+
+
+def _scoped_query(user, perm: str, klass):
+    objects = klass.objects.filter(_granted(user, perm, klass))
     roles = SCOPE_ROLES.get(perm)
     if klass is District:
         memberships = _active_memberships(user, roles).values("agency__district_id")
@@ -223,6 +312,8 @@ def is_active(user) -> bool:
 def _holds(user, perm: str, obj) -> bool:
     if obj is None or not is_active(user):
         return False
+    if type(obj) is not Case and hasattr(user, _MEMO):
+        return obj.pk in scope_ids(user, perm, type(obj))
     return _scoped(user, perm, type(obj)).filter(pk=obj.pk).exists()
 
 
@@ -231,12 +322,29 @@ def _has_role_permission(user, perm: str) -> bool:
     the groups themselves: the superuser flag does not imply it."""
     if not is_active(user):
         return False
-    app_label, codename = perm.split(".", 1)
-    return Permission.objects.filter(
-        Q(group__user=user) | Q(user=user),
-        content_type__app_label=app_label,
-        codename=codename,
-    ).exists()
+    return perm in _memo(user, "role_permissions", lambda: _role_permissions(user))
+
+
+def _role_permissions(user) -> set[str]:
+    """Every model-wide permission the user holds directly or through a group, as
+    "app_label.codename": one query, whichever of them is asked."""
+    rows = (
+        Permission.objects.filter(Q(group__user=user) | Q(user=user))
+        .values_list("content_type__app_label", "codename")
+        .distinct()
+    )
+    return {f"{app_label}.{codename}" for app_label, codename in rows}
+
+
+def roles_of(user) -> set[str]:
+    """The roles of the user's active memberships (memoised for a read-only request)."""
+    if not is_active(user):
+        return set()
+    return _memo(
+        user,
+        "roles",
+        lambda: set(_active_memberships(user).values_list("role", flat=True)),
+    )
 
 
 def triages_district(user, district: District) -> bool:
@@ -338,7 +446,7 @@ def reads_indicators(user) -> bool:
     their districts, and the installation's administrator for the whole network."""
     if not is_active(user):
         return False
-    return user.is_superuser or districts_for(user, SUPERVISE).exists()
+    return user.is_superuser or bool(district_ids(user, SUPERVISE))
 
 
 # The rule behind each protocol node's `.Permission(rule, obj=...)`: the step driver and the
@@ -415,6 +523,14 @@ def reads_case_history_values(user, case: Case) -> bool:
     """The values in a case's trail: the lead worker and the supervisor; the auditor only
     through break-glass."""
     return can_lead_case(user, case) or holds_trail_unlock(user, "case", case.pk)
+
+
+def case_page_rights(user, case: Case) -> dict[str, bool]:
+    """What the case page offers the reader, each predicate asked once: "lead"
+    (can_lead_case), "supervisor" (is_supervisor), "history" (may_read_case_history)."""
+    supervisor = is_supervisor(user, case)
+    lead = supervisor or is_lead(user, case)
+    return {"lead": lead, "supervisor": supervisor, "history": lead or is_auditor(user)}
 
 
 def may_read_case_history(user, case: Case) -> bool:

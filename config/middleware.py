@@ -115,3 +115,24 @@ class BadBytesMiddleware:
                     return JsonResponse({name: [message]}, status=400)
                 return HttpResponseBadRequest(f"{name}: {message}", content_type="text/plain")
         return self.get_response(request)
+
+
+class ScopeMemoMiddleware:
+    """A request that changes nothing (GET, HEAD) reads the user's scopes once: the menu, the
+    page and its selectors share one read of the districts, schools and roles
+    (casework.permissions.remember_scopes). A request that may change them reads afresh."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from casework import permissions
+
+        user = getattr(request, "user", None)
+        if request.method not in ("GET", "HEAD") or user is None:
+            return self.get_response(request)
+        permissions.remember_scopes(user)
+        try:
+            return self.get_response(request)
+        finally:
+            permissions.forget_scopes(user)

@@ -24,7 +24,7 @@ class QueueView(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema, described without a caller
             return Referral.objects.none()
-        if not permissions.districts_for(self.request.user).exists():
+        if not permissions.district_ids(self.request.user):
             raise PermissionDenied
         return selectors.triage_queue(self.request.user)
 

@@ -1,12 +1,20 @@
 """/api/v1/referrals/: the referrals the caller may see, their form, their protocol steps and
 their trail. A referral the caller may not see answers 404; a step the state does not allow, 409."""
 
+import base64
+import binascii
+import datetime
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from casework import permissions, selectors, services
 from casework.audit import log_access
@@ -33,39 +41,80 @@ def _referral_out(request, referral: Referral, action: str = "referral.view"):
     return s.ReferralForReferrer(referral).data
 
 
+class NewestFirst(CursorPagination):
+    """The referral list pages by position (`?cursor=`), newest first: no count of every
+    visible referral, and a page further on costs what the first does. (What the schema
+    describes; the list reads its page with selectors.referrals_visible_page.)"""
+
+    ordering = selectors.NEWEST_FIRST
+    page_size = 50
+
+
+def _cursor_out(referral: Referral) -> str:
+    raw = f"{referral.created_at.isoformat()}|{referral.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _cursor_in(value: str | None):
+    """(created_at, pk) from a cursor this list handed out; anything else answers 400."""
+    if not value:
+        return None
+    try:
+        at, pk = base64.urlsafe_b64decode(value.encode()).decode().split("|")
+        moment = datetime.datetime.fromisoformat(at)
+        if timezone.is_naive(moment):
+            raise ValueError(at)
+        return moment, int(pk)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise serializers.ValidationError({"cursor": [_("This cursor is not valid.")]}) from None
+
+
 class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Referrals the caller may see: their own, their school's, their district's queue and
     those of their cases."""
 
     serializer_class = s.ReferralForReferrer
+    pagination_class = NewestFirst
 
     def get_queryset(self):
-        return (
-            selectors.referrals_visible_to(self.request.user)
-            .select_related(
-                "child",
-                "contact_person",
-                "redirected_to",
-                "district",
-                "school",
-                "referrer",
-                "claimed_by",
-                "decided_by",
-                "case",
-            )
-            .prefetch_related("information_requests", "child__guardians")
-            .order_by("-created_at", "-pk")
-        )
+        visible = selectors.referrals_visible_to(self.request.user)
+        if self.action == "list":
+            return visible.select_related("child", "school")
+        return visible.select_related(
+            "child",
+            "contact_person",
+            "redirected_to",
+            "district",
+            "school",
+            "referrer",
+            "claimed_by",
+            "decided_by",
+            "case",
+        ).prefetch_related("information_requests", "child__guardians")
+
+    def get_serializer_class(self):
+        return s.ReferralListItem if self.action == "list" else s.ReferralForReferrer
 
     def retrieve(self, request, pk=None):
         return Response(_referral_out(request, self.get_object()))
 
     def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
+        size = self.paginator.page_size
+        rows = selectors.referrals_visible_page(
+            request.user, after=_cursor_in(request.query_params.get("cursor")), size=size
+        )
+        page = rows[:size]
         log_access(request, action="referral.list", referrals=[r.pk for r in page])
-        full = selectors.full_view_checker(request.user)
-        return self.get_paginated_response(
-            [s.ReferralFull(r).data if full(r) else s.ReferralForReferrer(r).data for r in page]
+        following = None
+        if len(rows) > size:
+            url = request.build_absolute_uri()
+            following = replace_query_param(url, "cursor", _cursor_out(page[-1]))
+        return Response(
+            {
+                "next": following,
+                "previous": None,
+                "results": s.ReferralListItem(page, many=True).data,
+            }
         )
 
     @extend_schema(

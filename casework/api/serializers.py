@@ -165,6 +165,32 @@ class ReferralForReferrer(serializers.ModelSerializer):
         return services.emergency_guidance(referral)
 
 
+class ReferralListItem(serializers.ModelSerializer):
+    """A line of the referral list, the same for the school and the social side: what tells
+    the referrals apart. The form's long texts, the questions and the triage's fields are in
+    the detail (`GET /api/v1/referrals/{id}/`), shown at the reader's level."""
+
+    status_label = serializers.CharField(source="get_status_display")
+    child = serializers.SerializerMethodField()
+    school = serializers.CharField(source="school.name")
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "status",
+            "status_label",
+            "urgency",
+            "child",
+            "school",
+            "created_at",
+            "submitted_at",
+        ]
+
+    def get_child(self, referral) -> dict:
+        return {"first_name": referral.child.first_name, "last_name": referral.child.last_name}
+
+
 class ChildOut(serializers.Serializer):
     id = serializers.IntegerField()
     identity = serializers.ChoiceField(choices=Child.Identity.choices)
@@ -548,5 +574,9 @@ class AccessRow(serializers.Serializer):
     door = serializers.CharField()
     action = serializers.CharField()
     object_type = serializers.CharField()
-    object_id = serializers.IntegerField()
+    object_ids = serializers.ListField(
+        source="shown",
+        child=serializers.IntegerField(),
+        help_text=_("The records of this file the read showed (one, or those of a list)."),
+    )
     address = serializers.IPAddressField(allow_null=True)

@@ -77,6 +77,8 @@ class Case(AuditedModel):
         indexes = [
             models.Index(fields=["district", "status", "next_review_at"]),
             models.Index(fields=["child", "status"]),
+            # The review sweep reads open cases by their review date.
+            models.Index(fields=["status", "next_review_at"]),
         ]
         permissions = [
             ("work_case", _("Can work on the case as a team member")),

@@ -45,6 +45,12 @@ class Notification(models.Model):
         Case, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     dedup_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # A reminder names what it is about and for which deadline, so that the sweeps find in
+    # SQL what has not been reminded yet (casework.services.reminders): the topic
+    # ("review-due"), the id of the referral, request, case or action, and its deadline.
+    topic = models.CharField(max_length=40, blank=True, default="")
+    subject_id = models.PositiveIntegerField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
@@ -67,6 +73,11 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "read_at"]),
             models.Index(fields=["emailed_at", "created_at"]),
             models.Index(fields=["next_attempt_at"]),
+            models.Index(
+                fields=["topic", "subject_id", "due_at"],
+                condition=models.Q(subject_id__isnull=False),
+                name="notification_reminder_idx",
+            ),
         ]
 
     def __str__(self):

@@ -194,6 +194,11 @@ class Referral(AuditedModel):
             ),
             models.Index(fields=["school", "status"]),
             models.Index(fields=["status", "triage_due_at"]),
+            # The visible referrals, newest first: one index per scope
+            # (selectors.referrals_visible_page).
+            models.Index(fields=["district", "created_at"], name="referral_district_newest"),
+            models.Index(fields=["school", "created_at"], name="referral_school_newest"),
+            models.Index(fields=["referrer", "created_at"], name="referral_referrer_newest"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -6,6 +6,12 @@ key: a sweep run twice, or on two machines at once, notifies each person once. A
 moves (the referrer answered, a review was recorded, an action got a new date) is a new
 deadline with its own reminder.
 
+Due-ness is decided in SQL: each sweep reads, by the indexed deadline, only the items whose
+deadline has passed and for which no reminder names that deadline yet (the notification's
+topic, subject id and due time), oldest first and at most SWEEP_BATCH of them per run. With
+nothing due a sweep is one query; a backlog (the first run after an outage, an import) is
+caught up SWEEP_BATCH items a minute instead of all at once.
+
 The sweeps act as the system and change no case record: they only write outbox rows, so they
 leave no history row and need no actor. The notification names a kind and an id, never the
 child: the bell and the e-mail render it for the recipient.
@@ -38,6 +44,7 @@ from ..outbox import notify
 __all__ = [
     "REVIEW_OVERDUE_AFTER",
     "REVIEW_SOON",
+    "SWEEP_BATCH",
     "actions_remind_overdue",
     "escalation_grace",
     "information_requests_remind_overdue",
@@ -54,6 +61,41 @@ REVIEW_OVERDUE_AFTER = datetime.timedelta(days=1)
 
 TRIAGE_STATUSES = [Referral.Status.SUBMITTED, Referral.Status.IN_TRIAGE]
 OPEN_ACTION_STATUSES = [Action.Status.PLANNED, Action.Status.IN_PROGRESS]
+
+
+# How many overdue items one run of a sweep reminds about; the next run takes the next ones.
+# An item with nobody to remind (a district without a triage team) is looked at again by
+# every run: one run looks at most at SWEEP_LOOK_AHEAD times the batch, so that such items
+# cannot hold back the others.
+SWEEP_BATCH = 200
+SWEEP_LOOK_AHEAD = 5
+
+
+def _bounded(queryset):
+    """The first candidates, in deadline order: enough for a batch and a few to spare."""
+    return queryset[: SWEEP_BATCH * SWEEP_LOOK_AHEAD]
+
+
+def _not_reminded(topic: str, deadline: str) -> Q:
+    """No reminder with this topic names the item and its current deadline (a datetime)."""
+    return ~Exists(
+        Notification.objects.filter(
+            topic=topic, subject_id=OuterRef("pk"), due_at=OuterRef(deadline)
+        )
+    )
+
+
+def _not_reminded_on(topic: str, deadline: str) -> Q:
+    """The same, for a deadline that is a date (stored as the local midnight of that day)."""
+    return ~Exists(
+        Notification.objects.filter(
+            topic=topic, subject_id=OuterRef("pk"), due_at__date=OuterRef(deadline)
+        )
+    )
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def escalation_grace(urgency: str) -> datetime.timedelta:
@@ -92,7 +134,7 @@ class _DistrictTeams:
         return self._supervisors[district.pk]
 
 
-def _remind(*, recipients, kind: str, key: str, referral=None, case=None) -> int:
+def _remind(*, recipients, kind: str, key: str, about: tuple, referral=None, case=None) -> int:
     """Write `kind` once per recipient for this deadline; return how many rows are new.
 
     Recipients already reminded are left out before the insert, so a sweep that finds the
@@ -114,7 +156,9 @@ def _remind(*, recipients, kind: str, key: str, referral=None, case=None) -> int
     if not todo:
         return 0
     with transaction.atomic():
-        return len(notify(recipients=todo, kind=kind, referral=referral, case=case, dedup=key))
+        return len(
+            notify(recipients=todo, kind=kind, referral=referral, case=case, dedup=key, about=about)
+        )
 
 
 def triage_remind_overdue(*, now: datetime.datetime | None = None) -> int:
@@ -124,17 +168,28 @@ def triage_remind_overdue(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     teams = _DistrictTeams()
     written = 0
+    grace = datetime.timedelta(hours=settings.CASEWORK_ESCALATION_GRACE_HOURS)
+    escalation_due = Q(urgency=Urgency.IMMEDIATE_DANGER) | Q(triage_due_at__lte=now - grace)
     overdue = (
         Referral.objects.filter(status__in=TRIAGE_STATUSES, triage_due_at__lt=now)
+        .filter(
+            _not_reminded("triage-reminder", "triage_due_at")
+            | (escalation_due & _not_reminded("triage-escalation", "triage_due_at"))
+        )
         .select_related("district", "claimed_by")
-        .order_by("pk")
+        .order_by("triage_due_at", "pk")
     )
-    for referral in overdue:
+    handled = 0
+    for referral in _bounded(overdue):
+        if handled >= SWEEP_BATCH:
+            break
+        before = written
         due = _stamp(referral.triage_due_at)
         written += _remind(
             recipients=[*teams.triage(referral.district), referral.claimed_by],
             kind=Kind.REMINDER,
             key=f"triage-reminder:{referral.pk}:{due}",
+            about=("triage-reminder", referral.pk, referral.triage_due_at),
             referral=referral,
         )
         if now >= referral.triage_due_at + escalation_grace(referral.urgency):
@@ -142,8 +197,10 @@ def triage_remind_overdue(*, now: datetime.datetime | None = None) -> int:
                 recipients=teams.supervisors(referral.district),
                 kind=Kind.ESCALATION,
                 key=f"triage-escalation:{referral.pk}:{due}",
+                about=("triage-escalation", referral.pk, referral.triage_due_at),
                 referral=referral,
             )
+        handled += written > before
     return written
 
 
@@ -157,16 +214,23 @@ def information_requests_remind_overdue(*, now: datetime.datetime | None = None)
             due_at__lt=now,
             referral__status=Referral.Status.INFORMATION_REQUESTED,
         )
+        .filter(_not_reminded("information-reminder", "due_at"))
         .select_related("referral__referrer")
-        .order_by("pk")
+        .order_by("due_at", "pk")
     )
-    for request in overdue:
+    handled = 0
+    for request in _bounded(overdue):
+        if handled >= SWEEP_BATCH:
+            break
+        before = written
         written += _remind(
             recipients=[request.referral.referrer],
             kind=Kind.REMINDER,
             key=f"information-reminder:{request.pk}:{_stamp(request.due_at)}",
+            about=("information-reminder", request.pk, request.due_at),
             referral=request.referral,
         )
+        handled += written > before
     return written
 
 
@@ -198,16 +262,28 @@ def reviews_remind_due(*, now: datetime.datetime | None = None) -> int:
             next_review_at__isnull=False,
             next_review_at__lte=now + REVIEW_SOON,
         )
+        .filter(
+            _not_reminded("review-due", "next_review_at")
+            | (
+                Q(next_review_at__lt=now - REVIEW_OVERDUE_AFTER)
+                & _not_reminded("review-overdue", "next_review_at")
+            )
+        )
         .exclude(Exists(recorded_since))
         .select_related("district", "lead_worker")
-        .order_by("pk")
+        .order_by("next_review_at", "pk")
     )
-    for case in due:
+    handled = 0
+    for case in _bounded(due):
+        if handled >= SWEEP_BATCH:
+            break
+        before = written
         stamp = _stamp(case.next_review_at)
         written += _remind(
             recipients=_case_team(case, today),
             kind=Kind.REVIEW_DUE,
             key=f"review-due:{case.pk}:{stamp}",
+            about=("review-due", case.pk, case.next_review_at),
             case=case,
         )
         if case.next_review_at < now - REVIEW_OVERDUE_AFTER:
@@ -215,8 +291,10 @@ def reviews_remind_due(*, now: datetime.datetime | None = None) -> int:
                 recipients=teams.supervisors(case.district),
                 kind=Kind.ESCALATION,
                 key=f"review-overdue:{case.pk}:{stamp}",
+                about=("review-overdue", case.pk, case.next_review_at),
                 case=case,
             )
+        handled += written > before
     return written
 
 
@@ -231,14 +309,21 @@ def actions_remind_overdue(*, now: datetime.datetime | None = None) -> int:
             due_date__lt=today, status__in=OPEN_ACTION_STATUSES, owner__isnull=False
         )
         .exclude(plan__case__status=Case.Status.CLOSED)
+        .filter(_not_reminded_on("action-overdue", "due_date"))
         .select_related("owner", "plan__case")
-        .order_by("pk")
+        .order_by("due_date", "pk")
     )
-    for action in overdue:
+    handled = 0
+    for action in _bounded(overdue):
+        if handled >= SWEEP_BATCH:
+            break
+        before = written
         written += _remind(
             recipients=[action.owner],
             kind=Kind.REMINDER,
             key=f"action-overdue:{action.pk}:{action.due_date.isoformat()}",
+            about=("action-overdue", action.pk, _midnight(action.due_date)),
             case=action.plan.case,
         )
+        handled += written > before
     return written

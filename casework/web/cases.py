@@ -42,40 +42,55 @@ def case_list(request):
 
 
 def case_detail(request, pk):
+    """The case file. Only the forms the reader may use are built and shown: the team's
+    changes for the lead and the supervisor, the closure decision for the supervisor, the
+    review form when the review is open."""
     case = visible_case(request, pk)
     user = request.user
     actions = selectors.case_actions(case)
+    referrals = list(case.referrals.select_related("school", "referrer"))
+    is_open = case.status == Case.Status.OPEN
+    rights = permissions.case_page_rights(user, case)
+    can_lead, is_supervisor = rights["lead"], rights["supervisor"]
+    review_due = steps.is_open("case.review", case)
     context = {
         "case": case,
         "team": selectors.case_team(case),
         "actions": actions,
         "reviews": case.reviews.select_related("recorded_by").order_by("-scheduled_for"),
-        "referrals": case.referrals.select_related("school", "referrer"),
+        "referrals": referrals,
         "attachments": case.attachments.all(),
-        "attachment_form": forms.AttachmentForm(),
-        "timeline": selectors.case_timeline(case),
-        "can_lead": permissions.can_lead_case(user, case),
-        "is_supervisor": permissions.is_supervisor(user, case),
-        "review_due": steps.is_open("case.review", case),
-        "extraordinary_open": steps.is_open("case.extraordinary_review", case)
+        "timeline": selectors.case_timeline(case, [r.pk for r in referrals]),
+        "can_lead": can_lead,
+        "is_supervisor": is_supervisor,
+        "review_due": review_due,
+        "history_allowed": rights["history"],
+        "extraordinary_open": is_open
+        and steps.is_open("case.extraordinary_review", case)
         and permissions.can_hold_extraordinary_review(user, case),
-        "forward_open": steps.is_open("case.bring_review_forward", case)
+        "forward_open": is_open
+        and steps.is_open("case.bring_review_forward", case)
         and permissions.can_bring_review_forward(user, case),
-        "extraordinary_form": forms.ExtraordinaryReviewForm(
-            actions=actions, initial={"risk_level": case.risk_level}, prefix="extra"
-        ),
-        "forward_form": forms.BringForwardForm(prefix="forward"),
-        "plan_form": forms.PlanForm(initial={"objectives": case.plan.objectives}),
-        "action_form": forms.ActionForm(case=case),
-        "member_form": forms.TeamMemberForm(
-            case=case, any_district=permissions.is_supervisor(request.user, case)
-        ),
-        "review_form": forms.ReviewForm(actions=actions, initial={"risk_level": case.risk_level}),
-        "history_allowed": permissions.may_read_case_history(user, case),
         "action_statuses": Action.Status.choices,
         "now": timezone.now(),
     }
-    log_access(request, action="case.view", cases=[case], referrals=context["referrals"])
+    if is_open:
+        context["attachment_form"] = forms.AttachmentForm()
+        context["action_form"] = forms.ActionForm(case=case)
+        if can_lead:
+            context["plan_form"] = forms.PlanForm(initial={"objectives": case.plan.objectives})
+            context["member_form"] = forms.TeamMemberForm(case=case, any_district=is_supervisor)
+        if review_due:
+            context["review_form"] = forms.ReviewForm(
+                actions=actions, initial={"risk_level": case.risk_level}
+            )
+        if context["extraordinary_open"]:
+            context["extraordinary_form"] = forms.ExtraordinaryReviewForm(
+                actions=actions, initial={"risk_level": case.risk_level}, prefix="extra"
+            )
+        if context["forward_open"]:
+            context["forward_form"] = forms.BringForwardForm(prefix="forward")
+    log_access(request, action="case.view", cases=[case], referrals=referrals)
     return render(request, "casework/case_detail.html", context)
 
 

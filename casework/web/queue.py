@@ -47,7 +47,7 @@ def _headers(sort: str) -> list[dict]:
 def queue(request):
     """The queue with the filters of casework.filters; a value it does not know is left out.
     Filters and sort live in the query string, so a view of the queue can be bookmarked."""
-    if not permissions.districts_for(request.user).exists():
+    if not permissions.district_ids(request.user):
         raise PermissionDenied
     filters = QueueFilter(
         request.GET, queryset=selectors.triage_queue(request.user), request=request

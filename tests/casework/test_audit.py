@@ -57,11 +57,16 @@ def _api(user):
 
 
 def _reads(user, **filters):
-    return list(
-        AccessLog.objects.filter(user=user, **filters).values_list(
-            "door", "action", "object_type", "object_id"
-        )
+    """(door, action, kind, id) of every record the user was shown: a record opened, or
+    each line of a list (one row per list page, its ids in object_ids)."""
+    rows = AccessLog.objects.filter(user=user, **filters).values_list(
+        "door", "action", "object_type", "object_id", "object_ids"
     )
+    return [
+        (door, action, kind, pk)
+        for door, action, kind, one, listed in rows
+        for pk in ([one] if one is not None else listed)
+    ]
 
 
 WEB_READS = [
@@ -113,6 +118,37 @@ def test_every_api_read_writes_an_access_record(
     response = _api(triage_worker).get(url.format(referral=referral.pk, case=case.pk))
     assert response.status_code == 200
     assert ("api", action, kind, target) in _reads(triage_worker)
+
+
+def test_a_list_page_writes_one_row_and_the_report_still_finds_each_referral(
+    client, triage_worker, supervisor, referral, case, queued
+):
+    """The read log grows with the pages read, not with their lines; "who saw this file"
+    still finds a referral shown as one line of a list."""
+    client.force_login(triage_worker)
+    before = AccessLog.objects.count()
+    assert client.get("/casework/queue/").status_code == 200
+    assert AccessLog.objects.count() == before + 1
+    row = AccessLog.objects.latest("pk")
+    assert row.action == "queue" and row.object_type == "referral"
+    shown = [row.object_id] if row.object_id is not None else row.object_ids
+    assert queued.pk in shown
+    assert AccessLog.objects.showing("referral", [queued.pk]).filter(pk=row.pk).exists()
+    assert not AccessLog.objects.showing("referral", [max(shown) + 1000]).exists()
+    listed = _api(triage_worker).get("/api/v1/referrals/")
+    assert listed.status_code == 200
+    ids = [item["id"] for item in listed.json()["results"]]
+    linked = case.referrals.get()
+    assert linked.pk in ids and len(ids) > 1
+    api_row = AccessLog.objects.latest("pk")
+    assert api_row.object_id is None and sorted(api_row.object_ids) == sorted(ids)
+    report = _api(supervisor).get(f"/api/v1/cases/{case.pk}/access/").json()
+    assert {
+        "user": triage_worker.username,
+        "action": "referral.list",
+        "object_type": "referral",
+        "object_ids": [linked.pk],
+    }.items() <= next(r for r in report if r["action"] == "referral.list").items()
 
 
 def test_a_refused_read_writes_nothing(client, outsider, referral, case):

@@ -151,3 +151,69 @@ def test_incomplete_submit_saves_nothing_and_marks_every_field(client, teacher, 
     # Nothing half-written: the child's data is still in the form, no orphan draft is left.
     assert 'value="Ada"' in body and 'value="2015-01-01"' in body
     assert not Referral.objects.exists()
+
+
+# --- what a page costs: query counts asserted (docs/performance.md) ------------------------
+
+
+def _open_case(teacher, child, worker):
+    draft = services.referral_create_draft(actor=teacher, child=child, **FORM)
+    referral = protocol("referral.submit")(actor=teacher, referral=draft)
+    return protocol("referral.decide")(actor=worker, referral=referral, decision="open_case")
+
+
+def test_queue_page_reads_the_scopes_once_and_stays_within_its_budget(
+    client, teacher, triage_worker, north, school
+):
+    client.force_login(triage_worker)
+    _referrals(teacher, north, school, 5)
+    count, response = _count(client, "/casework/queue/")
+    assert response.content.count(b"cw-badge--priority") == 5
+    # Session, user, second factor, the districts (once, for the menu and the list), the
+    # roles, the role permissions, the supervised districts, the page, the schools of the
+    # filter, the unread count, the read log, the session's idle clock.
+    assert count <= 13, count
+
+
+def test_case_page_queries_do_not_grow_with_linked_referrals_team_and_actions(
+    client, teacher, child, triage_worker, psychologist, health_north
+):
+    case = _open_case(teacher, child, triage_worker)
+    protocol("case.plan")(actor=triage_worker, case=case, objectives="Regular meals")
+    client.force_login(triage_worker)
+    small, _ = _count(client, f"/casework/cases/{case.pk}/")
+    for _n in range(3):  # three more referrals about the child: linked to the open case
+        linked = _open_case(teacher, child, triage_worker)
+        assert linked == case
+    services.case_add_member(
+        actor=triage_worker, case=case, user=psychologist, agency=health_north,
+        role="psychologist", reason="Assessment",
+    )  # fmt: skip
+    for objective in ("Meals", "Homework"):
+        services.case_add_action(
+            actor=triage_worker, case=case, objective=objective, owning_agency=health_north
+        )
+    large, response = _count(client, f"/casework/cases/{case.pk}/")
+    assert case.referrals.count() == 4
+    assert large == small, (small, large)
+
+
+def test_case_page_builds_only_the_forms_the_reader_may_use(
+    client, teacher, child, triage_worker, psychologist, health_north
+):
+    case = _open_case(teacher, child, triage_worker)
+    services.case_add_member(
+        actor=triage_worker, case=case, user=psychologist, agency=health_north,
+        role="psychologist", reason="Assessment",
+    )  # fmt: skip
+    client.force_login(triage_worker)
+    lead = client.get(f"/casework/cases/{case.pk}/")
+    assert "plan_form" in lead.context and "member_form" in lead.context
+    assert b'action="/casework/cases/%d/plan/"' % case.pk in lead.content
+    client.force_login(psychologist)
+    member = client.get(f"/casework/cases/{case.pk}/")
+    assert member.status_code == 200
+    assert "plan_form" not in member.context and "member_form" not in member.context
+    assert "closure_form" not in member.context and "review_form" not in member.context
+    assert b'action="/casework/cases/%d/plan/"' % case.pk not in member.content
+    assert "action_form" in member.context  # the team records actions

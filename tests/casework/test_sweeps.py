@@ -482,3 +482,65 @@ def test_the_sweep_command_runs_every_sweep_once(db):
     out = StringIO()
     call_command("sweep", stdout=out)
     assert "timers: 0" in out.getvalue() and "outbox: 0" in out.getvalue()
+
+
+# --- the cost of a sweep: decided in SQL, bounded ------------------------------------------
+
+
+def _another_child(teacher, child, n):
+    return services.child_create(
+        actor=teacher, first_name=f"Child{n}", last_name="Bruno", date_of_birth="2016-03-02",
+        district=child.district, school=child.school, school_class="4B", guardians=[],
+    )  # fmt: skip
+
+
+def _sweep_statements(moment) -> int:
+    """Every sweep once at `moment`, when all there was to do is done (the timers fired, the
+    reminders written and e-mailed): the statements of the run."""
+    from django.test.utils import CaptureQueriesContext
+
+    from casework.tasks import run_sweeps
+
+    at(moment, run_sweeps)
+    Notification.objects.update(emailed_at=moment)
+    with CaptureQueriesContext(connection) as queries, time_machine.travel(moment, tick=False):
+        results = run_sweeps()
+    assert results["reviews"] == results["triage"] == results["actions"] == 0, results
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_a_sweep_with_nothing_due_costs_the_same_few_statements_however_many_cases(
+    teacher, child, triage_worker, supervisor
+):
+    """Every case overdue and already reminded: nothing is due, and the sweeps find that in
+    SQL (one query each), not case by case (they used to cost two statements per case)."""
+    cases = [at(START, open_case, teacher, child, triage_worker)]
+    moment = cases[0].next_review_at + 3 * DAY
+    assert at(moment, remind_reviews) == 2  # the team, then the supervisors
+    few = _sweep_statements(moment + HOUR)
+    for n in range(3):
+        cases.append(
+            at(START, open_case, teacher, _another_child(teacher, child, n), triage_worker)
+        )
+    assert at(moment, remind_reviews) == 6
+    many = _sweep_statements(moment + HOUR)
+    assert many == few and many <= 50, (few, many)
+
+
+@pytest.mark.django_db
+def test_a_backlog_is_caught_up_in_bounded_batches(
+    monkeypatch, teacher, child, triage_worker, supervisor
+):
+    from casework.services import reminders
+
+    monkeypatch.setattr(reminders, "SWEEP_BATCH", 2)
+    cases = [
+        at(START, open_case, teacher, _another_child(teacher, child, n), triage_worker)
+        for n in range(3)
+    ]
+    moment = max(case.next_review_at for case in cases) - DAY
+    assert at(moment, remind_reviews) == 2  # the two oldest reviews
+    assert at(moment, remind_reviews) == 1  # then the third
+    assert at(moment, remind_reviews) == 0
+    assert sorted(recipients(Kind.REVIEW_DUE)) == [triage_worker.username] * 3

@@ -495,3 +495,37 @@ def test_referral_list_queries_do_not_grow_with_the_list(
     for name in small:
         assert large[name][1] == 12 and small[name][1] == 2
         assert large[name][0] == small[name][0], name
+        # Session, user, the scopes, the page, the read log (docs/performance.md).
+        assert large[name][0] <= 8, (name, large[name][0])
+
+
+def test_the_referral_list_is_light_and_pages_without_counting(api, teacher, file_referral):
+    """The list carries the summary; the long texts are in the detail. No count of every
+    visible referral: the next page is a cursor."""
+    pk = file_referral(teacher)
+    body = api(teacher).get("/api/v1/referrals/").json()
+    assert "count" not in body and body["next"] is None
+    (item,) = body["results"]
+    assert item["id"] == pk and item["child"] == {"first_name": "Luca", "last_name": "Bruno"}
+    assert "observations" not in item and "information_requests" not in item
+    assert "observations" in api(teacher).get(f"/api/v1/referrals/{pk}/").json()
+
+
+def test_the_referral_list_pages_by_cursor_without_gaps_or_repeats(
+    api, teacher, file_referral, monkeypatch
+):
+    from casework.api.referrals import NewestFirst
+
+    monkeypatch.setattr(NewestFirst, "page_size", 2)
+    filed = [
+        file_referral(teacher, child={**CHILD_TEMPLATE, "first_name": f"P{n}"}) for n in range(5)
+    ]
+    client, url, seen, pages = api(teacher), "/api/v1/referrals/", [], 0
+    while url:
+        body = client.get(url).json()
+        assert len(body["results"]) <= 2
+        seen += [item["id"] for item in body["results"]]
+        url, pages = body["next"], pages + 1
+    assert seen == sorted(filed, reverse=True) and pages == 3
+    response = client.get("/api/v1/referrals/", {"cursor": "not-a-cursor"})
+    assert response.status_code == 400 and "cursor" in response.json()

@@ -1,9 +1,14 @@
 """Measure the lists that grow: the triage queue, a teacher's referrals, a supervisor's cases.
 
 Fills an EMPTY database with synthetic referrals (bulk inserts, no history: this is load, not
-case data), then times the selectors the pages and the API use. See docs/performance.md.
+case data), then times the selectors the pages and the API use. With `--pages` it then
+requests the pages themselves through the whole middleware stack, side by side with a floor
+(a bare view in this module: the same session middleware, the same indexed queue query, 50
+rows, no template), in interleaved rounds, and prints each page's throughput, latency, CPU
+per request and queries as a ratio to the floor's. See docs/performance.md.
 """
 
+import logging
 import random
 import statistics
 import time
@@ -11,11 +16,32 @@ import tracemalloc
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection, reset_queries, transaction
+from django.http import HttpResponse
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import include, path
 from django.utils import timezone
+from django.utils.html import escape
 
 from casework import selectors, services
 from casework.models import Agency, Case, Child, District, Membership, Referral, Urgency
+
+
+def floor_view(request):
+    """The floor: the queue's indexed query, 50 rows, written out with no template, no menu,
+    no read log. Kept here, never in the product."""
+    rows = selectors.triage_queue(request.user)[:50]
+    body = "".join(
+        f"<tr><td>{r.pk}</td><td>{escape(r.urgency)}</td><td>{r.triage_due_at}</td>"
+        f"<td>{escape(r.school.name)}</td><td>{r.child.age}</td></tr>"
+        for r in rows
+    )
+    return HttpResponse(f"<table>{body}</table>")
+
+
+# The benchmark's URLconf: the project's, plus the floor.
+urlpatterns = [path("bench/floor/", floor_view), path("", include("config.urls"))]
 
 
 class Command(BaseCommand):
@@ -25,28 +51,43 @@ class Command(BaseCommand):
         parser.add_argument("--referrals", type=int, default=100_000)
         parser.add_argument("--districts", type=int, default=10)
         parser.add_argument("--repeat", type=int, default=20)
+        parser.add_argument(
+            "--pages", action="store_true", help="also request the pages, side by side"
+        )
+        parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (pages)")
+        parser.add_argument(
+            "--reuse", action="store_true", help="measure again the data an earlier run loaded"
+        )
+        parser.add_argument("--requests", type=int, default=30, help="per page and round")
 
-    def handle(self, *args, referrals, districts, repeat, **options):
-        if Referral.objects.exists():
+    def handle(self, *args, referrals, districts, repeat, pages, rounds, requests, **options):
+        logging.disable(logging.INFO)  # one line per notification delivered would drown the figures
+        if options["reuse"]:
+            users = get_user_model().objects.all()
+            people = [
+                users.get(username=name)
+                for name in ("bench-worker", "bench-teacher-0", "bench-supervisor")
+            ]
+            self.stdout.write(f"measuring the {Referral.objects.count()} referrals loaded before")
+        elif Referral.objects.exists():
             raise CommandError("The benchmark needs an empty database (it adds synthetic data).")
-        started = time.perf_counter()
-        people = self._fill(referrals, districts)
+        else:
+            started = time.perf_counter()
+            people = self._fill(referrals, districts)
+            self.stdout.write(
+                f"filled {referrals} referrals in {districts} districts "
+                f"({time.perf_counter() - started:.1f} s, {connection.vendor})"
+            )
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # what autovacuum does after a bulk load
-        self.stdout.write(
-            f"filled {referrals} referrals in {districts} districts "
-            f"({time.perf_counter() - started:.1f} s, {connection.vendor})"
-        )
         worker, teacher, supervisor = people
         checks = {
             "triage queue, first page of 50": lambda: list(selectors.triage_queue(worker)[:50]),
             "queue count": lambda: selectors.triage_queue(worker).count(),
-            "teacher's referrals, first 50": lambda: list(
-                selectors.referrals_visible_to(teacher).order_by("-created_at")[:50]
-            ),
-            "worker's visible referrals, first 50": lambda: list(
-                selectors.referrals_visible_to(worker).order_by("-created_at")[:50]
+            "teacher's referrals, first 50": lambda: selectors.referrals_visible_page(teacher),
+            "worker's visible referrals, first 50": lambda: selectors.referrals_visible_page(
+                worker
             ),
             "supervisor's cases, first 50": lambda: list(
                 selectors.cases_visible_to(supervisor).order_by("next_review_at")[:50]
@@ -68,6 +109,138 @@ class Command(BaseCommand):
                 f"p95 {sorted(timings)[int(len(timings) * 0.95) - 1]:7.2f} ms   "
                 f"peak {peak:7.0f} KiB"
             )
+        if pages:
+            self._pages(worker, teacher, rounds, requests)
+
+    def _pages(self, worker, teacher, rounds, per_round):
+        """Each page requested `per_round` times per round, the pages taken in turn in every
+        round (so that a busy moment of the machine falls on all of them), one client."""
+        from django.conf import settings as django_settings
+
+        if django_settings.DEBUG:
+            self.stdout.write(
+                "DEBUG is on: templates are parsed again at every request and every query is "
+                "kept; run with DEBUG=0 (and SECRET_KEY, ALLOWED_HOSTS) for figures that count."
+            )
+        case = self._real_case(worker, teacher)
+        pages = {
+            "floor (bare view, same query)": "/bench/floor/",
+            "triage queue page": "/casework/queue/",
+            "case page": f"/casework/cases/{case.pk}/",
+            "GET /api/v1/referrals/": "/api/v1/referrals/",
+            "GET /api/v1/queue/": "/api/v1/queue/",
+            "Viewflow's own queue": "/referral/queue/",
+        }
+        settings = {
+            "ROOT_URLCONF": __name__,
+            "ALLOWED_HOSTS": ["testserver"],
+            "DEBUG": False,
+            "TWO_FACTOR_ENFORCED": False,
+        }
+        with override_settings(**settings):
+            client = Client()
+            client.force_login(worker)
+            for name, url in list(pages.items()):
+                status = client.get(url, secure=True).status_code
+                if status != 200:
+                    self.stdout.write(f"{name}: {url} answered {status}, left out")
+                    del pages[name]
+            samples = {name: {"wall": [], "cpu": []} for name in pages}
+            queries = {}
+            for _round in range(rounds):
+                for name, url in pages.items():
+                    for _ in range(per_round):
+                        wall, cpu = time.perf_counter(), time.process_time()
+                        client.get(url, secure=True)
+                        samples[name]["wall"].append(time.perf_counter() - wall)
+                        samples[name]["cpu"].append(time.process_time() - cpu)
+            for name, url in pages.items():
+                with CaptureQueriesContext(connection) as captured:
+                    client.get(url, secure=True)
+                queries[name] = len(captured)
+                reset_queries()
+        self.stdout.write(
+            f"\npages ({rounds} interleaved rounds x {per_round} requests, one client, "
+            f"{connection.vendor})"
+        )
+        self.stdout.write(
+            f"{'page':32s} {'req/s':>7s} {'p50':>8s} {'p95':>8s} {'p99':>8s} "
+            f"{'CPU/req':>8s} {'queries':>7s} {'x floor':>7s}"
+        )
+        floor = None
+        for name in pages:
+            wall = sorted(samples[name]["wall"])
+            rate = len(wall) / sum(wall)
+            floor = floor or rate
+            pick = lambda q, w=wall: w[min(len(w) - 1, int(len(w) * q))] * 1000  # noqa: E731
+            cpu = statistics.mean(samples[name]["cpu"]) * 1000
+            self.stdout.write(
+                f"{name:32s} {rate:7.1f} {pick(0.5):6.1f}ms {pick(0.95):6.1f}ms "
+                f"{pick(0.99):6.1f}ms {cpu:6.1f}ms {queries[name]:7d} {rate / floor:7.2f}"
+            )
+        # The reminder sweeps: caught up in bounded runs (what the synthetic data has due),
+        # then one more run with nothing due, measured.
+        catch_up = 0
+        while catch_up < 100:
+            catch_up += 1
+            if not self._sweep():
+                break
+        with CaptureQueriesContext(connection) as captured:
+            begin = time.perf_counter()
+            self._sweep()
+            spent = (time.perf_counter() - begin) * 1000
+        open_cases = Case.objects.filter(status=Case.Status.OPEN).count()
+        self.stdout.write(
+            f"\nreminder sweeps with nothing due ({open_cases} open cases, caught up in "
+            f"{catch_up} runs): {spent:.1f} ms, {len(captured)} statements"
+        )
+
+    def _sweep(self) -> int:
+        from casework.services import reminders
+
+        return (
+            reminders.reviews_remind_due()
+            + reminders.triage_remind_overdue()
+            + reminders.information_requests_remind_overdue()
+            + reminders.actions_remind_overdue()
+        )
+
+    def _real_case(self, worker, teacher):
+        """A case opened through the protocol (Viewflow rows, history), with a plan, a team
+        member from another agency, two actions and three more referrals linked to it."""
+        from protocols.steps import run_step
+
+        school = services.referrer_school(teacher)
+        health, _created = Agency.objects.get_or_create(
+            name="Health bench", kind="health", district=school.district
+        )
+        child = services.child_create(
+            actor=teacher, first_name="Bench", last_name="Case", date_of_birth="2015-01-01",
+            district=worker_district(worker), school=school,
+        )  # fmt: skip
+        case = None
+        for _ in range(4):
+            draft = services.referral_create_draft(
+                actor=teacher, child=child, concern_categories=["neglect"],
+                observations="synthetic", family_informed=True, urgency="priority",
+            )  # fmt: skip
+            referral = run_step("referral.submit", obj=draft, actor=teacher)
+            run_step("referral.decide", obj=referral, actor=worker, decision="open_case")
+            case = case or Referral.objects.get(pk=referral.pk).case
+            if _ == 0:
+                run_step("case.plan", obj=case, actor=worker, objectives="Regular meals")
+        member, created = get_user_model().objects.get_or_create(username="bench-psychologist")
+        if created:
+            services.membership_create(actor=None, user=member, agency=health, role="psychologist")
+        services.case_add_member(
+            actor=worker, case=case, user=member, agency=health, role="psychologist",
+            reason="Assessment",
+        )  # fmt: skip
+        for objective in ("Meals", "Homework"):
+            services.case_add_action(
+                actor=worker, case=case, objective=objective, owning_agency=health
+            )
+        return case
 
     @transaction.atomic
     def _fill(self, total, district_count):
@@ -92,9 +265,19 @@ class Command(BaseCommand):
         )
         worker = User.objects.create(username="bench-worker")
         supervisor = User.objects.create(username="bench-supervisor")
+        # Every other district has its triage team and supervisor too (whom the sweeps remind).
+        teams = []
+        for district in districts[1:]:
+            office = Agency.objects.create(
+                name=f"Social {district.code}", kind="social_services", district=district
+            )
+            for role in (Membership.Role.SOCIAL_WORKER, Membership.Role.SUPERVISOR):
+                person = User.objects.create(username=f"bench-{role}-{district.code}")
+                teams.append((person, office, role))
         for user, agency, role in [
             (worker, social, Membership.Role.SOCIAL_WORKER),
             (supervisor, social, Membership.Role.SUPERVISOR),
+            *teams,
         ] + [(t, s, Membership.Role.TEACHER) for t, s in zip(teachers, schools, strict=True)]:
             services.membership_create(actor=None, user=user, agency=agency, role=role)
         children = Child.objects.bulk_create(
@@ -152,3 +335,7 @@ class Command(BaseCommand):
             batch_size=5000,
         )
         return worker, teachers[0], supervisor
+
+
+def worker_district(worker):
+    return Membership.objects.filter(user=worker).select_related("agency").first().agency.district
