@@ -390,6 +390,13 @@ def _build_referrals(world: World, u: dict):
     services.attachment_add(
         actor=teacher, upload=pdf("drawing.pdf"), title="Drawing", referral=referrals["draft"]
     )
+    # A break-glass reading, long expired by today (the world is built five weeks ago).
+    services.trail_unlock(
+        actor=u["auditor"],
+        case=open_case,
+        purpose="quality",
+        explanation="Quality review of the service, sample 2026",
+    )
     note = Note(case=open_case, author=worker, body="Met the mother.")
     services.audited_save(note, actor=worker, reason="test.note.added")
     contact = Contact(
