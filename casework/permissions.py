@@ -420,7 +420,7 @@ QUEUE_NAME_ROLES = {Membership.Role.TRIAGE_COORDINATOR, Membership.Role.SUPERVIS
 def queue_name_checker(user):
     """referral → True when the queue may show the child's full name to `user` (initials
     otherwise). Two queries for the whole list, none per row."""
-    triage = set(districts_for(user, TRIAGE).values_list("pk", flat=True))
+    triage = set(district_ids(user, TRIAGE))
     naming = set(
         _active_memberships(user, QUEUE_NAME_ROLES).values_list("agency__district_id", flat=True)
     )

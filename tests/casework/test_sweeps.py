@@ -489,7 +489,7 @@ def test_the_sweep_command_runs_every_sweep_once(db):
 
 def _another_child(teacher, child, n):
     return services.child_create(
-        actor=teacher, first_name=f"Child{n}", last_name="Bruno", date_of_birth="2016-03-02",
+        actor=teacher, first_name=f"Child{n}", last_name=f"Bruno{n}", date_of_birth="2016-03-02",
         district=child.district, school=child.school, school_class="4B", guardians=[],
     )  # fmt: skip
 
