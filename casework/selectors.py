@@ -5,6 +5,7 @@ never a scan of per-record permission rows, never a model-wide permission."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -120,13 +121,22 @@ def referral_next_steps(referral: Referral) -> dict:
 NEWEST_FIRST = ("-created_at", "-pk")
 
 
-def referrals_visible_page(user, *, after=None, size: int = 50) -> list[Referral]:
+def referrals_visible_page(
+    user,
+    *,
+    after=None,
+    size: int = 50,
+    filters: Callable[[QuerySet[Referral]], QuerySet[Referral]] | None = None,
+) -> list[Referral]:
     """The newest `size + 1` visible referrals older than `after` (created_at, pk), for a
     list read page by page: each scope's query reads only its own newest `size + 1` from its
-    (scope, created_at) index, so a page costs what it shows whatever the table holds."""
+    (scope, created_at) index, so a page costs what it shows whatever the table holds.
+    `filters` (a FilterSet's filter_queryset) narrows each scope's query before its limit."""
     if not user.is_authenticated or not user.is_active:
         return []
     arms = _visible_arms(user)
+    if filters is not None:
+        arms = [filters(arm) for arm in arms]
     if after is not None:
         at, pk = after
         older = Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk)

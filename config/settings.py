@@ -305,7 +305,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "casework.api.schema.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "casework.api.paging.Pages",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "casework.api.errors.handle",
     # Requests per caller (user, or address when anonymous), counted in the cache (CACHE_URL):

@@ -2,6 +2,7 @@
 action, a team member, a review, the closure) and their trail."""
 
 from django.db import transaction
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -9,6 +10,7 @@ from rest_framework.response import Response
 
 from casework import permissions, selectors, services
 from casework.audit import access_report, log_access
+from casework.filters import CaseFilter
 from casework.models import Case, Review
 from protocols import steps
 
@@ -20,6 +22,13 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     """Cases the caller works on (the team) or supervises (the district)."""
 
     serializer_class = s.CaseListItem
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CaseFilter
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset  # one case is found by its id alone
+        return super().filter_queryset(queryset)
 
     def get_queryset(self):
         return (

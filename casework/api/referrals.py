@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -18,10 +20,12 @@ from rest_framework.utils.urls import replace_query_param
 
 from casework import permissions, selectors, services
 from casework.audit import log_access
+from casework.filters import ReferralFilter
 from casework.models import Child, Referral
 from protocols import steps
 
 from . import serializers as s
+from .paging import MAX_PAGE_SIZE, page_size
 from .trails import unlock_trail
 
 
@@ -48,6 +52,8 @@ class NewestFirst(CursorPagination):
 
     ordering = selectors.NEWEST_FIRST
     page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
 
 
 def _cursor_out(referral: Referral) -> str:
@@ -75,6 +81,9 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = s.ReferralForReferrer
     pagination_class = NewestFirst
+    # Described here for the schema; the list applies it to each scope's query itself.
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ReferralFilter
 
     def get_queryset(self):
         visible = selectors.referrals_visible_to(self.request.user)
@@ -95,13 +104,24 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_serializer_class(self):
         return s.ReferralListItem if self.action == "list" else s.ReferralForReferrer
 
+    def filter_queryset(self, queryset):
+        return queryset  # one referral is found by its id alone; the list filters per scope
+
     def retrieve(self, request, pk=None):
         return Response(_referral_out(request, self.get_object()))
 
     def list(self, request):
-        size = self.paginator.page_size
+        size = page_size(request, self.paginator.page_size)
+        filters = ReferralFilter(
+            request.query_params, queryset=Referral.objects.none(), request=request
+        )
+        if not filters.is_valid():
+            raise translate_validation(filters.errors)
         rows = selectors.referrals_visible_page(
-            request.user, after=_cursor_in(request.query_params.get("cursor")), size=size
+            request.user,
+            after=_cursor_in(request.query_params.get("cursor")),
+            size=size,
+            filters=filters.filter_queryset,
         )
         page = rows[:size]
         log_access(request, action="referral.list", referrals=[r.pk for r in page])

@@ -8,7 +8,9 @@ from django.test import override_settings
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from casework import services
 from casework.models import Referral
+from tests.conftest import protocol
 
 from .conftest import CHILD, FORM
 
@@ -155,3 +157,86 @@ def test_every_operation_documents_its_errors(schema):
 
 def test_the_schema_documents_the_language_rule(schema):
     assert "Accept-Language" in schema["info"]["description"]
+
+
+# --- lists people can use ----------------------------------------------------------------
+
+
+def test_the_referral_list_filters_each_scope(api, teacher, triage_worker, file_referral):
+    urgent = file_referral(teacher, urgency="urgent")
+    file_referral(teacher, urgency="routine")
+    draft = file_referral(teacher, submit=False)
+    client = api(teacher)
+
+    def ids(query):
+        response = client.get(f"/api/v1/referrals/?{query}")
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids("urgency=urgent") == [urgent]
+    assert ids("status=draft") == [draft]
+    assert ids("mine=1&status=draft") == [draft]
+    assert ids("mine=0") == []
+    assert ids("created_after=2000-01-01&urgency=urgent") == [urgent]
+    assert ids("created_before=2000-01-01") == []
+    assert ids("district=north&status=draft") == [draft]
+    # The triage side sees the district's two submitted ones, never the draft.
+    response = api(triage_worker).get("/api/v1/referrals/?status=draft")
+    assert response.json()["results"] == []
+    response = api(triage_worker).get("/api/v1/referrals/?overdue=0")
+    assert len(response.json()["results"]) == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["status=bogus", "urgency=soon", "district=atlantis", "overdue=maybe", "created_after=x"],
+)
+def test_a_filter_value_the_list_does_not_know_answers_400(api, teacher, query):
+    response = api(teacher).get(f"/api/v1/referrals/?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0].removesuffix("_after") in str(response.json())
+
+
+def test_page_size_is_chosen_up_to_a_maximum(api, teacher, file_referral):
+    for _ in range(3):
+        file_referral(teacher, submit=False)
+    client = api(teacher)
+    response = client.get("/api/v1/referrals/?page_size=2")
+    assert len(response.json()["results"]) == 2
+    following = client.get(response.json()["next"])
+    assert len(following.json()["results"]) == 1
+    for bad in ("0", "201", "x"):
+        response = client.get(f"/api/v1/referrals/?page_size={bad}")
+        assert response.status_code == 400
+        assert "page_size" in response.json()
+    assert client.get("/api/v1/cases/?page_size=500").status_code == 400
+
+
+@pytest.fixture
+def case(teacher, child, triage_worker):
+    draft = services.referral_create_draft(
+        actor=teacher,
+        child=child,
+        concern_categories=["neglect"],
+        observations="Hungry",
+        family_informed=True,
+    )
+    referral = protocol("referral.submit")(referral=draft, actor=teacher)
+    return protocol("referral.decide")(referral=referral, actor=triage_worker, decision="open_case")
+
+
+def test_the_case_list_filters(api, case, triage_worker):
+    open_case = case
+    client = api(triage_worker)
+
+    def ids(query):
+        response = client.get(f"/api/v1/cases/?{query}")
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids("status=open") == [open_case.pk]
+    assert ids("status=closed") == []
+    assert ids("mine=1") == ids("") == [open_case.pk]
+    assert ids("opened_before=2000-01-01") == []
+    assert client.get("/api/v1/cases/?status=bogus").status_code == 400
+    assert client.get("/api/v1/cases/?risk_level=x").status_code == 400
