@@ -19,12 +19,14 @@ from .audit import reason_label
 from .models import (
     Action,
     Agency,
+    Attachment,
     Case,
     CaseTeamMember,
     Child,
     Contact,
     District,
     Membership,
+    Note,
     Notification,
     ProtocolSettings,
     Referral,
@@ -380,6 +382,44 @@ def recent_contacts(limit: int = 50) -> QuerySet[Contact]:
 
 def notifications_for(user, limit: int = 100) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).select_related("referral", "case")[:limit]
+
+
+def user_notifications(user, *, unread: bool | None = None) -> QuerySet[Notification]:
+    """The user's own notifications, newest first (the API pages through them)."""
+    rows = Notification.objects.filter(recipient=user)
+    if unread is not None:
+        rows = rows.filter(read_at__isnull=unread)
+    return rows.order_by("-created_at", "-pk")
+
+
+def user_notification(user, pk) -> Notification | None:
+    return Notification.objects.filter(recipient=user, pk=pk).first()
+
+
+def case_notes(case: Case) -> QuerySet[Note]:
+    return case.notes.select_related("author").order_by("created_at", "pk")
+
+
+def attachments_of(*, case: Case | None = None, referral: Referral | None = None):
+    """The documents attached to a case or to a referral, oldest first."""
+    owner = {"case": case} if case is not None else {"referral": referral}
+    return (
+        Attachment.objects.filter(**owner)
+        .select_related("uploaded_by")
+        .order_by("uploaded_at", "pk")
+    )
+
+
+def attachment_for(user, pk) -> Attachment | None:
+    """A document the user may read: one of a case they see, or of a referral they see."""
+    attachment = Attachment.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    if attachment is None:
+        return None
+    if attachment.case_id:
+        visible = cases_visible_to(user).filter(pk=attachment.case_id)
+    else:
+        visible = referrals_visible_to(user).filter(pk=attachment.referral_id)
+    return attachment if visible.exists() else None
 
 
 # --- who may be chosen: the candidates of the forms and of the API's inputs -------------------

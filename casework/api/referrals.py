@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
@@ -25,6 +26,7 @@ from casework.models import Child, Referral
 from protocols import steps
 
 from . import serializers as s
+from .cases import upload
 from .paging import MAX_PAGE_SIZE, page_size
 from .trails import unlock_trail
 
@@ -181,6 +183,31 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 actor=request.user, referral=referral, **fields
             )
         return Response(s.ReferralForReferrer(referral).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def delete(self, request, pk=None):
+        """The author throws a draft away (kept with its history, gone from every list); a
+        referral already sent answers 409."""
+        services.referral_delete_draft(actor=request.user, referral=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["get"], request=None, responses=s.AttachmentOut(many=True))
+    @extend_schema(
+        methods=["post"],
+        request={"multipart/form-data": s.AttachmentInput},
+        responses={201: s.AttachmentOut},
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
+    def attachments(self, request, pk=None):
+        """The referral's documents; the author uploads one while it is a draft (multipart:
+        `title`, `file`; the same checks as the page)."""
+        referral = self.get_object()
+        if request.method == "POST":
+            return upload(request, referral=referral)
+        log_access(request, action="referral.attachments", referrals=[referral])
+        rows = selectors.attachments_of(referral=referral)
+        return Response(s.AttachmentOut(rows, many=True).data)
 
     @extend_schema(request=None, responses=s.ReferralForReferrer)
     @action(detail=True, methods=["post"])

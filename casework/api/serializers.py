@@ -6,12 +6,16 @@ from rest_framework import serializers
 from casework import selectors, services
 from casework.models import (
     Action,
+    Agency,
+    Attachment,
     Case,
     CaseTeamMember,
     Child,
     ConcernCategory,
     District,
     InformationRequest,
+    Note,
+    Notification,
     Referral,
     Review,
     RiskLevel,
@@ -575,3 +579,89 @@ class AccessRow(serializers.Serializer):
         help_text=_("The records of this file the read showed (one, or those of a list)."),
     )
     address = serializers.IPAddressField(allow_null=True)
+
+
+class ActionUpdateInput(Input):
+    status = serializers.ChoiceField(choices=Action.Status.choices, required=False)
+    progress_note = Text(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Added to the action's progress notes with today's date."),
+    )
+
+
+class NoteInput(Input):
+    body = Text()
+
+
+class NoteOut(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Note
+        fields = ["id", "body", "author", "created_at"]
+
+    def get_author(self, note) -> str | None:
+        return person(note.author)
+
+
+class AttachmentInput(Input):
+    """A multipart upload: the same checks as the page's (type read from the bytes, size)."""
+
+    title = Line(max_length=200)
+    file = serializers.FileField()
+
+
+class AttachmentOut(serializers.ModelSerializer):
+    uploaded_by = serializers.SerializerMethodField()
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "title", "content_type", "size", "uploaded_by", "uploaded_at", "download"]
+
+    def get_uploaded_by(self, attachment) -> str | None:
+        return person(attachment.uploaded_by)
+
+    def get_download(self, attachment) -> str:
+        return f"/api/v1/attachments/{attachment.pk}/"
+
+
+FLAG_MESSAGE = _("Use 1 or 0.")
+
+
+class NotificationOut(serializers.ModelSerializer):
+    label = serializers.CharField(source="get_kind_display")
+    referral = serializers.IntegerField(source="referral_id", allow_null=True)
+    case = serializers.IntegerField(source="case_id", allow_null=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "label", "referral", "case", "created_at", "read_at"]
+
+
+class PersonOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return person(user)
+
+
+class AgencyOut(serializers.ModelSerializer):
+    district = serializers.CharField(source="district.code", allow_null=True, default=None)
+
+    class Meta:
+        model = Agency
+        fields = ["id", "name", "kind", "district"]
+
+
+class CaseCandidates(serializers.Serializer):
+    """Whom the caller may name on this case: the ids for the team and action inputs."""
+
+    team = PersonOut(many=True, help_text=_("People who may join the team (`user`)."))
+    action_owners = PersonOut(many=True, help_text=_("People who may own an action (`owner`)."))
+    agencies = AgencyOut(
+        many=True, help_text=_("Agencies a member or an action may belong to (`agency`).")
+    )
