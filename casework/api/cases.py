@@ -80,6 +80,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             pk=case.pk
         )
 
+    def _paged(self, rows, serializer):
+        """A page of a case's rows (its trail, its notes): `page`, `page_size` as every list."""
+        page = self.paginator.paginate_queryset(rows, self.request, view=self)
+        return self.paginator.get_paginated_response(serializer(page, many=True).data)
+
     def _detail(self, case, code=status.HTTP_200_OK):
         log_access(self.request, action="case.change", cases=[case])
         case = Case.objects.select_related("plan", "district", "lead_worker", "child").get(
@@ -168,7 +173,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             note = services.case_add_note(actor=request.user, case=case, **data.validated_data)
             return Response(s.NoteOut(note).data, status=status.HTTP_201_CREATED)
         log_access(request, action="case.notes", cases=[case])
-        return Response(s.NoteOut(selectors.case_notes(case), many=True).data)
+        return self._paged(selectors.case_notes(case), s.NoteOut)
 
     @extend_schema(methods=["get"], request=None, responses=s.AttachmentOut(many=True))
     @extend_schema(
@@ -190,7 +195,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if request.method == "POST":
             return upload(request, case=case)
         log_access(request, action="case.attachments", cases=[case])
-        return Response(s.AttachmentOut(selectors.attachments_of(case=case), many=True).data)
+        return self._paged(selectors.attachments_of(case=case), s.AttachmentOut)
 
     @extend_schema(request=s.TeamMemberInput, responses={201: s.TeamMemberOut})
     @action(detail=True, methods=["post"])
@@ -232,7 +237,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         log_access(request, action="case.history", cases=[case])
         values = permissions.reads_case_history_values(request.user, case)
         rows = selectors.case_history(case, values=values)
-        return Response(s.HistoryRow(rows, many=True).data)
+        return self._paged(rows, s.HistoryRow)
 
     @extend_schema(request=s.TrailUnlockInput, responses={201: s.TrailUnlockOut})
     @action(detail=True, methods=["post"], url_path="history/unlock")
@@ -247,4 +252,4 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         """Who has looked at this file (the case and the referrals it was opened from)."""
         case = selectors.case_for_trail(request.user, pk)
         log_access(request, action="case.access_report", cases=[case])
-        return Response(s.AccessRow(access_report(case), many=True).data)
+        return self._paged(access_report(case), s.AccessRow)

@@ -27,7 +27,7 @@ from protocols import steps
 
 from . import serializers as s
 from .cases import upload
-from .paging import MAX_PAGE_SIZE, page_size
+from .paging import MAX_PAGE_SIZE, Pages, page_size
 from .trails import unlock_trail
 
 
@@ -45,6 +45,12 @@ def _referral_out(request, referral: Referral, action: str = "referral.view"):
     if permissions.referral_view_level(request.user, referral) == "full":
         return s.ReferralFull(referral).data
     return s.ReferralForReferrer(referral).data
+
+
+def _paged(request, view, rows, serializer):
+    """A page of a referral's rows (its trail, its documents): `page`, `page_size`."""
+    page = view.paginator.paginate_queryset(rows, request, view=view)
+    return view.paginator.get_paginated_response(serializer(page, many=True).data)
 
 
 class NewestFirst(CursorPagination):
@@ -198,7 +204,12 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         request={"multipart/form-data": s.AttachmentInput},
         responses={201: s.AttachmentOut},
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser],
+        pagination_class=Pages,
+    )
     def attachments(self, request, pk=None):
         """The referral's documents; the author uploads one while it is a draft (multipart:
         `title`, `file`; the same checks as the page)."""
@@ -207,7 +218,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return upload(request, referral=referral)
         log_access(request, action="referral.attachments", referrals=[referral])
         rows = selectors.attachments_of(referral=referral)
-        return Response(s.AttachmentOut(rows, many=True).data)
+        return _paged(request, self, rows, s.AttachmentOut)
 
     @extend_schema(request=None, responses=s.ReferralForReferrer)
     @action(detail=True, methods=["post"])
@@ -223,7 +234,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return Response(_referral_out(request, referral, action))
 
     @extend_schema(request=None, responses=s.ChildMatch(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def matches(self, request, pk=None):
         """Children the district's team knows who may be this referral's child (triage only;
         empty once the identity is settled)."""
@@ -309,13 +320,13 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return _step(request, "referral.answer", referral, answer=data.validated_data["answer"])
 
     @extend_schema(responses=s.HistoryRow(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=Pages)
     def history(self, request, pk=None):
         referral = selectors.referral_for_trail(request.user, pk)
         log_access(request, action="referral.history", referrals=[referral])
         values = permissions.reads_referral_history_values(request.user, referral)
         rows = selectors.referral_history(referral, values=values)
-        return Response(s.HistoryRow(rows, many=True).data)
+        return _paged(request, self, rows, s.HistoryRow)
 
     @extend_schema(request=s.TrailUnlockInput, responses={201: s.TrailUnlockOut})
     @action(detail=True, methods=["post"], url_path="history/unlock")

@@ -41,7 +41,7 @@ def test_the_team_writes_a_note_kept_as_written_with_its_history(api, case, tria
     note = Note.objects.get()
     assert (note.body, note.case, note.author) == (body, case, triage_worker)
     assert last_reason(note) == "casework.note.added"
-    listed = api(triage_worker).get(f"/api/v1/cases/{case.pk}/notes/").json()
+    listed = api(triage_worker).get(f"/api/v1/cases/{case.pk}/notes/").json()["results"]
     assert [row["body"] for row in listed] == [body]
 
 
@@ -127,7 +127,7 @@ def test_case_documents_upload_list_and_logged_download(api, case, triage_worker
     attachment = Attachment.objects.get()
     assert last_reason(attachment) == "casework.attachment.added"
     assert "Luca" not in attachment.file.name  # the stored name is a random token
-    assert [row["title"] for row in client.get(url).json()] == ["School report"]
+    assert [row["title"] for row in client.get(url).json()["results"]] == ["School report"]
     download = client.get(response.json()["download"])
     assert download.status_code == 200
     assert b"".join(download.streaming_content).startswith(b"%PDF")
@@ -154,7 +154,7 @@ def test_referral_documents_while_a_draft_by_its_author(api, teacher, other_teac
     url = f"/api/v1/referrals/{draft}/attachments/"
     response = api(teacher).post(url, {"title": "Note", "file": pdf()}, format="multipart")
     assert response.status_code == 201, response.json()
-    assert len(api(teacher).get(url).json()) == 1
+    assert api(teacher).get(url).json()["count"] == 1
     assert (
         api(other_teacher).post(url, {"title": "N", "file": pdf()}, format="multipart").status_code
         == 404
