@@ -136,6 +136,7 @@ PROJECT_REASONS = (
         "casework.review",
     ),
     ("casework.attachment.added", _("Document attached"), "casework.attachment"),
+    ("casework.note.added", _("Note written"), "casework.note"),
     ("casework.child.created", _("Child recorded"), "casework.child"),
     ("casework.child.corrected", _("Child's data corrected in the draft"), "casework.child"),
     ("casework.child.linked", _("Linked to a child already known"), "casework.child"),

@@ -1,5 +1,6 @@
 """The triage queue's filters, declared once for the page (casework/web/queue.py) and the API
-(casework/api/queue.py): the same query string gives the same rows on both.
+(casework/api/queue.py): the same query string gives the same rows on both. The API's referral
+and case lists have their own (ReferralFilter, CaseFilter).
 
 The API refuses a value it does not know with a 400 naming the parameter; the page leaves
 such a parameter out and applies the others."""
@@ -8,12 +9,13 @@ import datetime
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
 from . import selectors
-from .models import Agency, Referral, Urgency
+from .models import Agency, Case, District, Referral, RiskLevel, Urgency
 
 # Each sort key of the query string (`?sort=deadline`, `?sort=-age` for the reverse) and the
 # columns it orders by; the tie-breakers keep the order stable from one page to the next.
@@ -128,3 +130,72 @@ class QueueFilter(django_filters.FilterSet):
             return DEFAULT_SORT
         chosen = self.form.cleaned_data.get("sort") or [DEFAULT_SORT]
         return chosen[0]
+
+
+WAITING_FOR_TRIAGE = (Referral.Status.SUBMITTED, Referral.Status.IN_TRIAGE)
+
+
+class ReferralFilter(django_filters.FilterSet):
+    """The API's referral list narrowed. Applied to each scope's query of the list on its own
+    (selectors.referrals_visible_page), never to their union. Needs the request."""
+
+    status = django_filters.ChoiceFilter(choices=Referral.Status.choices, label=_("Status"))
+    urgency = django_filters.ChoiceFilter(choices=Urgency.choices, label=_("Urgency"))
+    school = django_filters.ModelChoiceFilter(
+        queryset=Agency.objects.filter(kind=Agency.Kind.SCHOOL), label=_("School")
+    )
+    district = django_filters.ModelChoiceFilter(
+        queryset=District.objects.all(), to_field_name="code", label=_("District")
+    )
+    created = django_filters.DateFromToRangeFilter(
+        field_name="created_at", label=_("Created (from, to)")
+    )
+    mine = django_filters.ChoiceFilter(
+        choices=FLAG_CHOICES, method="filter_mine", label=_("Written or claimed by me")
+    )
+    overdue = django_filters.ChoiceFilter(
+        choices=FLAG_CHOICES, method="filter_overdue", label=_("Past the triage deadline")
+    )
+
+    class Meta:
+        model = Referral
+        fields: list[str] = []
+
+    def filter_mine(self, queryset, name, value: str):
+        mine = Q(referrer=self.request.user) | Q(claimed_by=self.request.user)
+        return queryset.filter(mine) if value == "1" else queryset.exclude(mine)
+
+    def filter_overdue(self, queryset, name, value: str):
+        overdue = Q(status__in=WAITING_FOR_TRIAGE, triage_due_at__lt=timezone.now())
+        return queryset.filter(overdue) if value == "1" else queryset.exclude(overdue)
+
+
+class CaseFilter(django_filters.FilterSet):
+    """The API's case list narrowed. Needs the request."""
+
+    status = django_filters.ChoiceFilter(choices=Case.Status.choices, label=_("Status"))
+    risk_level = django_filters.ChoiceFilter(choices=RiskLevel.choices, label=_("Risk level"))
+    district = django_filters.ModelChoiceFilter(
+        queryset=District.objects.all(), to_field_name="code", label=_("District")
+    )
+    opened = django_filters.DateFromToRangeFilter(
+        field_name="opened_at", label=_("Opened (from, to)")
+    )
+    mine = django_filters.ChoiceFilter(
+        choices=FLAG_CHOICES, method="filter_mine", label=_("I am the lead worker")
+    )
+    overdue = django_filters.ChoiceFilter(
+        choices=FLAG_CHOICES, method="filter_overdue", label=_("Review overdue")
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def filter_mine(self, queryset, name, value: str):
+        mine = Q(lead_worker=self.request.user)
+        return queryset.filter(mine) if value == "1" else queryset.exclude(mine)
+
+    def filter_overdue(self, queryset, name, value: str):
+        overdue = Q(status=Case.Status.OPEN, next_review_at__lt=timezone.now())
+        return queryset.filter(overdue) if value == "1" else queryset.exclude(overdue)

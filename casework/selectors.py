@@ -5,6 +5,7 @@ never a scan of per-record permission rows, never a model-wide permission."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -18,12 +19,14 @@ from .audit import reason_label
 from .models import (
     Action,
     Agency,
+    Attachment,
     Case,
     CaseTeamMember,
     Child,
     Contact,
     District,
     Membership,
+    Note,
     Notification,
     ProtocolSettings,
     Referral,
@@ -120,13 +123,22 @@ def referral_next_steps(referral: Referral) -> dict:
 NEWEST_FIRST = ("-created_at", "-pk")
 
 
-def referrals_visible_page(user, *, after=None, size: int = 50) -> list[Referral]:
+def referrals_visible_page(
+    user,
+    *,
+    after=None,
+    size: int = 50,
+    filters: Callable[[QuerySet[Referral]], QuerySet[Referral]] | None = None,
+) -> list[Referral]:
     """The newest `size + 1` visible referrals older than `after` (created_at, pk), for a
     list read page by page: each scope's query reads only its own newest `size + 1` from its
-    (scope, created_at) index, so a page costs what it shows whatever the table holds."""
+    (scope, created_at) index, so a page costs what it shows whatever the table holds.
+    `filters` (a FilterSet's filter_queryset) narrows each scope's query before its limit."""
     if not user.is_authenticated or not user.is_active:
         return []
     arms = _visible_arms(user)
+    if filters is not None:
+        arms = [filters(arm) for arm in arms]
     if after is not None:
         at, pk = after
         older = Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk)
@@ -370,6 +382,44 @@ def recent_contacts(limit: int = 50) -> QuerySet[Contact]:
 
 def notifications_for(user, limit: int = 100) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).select_related("referral", "case")[:limit]
+
+
+def user_notifications(user, *, unread: bool | None = None) -> QuerySet[Notification]:
+    """The user's own notifications, newest first (the API pages through them)."""
+    rows = Notification.objects.filter(recipient=user)
+    if unread is not None:
+        rows = rows.filter(read_at__isnull=unread)
+    return rows.order_by("-created_at", "-pk")
+
+
+def user_notification(user, pk) -> Notification | None:
+    return Notification.objects.filter(recipient=user, pk=pk).first()
+
+
+def case_notes(case: Case) -> QuerySet[Note]:
+    return case.notes.select_related("author").order_by("created_at", "pk")
+
+
+def attachments_of(*, case: Case | None = None, referral: Referral | None = None):
+    """The documents attached to a case or to a referral, oldest first."""
+    owner = {"case": case} if case is not None else {"referral": referral}
+    return (
+        Attachment.objects.filter(**owner)
+        .select_related("uploaded_by")
+        .order_by("uploaded_at", "pk")
+    )
+
+
+def attachment_for(user, pk) -> Attachment | None:
+    """A document the user may read: one of a case they see, or of a referral they see."""
+    attachment = Attachment.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    if attachment is None:
+        return None
+    if attachment.case_id:
+        visible = cases_visible_to(user).filter(pk=attachment.case_id)
+    else:
+        visible = referrals_visible_to(user).filter(pk=attachment.referral_id)
+    return attachment if visible.exists() else None
 
 
 # --- who may be chosen: the candidates of the forms and of the API's inputs -------------------

@@ -304,8 +304,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "casework.api.schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "casework.api.paging.Pages",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "casework.api.errors.handle",
     # Requests per caller (user, or address when anonymous), counted in the cache (CACHE_URL):
@@ -321,7 +321,19 @@ API_THROTTLE_RATES = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Casework referral API",
-    "DESCRIPTION": "Submit referrals, work the triage queue and follow cases.",
+    "DESCRIPTION": (
+        "Submit referrals, work the triage queue and follow cases (docs/api.md).\n\n"
+        "Sign in with a personal token (`Authorization: Token <key>`, created on the profile "
+        "page); without one, or with a bad one, the answer is 401 with `WWW-Authenticate: "
+        "Token`.\n\n"
+        "Messages and labels are in the language of the `Accept-Language` header (it, ca, es "
+        "or en); without it, in the installation's default language (the LANGUAGE_CODE "
+        "setting, Italian unless configured otherwise).\n\n"
+        "Every failure is answered in JSON: 400 names each refused field (a field the "
+        "endpoint does not know is refused too), 401/403/404/409/413/429 carry `detail`, 500 "
+        "a `request_id`. Text is kept exactly as sent; control characters other than tab "
+        "and line breaks are refused."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # The description of the API is for the agencies' systems, not for anonymous visitors.

@@ -25,6 +25,7 @@ site = Site(
 )
 
 # API clients get JSON for a 500 that happened outside a DRF view too (casework/api/errors.py).
+handler400 = "casework.api.errors.bad_request"
 handler500 = "casework.api.errors.server_error"
 
 urlpatterns = [

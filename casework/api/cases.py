@@ -1,25 +1,58 @@
 """/api/v1/cases/: the cases the caller works on or supervises, their changes (the plan, an
 action, a team member, a review, the closure) and their trail."""
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from casework import permissions, selectors, services
 from casework.audit import access_report, log_access
-from casework.models import Case, Review
+from casework.filters import CaseFilter
+from casework.models import Action, Case, CaseTeamMember, Review
 from protocols import steps
 
 from . import serializers as s
 from .trails import unlock_trail
 
 
+def _sub(rows, pk):
+    """A row under the case (an action, a team member) by its id; another case's is 404."""
+    found = rows.filter(pk=pk).first() if str(pk).isdigit() else None
+    if found is None:
+        raise Http404
+    return found
+
+
+def upload(request, **target):
+    """A multipart upload through services.attachment_add (the page's checks)."""
+    data = s.AttachmentInput(data=request.data)
+    data.is_valid(raise_exception=True)
+    attachment = services.attachment_add(
+        actor=request.user,
+        upload=data.validated_data["file"],
+        title=data.validated_data["title"],
+        **target,
+    )
+    return Response(s.AttachmentOut(attachment).data, status=status.HTTP_201_CREATED)
+
+
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Cases the caller works on (the team) or supervises (the district)."""
 
     serializer_class = s.CaseListItem
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CaseFilter
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset  # one case is found by its id alone
+        return super().filter_queryset(queryset)
 
     def get_queryset(self):
         return (
@@ -47,6 +80,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             pk=case.pk
         )
 
+    def _paged(self, rows, serializer):
+        """A page of a case's rows (its trail, its notes): `page`, `page_size` as every list."""
+        page = self.paginator.paginate_queryset(rows, self.request, view=self)
+        return self.paginator.get_paginated_response(serializer(page, many=True).data)
+
     def _detail(self, case, code=status.HTTP_200_OK):
         log_access(self.request, action="case.change", cases=[case])
         case = Case.objects.select_related("plan", "district", "lead_worker", "child").get(
@@ -72,6 +110,92 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data.is_valid(raise_exception=True)
         created = services.case_add_action(actor=request.user, case=case, **data.validated_data)
         return Response(s.ActionOut(created).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.ActionUpdateInput,
+        responses=s.ActionOut,
+        parameters=[OpenApiParameter("action_pk", int, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["patch"], url_path=r"actions/(?P<action_pk>[^/.]+)")
+    def action_update(self, request, pk=None, action_pk=None):
+        """An action's status and a progress note (the team, while the case is open)."""
+        case = self.get_object()
+        found = _sub(Action.objects.filter(plan__case=case), action_pk)
+        data = s.ActionUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = services.action_update(actor=request.user, action=found, **data.validated_data)
+        return Response(s.ActionOut(changed).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        parameters=[OpenApiParameter("member_pk", int, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["delete"], url_path=r"team/(?P<member_pk>[^/.]+)")
+    def team_remove(self, request, pk=None, member_pk=None):
+        """A professional leaves the team (the lead worker or the supervisor); the lead
+        worker cannot be removed, and someone who has left answers 409."""
+        case = self.get_object()
+        member = _sub(CaseTeamMember.objects.filter(case=case), member_pk)
+        services.case_remove_member(actor=request.user, member=member)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=s.CaseCandidates)
+    @action(detail=True, methods=["get"])
+    def candidates(self, request, pk=None):
+        """Whom the caller may name on this case: people for the team and for actions, and
+        the agencies (those of the case's district; any for the district's supervisor)."""
+        case = self.get_object()
+        if not permissions.can_work_case(request.user, case):
+            raise PermissionDenied
+        anywhere = permissions.is_supervisor(request.user, case)
+        found = {
+            "team": selectors.team_candidates(case, any_district=anywhere),
+            "action_owners": selectors.action_owner_candidates(case),
+            "agencies": selectors.agencies(None if anywhere else case.district_id).select_related(
+                "district"
+            ),
+        }
+        return Response(s.CaseCandidates(found).data)
+
+    @extend_schema(methods=["get"], request=None, responses=s.NoteOut(many=True))
+    @extend_schema(methods=["post"], request=s.NoteInput, responses={201: s.NoteOut})
+    @action(detail=True, methods=["get", "post"])
+    def notes(self, request, pk=None):
+        """The case's chronology notes (the team and the supervisor); writing one while the
+        case is open."""
+        case = self.get_object()
+        if not permissions.can_work_case(request.user, case):
+            raise PermissionDenied
+        if request.method == "POST":
+            data = s.NoteInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            note = services.case_add_note(actor=request.user, case=case, **data.validated_data)
+            return Response(s.NoteOut(note).data, status=status.HTTP_201_CREATED)
+        log_access(request, action="case.notes", cases=[case])
+        return self._paged(selectors.case_notes(case), s.NoteOut)
+
+    @extend_schema(methods=["get"], request=None, responses=s.AttachmentOut(many=True))
+    @extend_schema(
+        methods=["post"],
+        request={"multipart/form-data": s.AttachmentInput},
+        responses={201: s.AttachmentOut},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser],
+    )
+    def attachments(self, request, pk=None):
+        """The case's documents; uploading one (multipart: `title`, `file`) with the same
+        checks as the page: the type is read from the bytes, the size is limited."""
+        case = self.get_object()
+        if not permissions.can_work_case(request.user, case):
+            raise PermissionDenied
+        if request.method == "POST":
+            return upload(request, case=case)
+        log_access(request, action="case.attachments", cases=[case])
+        return self._paged(selectors.attachments_of(case=case), s.AttachmentOut)
 
     @extend_schema(request=s.TeamMemberInput, responses={201: s.TeamMemberOut})
     @action(detail=True, methods=["post"])
@@ -113,7 +237,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         log_access(request, action="case.history", cases=[case])
         values = permissions.reads_case_history_values(request.user, case)
         rows = selectors.case_history(case, values=values)
-        return Response(s.HistoryRow(rows, many=True).data)
+        return self._paged(rows, s.HistoryRow)
 
     @extend_schema(request=s.TrailUnlockInput, responses={201: s.TrailUnlockOut})
     @action(detail=True, methods=["post"], url_path="history/unlock")
@@ -128,4 +252,4 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         """Who has looked at this file (the case and the referrals it was opened from)."""
         case = selectors.case_for_trail(request.user, pk)
         log_access(request, action="case.access_report", cases=[case])
-        return Response(s.AccessRow(access_report(case), many=True).data)
+        return self._paged(access_report(case), s.AccessRow)

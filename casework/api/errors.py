@@ -4,10 +4,16 @@ nothing else, whether it happened in an API view (`handle`) or before one (`serv
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.views.defaults import bad_request as page_bad_request
 from django.views.defaults import server_error as page_server_error
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -35,7 +41,30 @@ def server_error(request, *args, **kwargs):
     return page_server_error(request, *args, **kwargs)
 
 
+def _too_big_body() -> dict:
+    return {
+        "detail": _("The request is too large (at most %(mb)s MB).")
+        % {"mb": round(settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024), 1)}
+    }
+
+
+def bad_request(request, exception, *args, **kwargs):
+    """handler400 (a request Django refused before any view: too large, too many fields, a
+    bad host): JSON under /api/, 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(_too_big_body(), status=413)
+        return JsonResponse({"detail": _("The request could not be read.")}, status=400)
+    return page_bad_request(request, exception, *args, **kwargs)
+
+
 def handle(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        return Response(_too_big_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):  # too many fields or files, and the like
+        return Response(
+            {"detail": _("The request could not be read.")}, status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, TransitionNotAllowed):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):

@@ -9,19 +9,25 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from casework import permissions, selectors, services
 from casework.audit import log_access
+from casework.filters import ReferralFilter
 from casework.models import Child, Referral
 from protocols import steps
 
 from . import serializers as s
+from .cases import upload
+from .paging import MAX_PAGE_SIZE, Pages, page_size
 from .trails import unlock_trail
 
 
@@ -41,6 +47,12 @@ def _referral_out(request, referral: Referral, action: str = "referral.view"):
     return s.ReferralForReferrer(referral).data
 
 
+def _paged(request, view, rows, serializer):
+    """A page of a referral's rows (its trail, its documents): `page`, `page_size`."""
+    page = view.paginator.paginate_queryset(rows, request, view=view)
+    return view.paginator.get_paginated_response(serializer(page, many=True).data)
+
+
 class NewestFirst(CursorPagination):
     """The referral list pages by position (`?cursor=`), newest first: no count of every
     visible referral, and a page further on costs what the first does. (What the schema
@@ -48,6 +60,8 @@ class NewestFirst(CursorPagination):
 
     ordering = selectors.NEWEST_FIRST
     page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
 
 
 def _cursor_out(referral: Referral) -> str:
@@ -75,6 +89,9 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = s.ReferralForReferrer
     pagination_class = NewestFirst
+    # Described here for the schema; the list applies it to each scope's query itself.
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ReferralFilter
 
     def get_queryset(self):
         visible = selectors.referrals_visible_to(self.request.user)
@@ -95,13 +112,24 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_serializer_class(self):
         return s.ReferralListItem if self.action == "list" else s.ReferralForReferrer
 
+    def filter_queryset(self, queryset):
+        return queryset  # one referral is found by its id alone; the list filters per scope
+
     def retrieve(self, request, pk=None):
         return Response(_referral_out(request, self.get_object()))
 
     def list(self, request):
-        size = self.paginator.page_size
+        size = page_size(request, self.paginator.page_size)
+        filters = ReferralFilter(
+            request.query_params, queryset=Referral.objects.none(), request=request
+        )
+        if not filters.is_valid():
+            raise translate_validation(filters.errors)
         rows = selectors.referrals_visible_page(
-            request.user, after=_cursor_in(request.query_params.get("cursor")), size=size
+            request.user,
+            after=_cursor_in(request.query_params.get("cursor")),
+            size=size,
+            filters=filters.filter_queryset,
         )
         page = rows[:size]
         log_access(request, action="referral.list", referrals=[r.pk for r in page])
@@ -162,6 +190,36 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             )
         return Response(s.ReferralForReferrer(referral).data)
 
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def delete(self, request, pk=None):
+        """The author throws a draft away (kept with its history, gone from every list); a
+        referral already sent answers 409."""
+        services.referral_delete_draft(actor=request.user, referral=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["get"], request=None, responses=s.AttachmentOut(many=True))
+    @extend_schema(
+        methods=["post"],
+        request={"multipart/form-data": s.AttachmentInput},
+        responses={201: s.AttachmentOut},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser],
+        pagination_class=Pages,
+    )
+    def attachments(self, request, pk=None):
+        """The referral's documents; the author uploads one while it is a draft (multipart:
+        `title`, `file`; the same checks as the page)."""
+        referral = self.get_object()
+        if request.method == "POST":
+            return upload(request, referral=referral)
+        log_access(request, action="referral.attachments", referrals=[referral])
+        rows = selectors.attachments_of(referral=referral)
+        return _paged(request, self, rows, s.AttachmentOut)
+
     @extend_schema(request=None, responses=s.ReferralForReferrer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
@@ -176,7 +234,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return Response(_referral_out(request, referral, action))
 
     @extend_schema(request=None, responses=s.ChildMatch(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def matches(self, request, pk=None):
         """Children the district's team knows who may be this referral's child (triage only;
         empty once the identity is settled)."""
@@ -262,13 +320,13 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return _step(request, "referral.answer", referral, answer=data.validated_data["answer"])
 
     @extend_schema(responses=s.HistoryRow(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=Pages)
     def history(self, request, pk=None):
         referral = selectors.referral_for_trail(request.user, pk)
         log_access(request, action="referral.history", referrals=[referral])
         values = permissions.reads_referral_history_values(request.user, referral)
         rows = selectors.referral_history(referral, values=values)
-        return Response(s.HistoryRow(rows, many=True).data)
+        return _paged(request, self, rows, s.HistoryRow)
 
     @extend_schema(request=s.TrailUnlockInput, responses={201: s.TrailUnlockOut})
     @action(detail=True, methods=["post"], url_path="history/unlock")

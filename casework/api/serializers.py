@@ -6,12 +6,16 @@ from rest_framework import serializers
 from casework import selectors, services
 from casework.models import (
     Action,
+    Agency,
+    Attachment,
     Case,
     CaseTeamMember,
     Child,
     ConcernCategory,
     District,
     InformationRequest,
+    Note,
+    Notification,
     Referral,
     Review,
     RiskLevel,
@@ -19,6 +23,8 @@ from casework.models import (
     TrailUnlock,
     Urgency,
 )
+
+from .inputs import Input, Line, Text
 
 User = get_user_model()
 
@@ -29,20 +35,20 @@ def person(user) -> str | None:
     return user.get_full_name() or user.username
 
 
-class GuardianInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    relationship = serializers.CharField(max_length=60)
-    phone = serializers.CharField(max_length=40, required=False, default="")
+class GuardianInput(Input):
+    name = Line(max_length=200)
+    relationship = Line(max_length=60)
+    phone = Line(max_length=40, required=False, default="")
     email = serializers.EmailField(required=False, default="")
 
 
-class ChildInput(serializers.Serializer):
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100)
+class ChildInput(Input):
+    first_name = Line(max_length=100)
+    last_name = Line(max_length=100)
     date_of_birth = serializers.DateField()
-    tax_code = serializers.CharField(max_length=32, required=False, default="")
-    school_class = serializers.CharField(max_length=40, required=False, default="")
-    home_languages = serializers.CharField(max_length=200, required=False, default="")
+    tax_code = Line(max_length=32, required=False, default="")
+    school_class = Line(max_length=40, required=False, default="")
+    home_languages = Line(max_length=200, required=False, default="")
     district = serializers.SlugRelatedField(
         slug_field="code",
         queryset=District.objects.all(),
@@ -52,43 +58,34 @@ class ChildInput(serializers.Serializer):
     guardians = GuardianInput(many=True, required=False, default=list)
 
 
-class ReferralForm(serializers.Serializer):
+class ReferralForm(Input):
     concern_categories = serializers.ListField(
         child=serializers.ChoiceField(choices=ConcernCategory.choices), required=False
     )
-    indicators = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
-    observations = serializers.CharField(required=False, allow_blank=True)
+    indicators = serializers.ListField(child=Line(max_length=200), required=False)
+    observations = Text(required=False, allow_blank=True)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
-    school_actions = serializers.CharField(required=False, allow_blank=True)
+    school_actions = Text(required=False, allow_blank=True)
     family_informed = serializers.BooleanField(required=False, allow_null=True)
-    family_response = serializers.CharField(required=False, allow_blank=True)
+    family_response = Text(required=False, allow_blank=True)
     interpreter_needed = serializers.BooleanField(required=False)
-    interpreter_language = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    interpreter_language = Line(max_length=60, required=False, allow_blank=True)
 
 
 class ReferralCreate(ReferralForm):
     child = ChildInput()
 
 
-class ChildCorrection(serializers.Serializer):
+class ChildCorrection(Input):
     """The child's data as typed, corrected while the referral is a draft (any subset)."""
 
-    first_name = serializers.CharField(max_length=100, required=False)
-    last_name = serializers.CharField(max_length=100, required=False)
+    first_name = Line(max_length=100, required=False)
+    last_name = Line(max_length=100, required=False)
     date_of_birth = serializers.DateField(required=False)
-    tax_code = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    school_class = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    home_languages = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    tax_code = Line(max_length=32, required=False, allow_blank=True)
+    school_class = Line(max_length=40, required=False, allow_blank=True)
+    home_languages = Line(max_length=200, required=False, allow_blank=True)
     guardians = GuardianInput(many=True, required=False)
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = set(data) - set(self.fields)
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: [_("This field cannot be set here.")] for name in sorted(unknown)}
-                )
-        return super().to_internal_value(data)
 
 
 class ReferralPatch(ReferralForm):
@@ -119,7 +116,9 @@ class ReferralForReferrer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="status_for_referrer")
     child = serializers.SerializerMethodField()
     contact_person = serializers.SerializerMethodField()
-    redirected_to = serializers.CharField(source="redirected_to.name", default=None)
+    redirected_to = serializers.CharField(
+        source="redirected_to.name", default=None, allow_null=True
+    )
     information_requests = InformationRequestOut(many=True)
     emergency = serializers.SerializerMethodField()
     closing_message = serializers.CharField(
@@ -229,9 +228,9 @@ class ChildMatch(serializers.Serializer):
     referrals = MatchReferral(many=True, source="child.match_referrals")
 
 
-class TrailUnlockInput(serializers.Serializer):
+class TrailUnlockInput(Input):
     purpose = serializers.ChoiceField(choices=TrailUnlock.Purpose.choices)
-    explanation = serializers.CharField(help_text=_("Why, in at least 20 characters."))
+    explanation = Text(help_text=_("Why, in at least 20 characters."))
 
 
 class TrailUnlockOut(serializers.Serializer):
@@ -240,7 +239,7 @@ class TrailUnlockOut(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-class ChildLinkInput(serializers.Serializer):
+class ChildLinkInput(Input):
     child = serializers.IntegerField(help_text=_("The id of one of the possible matches."))
 
 
@@ -330,13 +329,13 @@ class QueueItem(serializers.ModelSerializer):
         return referral.triage_due_at is not None and referral.triage_due_at < now
 
 
-class DecisionInput(serializers.Serializer):
+class DecisionInput(Input):
     """A triage decision on `referral` (a keyword argument): the lead worker is one of
     selectors.lead_worker_candidates(referral), as on the decision page."""
 
     decision = serializers.ChoiceField(choices=Referral.Decision.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-    feedback = serializers.CharField(
+    reason = Text(required=False, allow_blank=True, default="")
+    feedback = Text(
         required=False,
         allow_blank=True,
         default="",
@@ -344,7 +343,7 @@ class DecisionInput(serializers.Serializer):
     )
     lead_worker = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), required=False)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
-    question = serializers.CharField(required=False, allow_blank=True)
+    question = Text(required=False, allow_blank=True)
     service = serializers.PrimaryKeyRelatedField(
         queryset=selectors.services_directory(), required=False
     )
@@ -370,8 +369,8 @@ class DecisionInput(serializers.Serializer):
         return services.decision_arguments(data["decision"], data)
 
 
-class AnswerInput(serializers.Serializer):
-    answer = serializers.CharField()
+class AnswerInput(Input):
+    answer = Text()
 
 
 class TeamMemberOut(serializers.ModelSerializer):
@@ -485,12 +484,12 @@ class CaseDetail(CaseListItem):
         return steps.is_open("case.review", case)
 
 
-class PlanInput(serializers.Serializer):
-    objectives = serializers.CharField()
+class PlanInput(Input):
+    objectives = Text()
 
 
-class ActionInput(serializers.Serializer):
-    objective = serializers.CharField(max_length=300)
+class ActionInput(Input):
+    objective = Line(max_length=300)
     owning_agency = serializers.PrimaryKeyRelatedField(queryset=selectors.agencies())
     owner = serializers.PrimaryKeyRelatedField(
         queryset=selectors.action_owner_candidates(), required=False, allow_null=True
@@ -498,39 +497,39 @@ class ActionInput(serializers.Serializer):
     due_date = serializers.DateField(required=False, allow_null=True)
 
 
-class TeamMemberInput(serializers.Serializer):
+class TeamMemberInput(Input):
     user = serializers.PrimaryKeyRelatedField(queryset=selectors.team_candidates())
     agency = serializers.PrimaryKeyRelatedField(queryset=selectors.agencies())
     role = serializers.ChoiceField(choices=CaseTeamMember.CaseRole.choices)
-    reason = serializers.CharField(max_length=300)
+    reason = Text(max_length=300)
     valid_until = serializers.DateField(required=False, allow_null=True)
 
 
-class ReviewInput(serializers.Serializer):
+class ReviewInput(Input):
     """A review: the periodic one when due, or an extraordinary one at any time while the case
     is open (`kind="extraordinary"`, with its `reason`)."""
 
     kind = serializers.ChoiceField(
         choices=Review.Kind.choices, required=False, default=Review.Kind.PERIODIC
     )
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = Text(required=False, allow_blank=True, default="")
     held_on = serializers.DateTimeField(required=False)
-    attendees = serializers.CharField(required=False, allow_blank=True, default="")
-    progress = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
+    attendees = Text(required=False, allow_blank=True, default="")
+    progress = serializers.DictField(child=Text(), required=False, default=dict)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
     decision = serializers.ChoiceField(choices=Review.Decision.choices)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = Text(required=False, allow_blank=True, default="")
     next_review_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class CloseInput(serializers.Serializer):
+class CloseInput(Input):
     approve = serializers.BooleanField(required=False, default=True)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = Text(required=False, allow_blank=True, default="")
 
 
 class ServiceOut(serializers.ModelSerializer):
     district = serializers.CharField(source="district.code")
-    agency = serializers.CharField(source="agency.name", default=None)
+    agency = serializers.CharField(source="agency.name", default=None, allow_null=True)
 
     class Meta:
         model = Service
@@ -580,3 +579,89 @@ class AccessRow(serializers.Serializer):
         help_text=_("The records of this file the read showed (one, or those of a list)."),
     )
     address = serializers.IPAddressField(allow_null=True)
+
+
+class ActionUpdateInput(Input):
+    status = serializers.ChoiceField(choices=Action.Status.choices, required=False)
+    progress_note = Text(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Added to the action's progress notes with today's date."),
+    )
+
+
+class NoteInput(Input):
+    body = Text()
+
+
+class NoteOut(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Note
+        fields = ["id", "body", "author", "created_at"]
+
+    def get_author(self, note) -> str | None:
+        return person(note.author)
+
+
+class AttachmentInput(Input):
+    """A multipart upload: the same checks as the page's (type read from the bytes, size)."""
+
+    title = Line(max_length=200)
+    file = serializers.FileField()
+
+
+class AttachmentOut(serializers.ModelSerializer):
+    uploaded_by = serializers.SerializerMethodField()
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "title", "content_type", "size", "uploaded_by", "uploaded_at", "download"]
+
+    def get_uploaded_by(self, attachment) -> str | None:
+        return person(attachment.uploaded_by)
+
+    def get_download(self, attachment) -> str:
+        return f"/api/v1/attachments/{attachment.pk}/"
+
+
+FLAG_MESSAGE = _("Use 1 or 0.")
+
+
+class NotificationOut(serializers.ModelSerializer):
+    label = serializers.CharField(source="get_kind_display")
+    referral = serializers.IntegerField(source="referral_id", allow_null=True)
+    case = serializers.IntegerField(source="case_id", allow_null=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "label", "referral", "case", "created_at", "read_at"]
+
+
+class PersonOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return person(user)
+
+
+class AgencyOut(serializers.ModelSerializer):
+    district = serializers.CharField(source="district.code", allow_null=True, default=None)
+
+    class Meta:
+        model = Agency
+        fields = ["id", "name", "kind", "district"]
+
+
+class CaseCandidates(serializers.Serializer):
+    """Whom the caller may name on this case: the ids for the team and action inputs."""
+
+    team = PersonOut(many=True, help_text=_("People who may join the team (`user`)."))
+    action_owners = PersonOut(many=True, help_text=_("People who may own an action (`owner`)."))
+    agencies = AgencyOut(
+        many=True, help_text=_("Agencies a member or an action may belong to (`agency`).")
+    )

@@ -4,12 +4,15 @@ from rest_framework.routers import SimpleRouter
 
 from .cases import CaseViewSet
 from .directory import ServiceListView
+from .mine import AttachmentViewSet, NotificationViewSet
 from .queue import QueueView
 from .referrals import ReferralViewSet
 
 router = SimpleRouter()
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("cases", CaseViewSet, basename="case")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("attachments", AttachmentViewSet, basename="attachment")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

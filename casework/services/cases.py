@@ -16,6 +16,7 @@ from ..models import (
     Case,
     CaseTeamMember,
     Membership,
+    Note,
     Notification,
     ProtocolSettings,
     Review,
@@ -266,6 +267,20 @@ def action_update(
         action.progress_notes = (action.progress_notes + f"\n{stamp}: {progress_note}").strip()
     audited_save(action, actor=actor, reason="casework.action.updated")
     return action
+
+
+@transaction.atomic
+def case_add_note(*, actor, case: Case, body: str) -> Note:
+    """A chronology entry on the case, written by its team (or the district's supervisor)
+    while the case is open; kept as written, with its history row."""
+    case = _lock(case)
+    require_team(actor, case)
+    _require_open(case)
+    if not body.strip():
+        raise ValidationError({"body": _("Write the note.")})
+    note = Note(case=case, author=actor, body=body)
+    audited_save(note, actor=actor, reason="casework.note.added")
+    return note
 
 
 @flow_owned

@@ -142,7 +142,7 @@ def test_a_list_page_writes_one_row_and_the_report_still_finds_each_referral(
     assert linked.pk in ids and len(ids) > 1
     api_row = AccessLog.objects.latest("pk")
     assert api_row.object_id is None and sorted(api_row.object_ids) == sorted(ids)
-    report = _api(supervisor).get(f"/api/v1/cases/{case.pk}/access/").json()
+    report = _api(supervisor).get(f"/api/v1/cases/{case.pk}/access/").json()["results"]
     assert {
         "user": triage_worker.username,
         "action": "referral.list",
@@ -170,7 +170,7 @@ def test_the_access_report_says_who_looked(
         reason="Assessment",
     )
     _api(psychologist).get(f"/api/v1/cases/{case.pk}/")
-    rows = _api(supervisor).get(f"/api/v1/cases/{case.pk}/access/").json()
+    rows = _api(supervisor).get(f"/api/v1/cases/{case.pk}/access/").json()["results"]
     assert (psychologist.username, "case.view", "api") in {
         (r["user"], r["action"], r["door"]) for r in rows
     }
@@ -336,7 +336,7 @@ def test_the_auditor_reads_who_when_why_and_which_fields_never_the_values(
         actor=teacher, child=child, **{**FORM, "observations": "Bruises on both arms"}
     )
     api = _api(auditor)
-    rows = api.get(f"/api/v1/referrals/{draft.pk}/history/").json()
+    rows = api.get(f"/api/v1/referrals/{draft.pk}/history/").json()["results"]
     assert rows and rows[0]["reason"] == "casework.referral.drafted"
     fields = {change["field"] for row in rows for change in row["changes"]}
     assert "observations" in fields
@@ -347,7 +347,7 @@ def test_the_auditor_reads_who_when_why_and_which_fields_never_the_values(
     assert page.status_code == 200 and "Bruises" not in page.content.decode()
     # The social side that triages it reads the values once it is sent.
     protocol("referral.submit")(actor=teacher, referral=draft)
-    rows = _api(triage_worker).get(f"/api/v1/referrals/{draft.pk}/history/").json()
+    rows = _api(triage_worker).get(f"/api/v1/referrals/{draft.pk}/history/").json()["results"]
     assert "Bruises" in str(rows)
 
 
@@ -391,7 +391,7 @@ def test_break_glass_opens_the_values_for_a_while_logged_and_told(
     told = Notification.objects.get(kind=Notification.Kind.TRAIL_UNLOCKED)
     assert (told.recipient, told.case) == (supervisor, case)
     # The reading shows in the case's access report, for the lead and the supervisor.
-    report = _api(supervisor).get(f"/api/v1/cases/{case.pk}/access/").json()
+    report = _api(supervisor).get(f"/api/v1/cases/{case.pk}/access/").json()["results"]
     assert any(row["action"] == "trail.unlock" for row in report)
     # It ends by itself, and the unlock cannot be changed or deleted.
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=31)):
@@ -409,7 +409,7 @@ def test_break_glass_is_one_trail_and_only_for_auditors(
 
     _api(auditor).post(f"/api/v1/referrals/{referral.pk}/history/unlock/", PURPOSE, format="json")
     assert "Hungry" in str(_api(auditor).get(f"/api/v1/referrals/{referral.pk}/history/").json())
-    other = _api(auditor).get(f"/api/v1/referrals/{queued.pk}/history/").json()
+    other = _api(auditor).get(f"/api/v1/referrals/{queued.pk}/history/").json()["results"]
     assert "Hungry" not in str(other)
     for user in (teacher, triage_worker):
         response = _api(user).post(

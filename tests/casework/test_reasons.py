@@ -95,7 +95,9 @@ def test_the_pages_and_the_api_show_the_label(client, case, triage_worker):
     trail = client.get(f"/casework/cases/{case.pk}/history/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Plan created" in trail.content.decode()
     assert "casework.case_plan.created" in trail.content.decode()
-    api = client.get(f"/api/v1/cases/{case.pk}/history/", HTTP_ACCEPT_LANGUAGE="en").json()
+    api = client.get(f"/api/v1/cases/{case.pk}/history/", HTTP_ACCEPT_LANGUAGE="en").json()[
+        "results"
+    ]
     assert (api[0]["reason"], api[0]["label"]) == ("casework.case.opened", "Case opened")
 
 

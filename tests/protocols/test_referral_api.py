@@ -151,7 +151,7 @@ def test_accept_plan_two_timer_reviews_and_approved_closure(
     process = CaseFlow.process_class.objects.get(flow_class=CaseFlow, artifact_object_id=case.pk)
     assert process.status == "DONE"
     assert timer  # the timer node exists on the flow
-    history = worker.get(f"/api/v1/cases/{case_id}/history/").json()
+    history = worker.get(f"/api/v1/cases/{case_id}/history/").json()["results"]
     case_rows = [row for row in history if row["object"] == "case"]
     assert reasons(case_rows) == [
         "casework.case.opened",
@@ -209,7 +209,7 @@ def test_information_loop_twice_then_no_further_action(api, teacher, triage_work
     assert response.status_code == 200
     assert school.get(f"/api/v1/referrals/{pk}/").json()["status"] == "no_further_action"
     assert InformationRequest.objects.filter(referral_id=pk, answered_at__isnull=False).count() == 2
-    history = worker.get(f"/api/v1/referrals/{pk}/history/").json()
+    history = worker.get(f"/api/v1/referrals/{pk}/history/").json()["results"]
     referral_reasons = reasons(row for row in history if row["object"] == "referral")
     assert referral_reasons == [
         "casework.referral.drafted",

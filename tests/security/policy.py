@@ -298,6 +298,10 @@ POLICY: list[Rule] = [
     Rule(API_REFERRAL + "history/unlock/$", get=may(NOBODY), write=may(AUDITOR, MAY)),
     # Who the child is: the district's triage side only, never the referrer's side.
     Rule(API_REFERRAL + "matches/$", get=may(TRIAGES)),
+    # The author throws a draft away; the documents: those who see the referral read the
+    # list, the author adds while it is a draft (multipart).
+    Rule(API_REFERRAL + "delete/$", get=may(NOBODY), write=may(REFERRER_DRAFT, MAY)),
+    Rule(API_REFERRAL + "attachments/$", get=may(SEES_REFERRAL), write=may(REFERRER_DRAFT, MAY)),
     Rule(API_REFERRAL + "child/link/$", get=may(NOBODY), write=may(TRIAGES, MAY)),
     Rule(API_REFERRAL + "child/new/$", get=may(NOBODY), write=may(TRIAGES, MAY)),
     # --- API: one case ----------------------------------------------------------------------
@@ -310,6 +314,26 @@ POLICY: list[Rule] = [
     Rule(API_CASE + "close/$", get=may(NOBODY), write=may(CASE_LEAD, MAY)),
     Rule(API_CASE + "actions/$", get=may(NOBODY), write=may(CASE_WORK, MAY)),
     Rule(API_CASE + "reviews/$", get=may(NOBODY), write=may(CASE_WORK, MAY)),
+    Rule(
+        API_CASE + "actions/(?P<action_pk>[^/.]+)/$",
+        get=may(NOBODY),
+        write=may(CASE_WORK, MAY),
+        write_method="patch",
+    ),
+    Rule(
+        API_CASE + "team/(?P<member_pk>[^/.]+)/$",
+        get=may(NOBODY),
+        write=may(CASE_LEAD, MAY),
+        write_method="delete",
+    ),
+    # The team's own reading: notes, documents, whom one may name on the case.
+    Rule(API_CASE + "notes/$", get=may(TEAM_OR_SUPERVISOR), write=may(CASE_WORK, MAY)),
+    Rule(API_CASE + "attachments/$", get=may(TEAM_OR_SUPERVISOR), write=may(CASE_WORK, MAY)),
+    Rule(API_CASE + "candidates/$", get=may(TEAM_OR_SUPERVISOR)),
+    # --- API: the caller's notifications, and documents ---------------------------------------
+    Rule("api/v1/^notifications/$", get=may(AUTHENTICATED)),
+    Rule("api/v1/^notifications/(?P<pk>[^/.]+)/read/$", get=may(NOBODY), write=may(RECIPIENT, MAY)),
+    Rule("api/v1/^attachments/(?P<pk>[^/.]+)/$", get=may(ATTACHMENT_READER)),
     # --- pages: home and lists --------------------------------------------------------------
     Rule("casework/", get=may(AUTHENTICATED)),
     Rule(

@@ -215,9 +215,9 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             # Sub-objects (an action, a team member) belong to the open case.
             keys = ["open"] if {"action_pk", "member_pk"} & set(params) else CASE_KEYS
             return symbols("case", keys)
-        if r.startswith("casework/attachments/"):
+        if r.startswith(("casework/attachments/", "api/v1/^attachments/")):
             return symbols("attachment", ["case", "draft"])
-        if r.startswith("casework/notifications/"):
+        if r.startswith(("casework/notifications/", "api/v1/^notifications/")):
             return symbols("notification", ["teacher"])
     if param == "action_pk":
         return [("action", {param: "action:open"})]
@@ -271,6 +271,8 @@ def body_for(route: Route, values: dict[str, str], world) -> tuple[dict, str | N
     None for a form post (multipart)."""
     u = world.users
     r, name = route.route, route.name
+    if name in ("case-attachments", "referral-attachments"):
+        return {"title": "Matrix", "file": _pdf()}, "multipart"
     if r.startswith("api/"):
         return _api_body(name, u), "json"
     if r.startswith(("referral/", "case/")):
@@ -355,4 +357,6 @@ def _api_body(name: str, u: dict) -> dict:
         },
         "case-reviews": {"risk_level": "low", "decision": "continue", "attendees": "Team"},
         "case-close": {"reason": "All fine"},
+        "case-action-update": {"status": "in_progress", "progress_note": "Met"},
+        "case-notes": {"body": "Met the family."},
     }.get(name, {})

@@ -1,0 +1,88 @@
+"""The OpenAPI description of every operation, errors included: besides what an operation
+answers when it succeeds, the failures every client must handle, each with its body's shape
+(casework.api.errors writes them)."""
+
+from django.conf import settings
+from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+FIELD_ERRORS = {
+    "type": "object",
+    "description": (
+        "Each refused field (or query parameter) with its messages: a list of strings, or for "
+        "a nested object (`child`) the same shape again. `non_field_errors` for the whole "
+        "input; `detail` alone when the body could not be read."
+    ),
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "object", "additionalProperties": True},
+            {"type": "string"},
+        ]
+    },
+}
+SERVER_ERROR = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "request_id": {"type": "string", "nullable": True},
+    },
+    "required": ["detail"],
+}
+
+ERRORS = {
+    "400": OpenApiResponse(FIELD_ERRORS, description="Bad input: the fields and why."),
+    "401": OpenApiResponse(
+        DETAIL,
+        description="No credentials, or bad ones (`WWW-Authenticate: Token` says how).",
+    ),
+    "403": OpenApiResponse(DETAIL, description="Signed in, but not allowed to do this."),
+    "404": OpenApiResponse(
+        DETAIL, description="No such object, or one the caller may not see (never said which)."
+    ),
+    "409": OpenApiResponse(DETAIL, description="Not allowed in the object's current state."),
+    "413": OpenApiResponse(DETAIL, description="The body is larger than the server accepts."),
+    "429": OpenApiResponse(DETAIL, description="Too many requests: wait and try again."),
+    "500": OpenApiResponse(
+        SERVER_ERROR, description="A failure on the server; quote `request_id` when reporting it."
+    ),
+}
+
+
+class AutoSchema(BaseAutoSchema):
+    def get_override_parameters(self):
+        return [
+            *super().get_override_parameters(),
+            OpenApiParameter(
+                "Accept-Language",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description=(
+                    "The language of messages and labels: one of "
+                    + ", ".join(code for code, _name in settings.LANGUAGES)
+                    + f"; without it, the installation's default ({settings.LANGUAGE_CODE})."
+                ),
+            ),
+        ]
+
+    def _error_codes(self) -> list[str]:
+        codes = ["400", "401", "403", "429", "500"]
+        method = self.method.upper()
+        if "{" in self.path:
+            codes.append("404")
+        if method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes += ["409", "413"]
+        return codes
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in self._error_codes():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(ERRORS[code], code)
+        return responses
