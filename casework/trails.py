@@ -85,7 +85,7 @@ def _display(field, value, loaded) -> str | None:
         obj = loaded.get(field.related_model, {}).get(value)
         if obj is None:
             return _("%(record)s no longer kept") % {
-                "record": field.related_model._meta.verbose_name
+                "record": capfirst(field.related_model._meta.verbose_name)
             }
         return person_name(obj) if isinstance(obj, get_user_model()) else str(obj)
     if field.choices:

@@ -45,9 +45,7 @@ class ProfileView(auth.ProfileView):
         self.request.resolver_match.site = site
         user = self.request.user
         return super().get_context_data(
-            memberships=Membership.objects.filter(user=user, active=True).select_related(
-                "agency"
-            ),
+            memberships=Membership.objects.filter(user=user, active=True).select_related("agency"),
             unread=Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
             tokens=AuthToken.objects.filter(user=user).order_by("-created"),
             token_days=knox_settings.TOKEN_TTL.days,
