@@ -93,6 +93,7 @@ def test_axe_finds_nothing_serious_on_any_page_of_any_role(
     psychologist,
     auditor,
     operator,
+    screenshots,
 ):
     case, waiting, first = world["case"], world["waiting"], world["first"]
     roles = [
@@ -137,17 +138,21 @@ def test_axe_finds_nothing_serious_on_any_page_of_any_role(
             ],
         ),
     ]
+    shots = {(auditor, "/casework/"): "home-auditor", (operator, "/casework/"): "home-helpline"}
     found = {}
     for user, paths in roles:
         page = login(user)
         for path in paths:
             page.goto(f"{live_server.url}{path}")
             page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            if (user, path) in shots:
+                screenshots(page, shots[(user, path)])
             violations = _violations(page)
             if violations:
                 found[f"{user.username} {path}"] = violations
     anonymous = browser.new_context(locale="en-GB").new_page()
     anonymous.goto(f"{live_server.url}/accounts/login/")
+    screenshots(anonymous, "sign-in")
     if _violations(anonymous):
         found["sign-in"] = _violations(anonymous)
     anonymous.context.close()
