@@ -4,6 +4,7 @@ plan, an action, a team member, a review, the closure); the case's trail and acc
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -320,6 +321,10 @@ def case_access(request, pk):
     """Who has looked at this file: the lead worker, the supervisor and the auditor may ask."""
     case = selectors.case_for_trail(request.user, pk)
     log_access(request, action="case.access_report", cases=[case])
+    visible = selectors.cases_visible_to(request.user).filter(pk=case.pk).exists()
+    back = case.get_absolute_url() if visible else reverse("casework:audit_search")
     return render(
-        request, "casework/access_report.html", {"case": case, "rows": access_report(case)}
+        request,
+        "casework/access_report.html",
+        {"case": case, "rows": access_report(case), "back_url": back},
     )

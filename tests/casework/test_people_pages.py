@@ -274,3 +274,29 @@ def test_a_catalan_page_has_no_italian_menu_words(client, triage_worker, url):
     for word in ITALIAN_MENU_WORDS:
         assert not re.search(rf"\b{word}\b", page), (url, word)
     assert "Aplicacions" in page and "Perfil" in page
+
+
+def test_the_access_report_says_what_each_read_was(client, auditor, triage_worker, case):
+    _get(client, triage_worker, f"/casework/cases/{case.pk}/")
+    response, page = _get(client, auditor, f"/casework/cases/{case.pk}/access/")
+    assert "Opened the case" in page and "Paolo Verdi" in page
+    assert ">case.view<" not in page
+    back = re.search(r'<a class="cw-back" href="([^"]+)"', page).group(1)
+    assert back == "/casework/audit/"
+    _response, page = _get(client, triage_worker, f"/casework/cases/{case.pk}/access/")
+    assert re.search(r'<a class="cw-back" href="([^"]+)"', page).group(1) == case.get_absolute_url()
+
+
+def test_every_kind_of_read_has_words():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "casework"
+    codes = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "action":
+                if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                    codes.add(node.value.value)
+    codes -= {"store_true"}
+    assert codes and codes <= set(audit.ACCESS_ACTIONS), codes - set(audit.ACCESS_ACTIONS)
