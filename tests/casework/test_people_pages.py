@@ -298,5 +298,5 @@ def test_every_kind_of_read_has_words():
             if isinstance(node, ast.keyword) and node.arg == "action":
                 if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                     codes.add(node.value.value)
-    codes -= {"store_true"}
+    codes -= {"store_true", "append"}  # argparse's, in the management commands
     assert codes and codes <= set(audit.ACCESS_ACTIONS), codes - set(audit.ACCESS_ACTIONS)
