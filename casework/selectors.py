@@ -654,7 +654,7 @@ def case_timeline(case: Case, referral_ids=None) -> list[dict]:
         referral_ids = case.referrals.values_list("pk", flat=True)
     rows = [row for row in case_history(case) if row["reason"]] + referrals_history(referral_ids)
     rows.sort(key=lambda row: row["at"])
-    return trails.describe(rows)
+    return trails.describe(rows, values=False)
 
 
 def yearly_indicators(year: int, districts=None) -> dict:

@@ -45,12 +45,13 @@ def kind_label(model) -> str:
     return capfirst(model._meta.verbose_name_plural)
 
 
-def describe(rows: list[dict]) -> list[dict]:
+def describe(rows: list[dict], *, values: bool = True) -> list[dict]:
     """Add the words for people to history rows (see selectors.history_rows): `actor_name`,
     `record`, `kind_label`, and for each change `label`, `old_text`, `new_text`. Linked
-    records are read in one query per kind of record, whatever the number of rows."""
+    records are read in one query per kind of record, whatever the number of rows; with
+    `values=False` (the chronology, which shows no values) none is read."""
     related: dict = {}
-    for row in rows:
+    for row in rows if values else ():
         for change in row["changes"]:
             field = change["_field"]
             if field is not None and field.is_relation and change["shown"]:
@@ -68,7 +69,7 @@ def describe(rows: list[dict]) -> list[dict]:
         for change in row["changes"]:
             field = change["_field"]
             change["label"] = capfirst(field.verbose_name) if field is not None else change["field"]
-            if change["shown"]:
+            if change["shown"] and values:
                 change["old_text"] = _display(field, change["_old"], loaded)
                 change["new_text"] = _display(field, change["_new"], loaded)
             else:
