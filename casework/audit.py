@@ -164,6 +164,37 @@ for _entry in PROJECT_REASONS:
     register_reason(*_entry)
 
 
+# What each kind of read in the access log was, in the words of the "who has looked at this
+# file" page (the log keeps the code; an unknown code is shown as it is).
+ACCESS_ACTIONS = {
+    "home": _("Listed on their home page"),
+    "queue": _("Listed in the triage queue"),
+    "referral.list": _("Listed among the referrals"),
+    "referral.view": _("Opened the referral"),
+    "referral.decide": _("Opened the decision page"),
+    "referral.history": _("Read the referral's audit history"),
+    "case.list": _("Listed among the cases"),
+    "case.view": _("Opened the case"),
+    "case.change": _("Changed the case"),
+    "case.history": _("Read the case's audit history"),
+    "case.access_report": _("Read who has looked at the file"),
+    "attachment.download": _("Downloaded a document"),
+    "audit.search": _("Found in an audit search"),
+    "referral.matches": _("Saw it among the possible matches at triage"),
+    "trail.unlock": _("Opened the values of the trail (break-glass)"),
+    "case.closure_decision": _("Opened the closure decision"),
+    "admin.list": _("Listed in the administration"),
+    "admin.search": _("Found by a search in the administration"),
+    "admin.view": _("Opened in the administration"),
+    "admin.history": _("Read its history in the administration"),
+}
+
+
+def access_action_label(code: str) -> str:
+    label = ACCESS_ACTIONS.get(code)
+    return str(label) if label is not None else code
+
+
 def _address(request) -> str | None:
     # REMOTE_ADDR is the proxy's address behind a reverse proxy; the proxy's own log has the
     # client. Trusting X-Forwarded-For here would let anyone write any address in the log.

@@ -20,6 +20,8 @@ def navigation(request):
             "triages": bool(permissions.district_ids(user)),
             "helpline": permissions.can_log_contacts(user),
             "supervises": permissions.reads_indicators(user),
+            # From the roles already read (no query of its own); the page asks the predicate.
+            "audits": Membership.Role.AUDITOR in roles,
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         }
 

@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from . import permissions
+from . import permissions, trails
 from .audit import reason_label
 from .models import (
     Action,
@@ -380,6 +380,17 @@ def recent_contacts(limit: int = 50) -> QuerySet[Contact]:
     return Contact.objects.select_related("district").prefetch_related("services")[:limit]
 
 
+def contacts_of_the_day(*, now) -> QuerySet[Contact]:
+    """The helpline's contacts since midnight (every operator's: they share the line)."""
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (
+        Contact.objects.filter(contacted_at__gte=midnight, contacted_at__lte=now)
+        .select_related("district", "operator")
+        .prefetch_related("services")
+        .order_by("-contacted_at", "-pk")
+    )
+
+
 def notifications_for(user, limit: int = 100) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).select_related("referral", "case")[:limit]
 
@@ -529,6 +540,10 @@ def home_board(user, *, now) -> dict:
         board["reviews_soon"] = list(
             my_cases.filter(next_review_at__lte=now + datetime.timedelta(days=14))
         )
+    if permissions.can_log_contacts(user):
+        board["helpline_today"] = list(contacts_of_the_day(now=now))
+    if permissions.is_auditor(user):
+        board["auditor"] = True
     supervised = permissions.district_ids(user, permissions.SUPERVISE)
     if supervised:
         district_referrals = Referral.objects.filter(district__in=supervised)
@@ -593,31 +608,40 @@ def case_actions(case: Case) -> list[Action]:
 
 
 def history_rows(*historical_querysets, values: bool = True) -> list[dict]:
-    """The audit trail of one or more records as rows: who, when, what changed, and why (the
-    reason code and its translated label). A creation lists the values it set; a change lists
-    each field's before and after. With `values=False` (the auditor's view) the rows name the
-    fields that changed and carry none of their values."""
+    """The audit trail of one or more records as rows, oldest first: who, when, what changed,
+    and why (the reason code and its translated label). A creation lists the values it set; a
+    change lists each field's before and after. With `values=False` (the auditor's view) the
+    rows name the fields that changed and carry none of their values. The keys starting with
+    an underscore keep the raw values for trails.describe (the words for people)."""
     rows = []
     for queryset in historical_querysets:
         previous = {}
         for record in queryset.select_related("history_user").order_by("history_id"):
             model = record.instance_type
+            fields = {f.name: f for f in model._meta.concrete_fields}
             before = previous.get(record.id)
             if before is None:
-                changes = [
-                    {"field": f.name, "old": None, "new": _text(getattr(record, f.attname))}
+                raw = [
+                    (f.name, None, getattr(record, f.attname))
                     for f in model._meta.concrete_fields
                     if getattr(record, f.attname) not in (None, "", [], {}) and f.name != "id"
                 ]
             else:
                 delta = record.diff_against(before)
-                changes = [
-                    {"field": c.field, "old": _text(c.old), "new": _text(c.new)}
-                    for c in delta.changes
-                ]
+                raw = [(c.field, c.old, c.new) for c in delta.changes]
             previous[record.id] = record
-            if not values:
-                changes = [{"field": c["field"], "old": None, "new": None} for c in changes]
+            changes = [
+                {
+                    "field": name,
+                    "old": _text(old) if values else None,
+                    "new": _text(new) if values else None,
+                    "shown": values,
+                    "_field": fields.get(name),
+                    "_old": old if values else None,
+                    "_new": new if values else None,
+                }
+                for name, old, new in raw
+            ]
             rows.append(
                 {
                     "object": model._meta.model_name,
@@ -628,9 +652,12 @@ def history_rows(*historical_querysets, values: bool = True) -> list[dict]:
                     "reason": record.history_change_reason,
                     "label": reason_label(record.history_change_reason),
                     "changes": changes,
+                    "kind": trails.kind_of(model),
+                    "_model": model,
+                    "_actor": record.history_user,
                 }
             )
-    rows.sort(key=lambda row: row["at"])
+    rows.sort(key=lambda row: (row["at"], row["object"], row["object_id"]))
     return rows
 
 
@@ -671,12 +698,13 @@ def case_history(case: Case, *, values: bool = True) -> list[dict]:
 
 
 def case_timeline(case: Case, referral_ids=None) -> list[dict]:
-    """Every event of the case and of its referrals, in one chronology."""
+    """Every event of the case and of its referrals, in one chronology, oldest first, in the
+    words of people (trails.describe)."""
     if referral_ids is None:
         referral_ids = case.referrals.values_list("pk", flat=True)
     rows = [row for row in case_history(case) if row["reason"]] + referrals_history(referral_ids)
     rows.sort(key=lambda row: row["at"])
-    return rows
+    return trails.describe(rows, values=False)
 
 
 def yearly_indicators(year: int, districts=None) -> dict:

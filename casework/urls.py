@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .web import attachments, cases, home, network, queue, referrals
+from .web import attachments, audit, cases, home, network, queue, referrals
 
 urlpatterns = [
     path("", home.home, name="index"),
@@ -58,6 +58,8 @@ urlpatterns = [
         name="case_attachment_upload",
     ),
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment_download"),
+    # --- the auditor ---
+    path("audit/", audit.audit_search, name="audit_search"),
     # --- the network ---
     path("services/", network.directory, name="directory"),
     path("helpline/", network.contacts, name="contacts"),

@@ -1,7 +1,8 @@
 """Account pages beside Viewflow's sign-in: the second factor (django-otp: an authenticator
 app, and single-use backup codes) and the user's own API tokens (django-rest-knox: hashed,
-expiring, shown once). Viewflow's profile page is kept, closed to uploads: its avatar form
-would let anyone write files into the media folder beside the case attachments."""
+expiring, shown once). The profile page is the project's own (templates/registration/
+profile.html), closed to uploads: Viewflow's avatar form would let anyone write files into
+the media folder beside the case attachments."""
 
 import base64
 
@@ -36,8 +37,16 @@ class ProfileView(auth.ProfileView):
     http_method_names = ["get", "head", "options"]
 
     def get_context_data(self, **kwargs):
+        from casework.models import Membership, Notification
+        from config.urls import site
+
+        # The shell's side menu, as on every page of the site (Viewflow's templates read the
+        # site from the resolver match, which its middleware fills for the site's own pages).
+        self.request.resolver_match.site = site
         user = self.request.user
         return super().get_context_data(
+            memberships=Membership.objects.filter(user=user, active=True).select_related("agency"),
+            unread=Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
             tokens=AuthToken.objects.filter(user=user).order_by("-created"),
             token_days=knox_settings.TOKEN_TTL.days,
             has_second_factor=user_has_device(user),

@@ -177,7 +177,8 @@ LANGUAGES = [
     ("en", _("English")),
 ]
 LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "it", [code for code, _name in LANGUAGES])
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's catalogue first; then the Catalan of the framework strings Viewflow lacks.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_framework"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Rome")
 try:
     import zoneinfo
@@ -439,6 +440,9 @@ CONTENT_SECURITY_POLICY = {
 
 # The protocol's service-level defaults; administrators edit the live values in the admin.
 EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "112")
+# Whom the sign-in page tells people to call for an account or a lost password (a name and a
+# number); empty: "your agency's administrator".
+SUPPORT_CONTACT = env_str("SUPPORT_CONTACT", "")
 
 # --- Operations: probes, beat heartbeat, metrics, logs (ops/, docs/operations.md) -------------
 # Kept in one block: the rest of this file is the application's own configuration.

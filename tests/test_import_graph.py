@@ -38,6 +38,7 @@ LAYERS = {
     "domain": (
         "casework.permissions",
         "casework.selectors",
+        "casework.trails",
         "casework.indicators",
         "casework.audit",
         "casework.outbox",

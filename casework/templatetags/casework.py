@@ -3,6 +3,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from casework.audit import access_action_label
+
 register = template.Library()
 
 # The statuses in which a passed triage deadline is shown as overdue.
@@ -28,3 +30,9 @@ def badges(referral, now):
     if due and referral.status in _TRIAGE_OPEN and now and due < now:
         html += format_html('<span class="cw-badge cw-badge--overdue">{}</span>', _("Overdue"))
     return mark_safe(html)  # noqa: S308 - built with format_html above
+
+
+@register.filter
+def access_label(code):
+    """What a read in the access log was, in words (casework.audit.ACCESS_ACTIONS)."""
+    return access_action_label(code)

@@ -4,11 +4,12 @@ plan, an action, a team member, a review, the closure); the case's trail and acc
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from casework import forms, permissions, selectors, services
+from casework import forms, permissions, selectors, services, trails
 from casework.audit import access_report, log_access
 from casework.models import Action, Case, CaseTeamMember
 from protocols import steps
@@ -17,6 +18,7 @@ from .common import (
     apply,
     error_summary,
     form_errors_as_messages,
+    render_trail,
     unlock_context,
     unlock_trail,
     visible_case,
@@ -53,6 +55,8 @@ def case_detail(request, pk):
     rights = permissions.case_page_rights(user, case)
     can_lead, is_supervisor = rights["lead"], rights["supervisor"]
     review_due = steps.is_open("case.review", case)
+    timeline = selectors.case_timeline(case, [r.pk for r in referrals])
+    kind = request.GET.get("kind") or None
     context = {
         "case": case,
         "team": selectors.case_team(case),
@@ -60,7 +64,9 @@ def case_detail(request, pk):
         "reviews": case.reviews.select_related("recorded_by").order_by("-scheduled_for"),
         "referrals": referrals,
         "attachments": case.attachments.all(),
-        "timeline": selectors.case_timeline(case, [r.pk for r in referrals]),
+        "timeline": trails.of_kind(timeline, kind),
+        "kinds": trails.kinds(timeline),
+        "kind": kind,
         "can_lead": can_lead,
         "is_supervisor": is_supervisor,
         "review_due": review_due,
@@ -292,15 +298,15 @@ def case_history(request, pk):
     case = selectors.case_for_trail(request.user, pk)
     log_access(request, action="case.history", cases=[case])
     values = permissions.reads_case_history_values(request.user, case)
-    return render(
+    rows = selectors.case_history(case, values=values)
+    visible = selectors.cases_visible_to(request.user).filter(pk=case.pk).exists()
+    return render_trail(
         request,
-        "casework/history.html",
-        {
-            "title": case.reference,
-            "rows": selectors.case_history(case, values=values),
-            "back": case,
-            **unlock_context(request, values, "casework:case_history_unlock", case),
-        },
+        title=case.reference,
+        rows=rows,
+        obj=case,
+        visible=visible,
+        **unlock_context(request, values, "casework:case_history_unlock", case),
     )
 
 
@@ -315,6 +321,10 @@ def case_access(request, pk):
     """Who has looked at this file: the lead worker, the supervisor and the auditor may ask."""
     case = selectors.case_for_trail(request.user, pk)
     log_access(request, action="case.access_report", cases=[case])
+    visible = selectors.cases_visible_to(request.user).filter(pk=case.pk).exists()
+    back = case.get_absolute_url() if visible else reverse("casework:audit_search")
     return render(
-        request, "casework/access_report.html", {"case": case, "rows": access_report(case)}
+        request,
+        "casework/access_report.html",
+        {"case": case, "rows": access_report(case), "back_url": back},
     )

@@ -4,11 +4,11 @@ and the way a service's refusal becomes a message."""
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from casework import forms, permissions, selectors, services
+from casework import forms, permissions, selectors, services, trails
 from casework.models import Case, Referral
 from casework.services import TransitionNotAllowed
 
@@ -137,3 +137,25 @@ def unlock_trail(request, *, referral=None, case=None):
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
     return redirect(back)
+
+
+def render_trail(request, *, title, rows, obj, visible: bool, **extra):
+    """An audit trail page: the rows in people's words, filtered by kind of event (?kind=).
+    "Back" leads to the record for someone who may open it, else to the auditor's search (the
+    auditor reads trails, not files: the record's own page would answer 404). `extra`: the
+    break-glass form's context (unlock_context)."""
+    rows = trails.describe(rows)
+    kind = request.GET.get("kind") or None
+    back = obj.get_absolute_url() if visible else reverse("casework:audit_search")
+    return render(
+        request,
+        "casework/history.html",
+        {
+            "title": title,
+            "rows": trails.of_kind(rows, kind),
+            "kinds": trails.kinds(rows),
+            "kind": kind,
+            "back_url": back,
+            **extra,
+        },
+    )

@@ -6,7 +6,9 @@ from django.utils import timezone
 
 from casework import selectors, services
 from casework.audit import log_access
-from casework.models import Notification, Urgency
+from casework.models import Notification, Service, Urgency
+
+from .audit import audit_search_context
 
 
 def home(request):
@@ -14,9 +16,12 @@ def home(request):
     board = selectors.home_board(request.user, now=now)
     referrals, cases = selectors.home_board_reads(board)
     log_access(request, action="home", referrals=referrals, cases=cases)
-    return render(
-        request, "casework/home.html", {**board, "now": now, "urgencies": Urgency.choices}
-    )
+    context = {**board, "now": now, "urgencies": Urgency.choices}
+    if board.get("helpline_today") is not None:
+        context.update(kinds=Service.Kind.choices, districts=selectors.districts())
+    if board.get("auditor"):
+        context.update(audit_search_context(request))
+    return render(request, "casework/home.html", context)
 
 
 def notifications(request):

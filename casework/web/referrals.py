@@ -18,7 +18,14 @@ from casework.indicators import INDICATORS, label
 from casework.models import ConcernCategory, Referral
 from protocols import steps
 
-from .common import apply, error_summary, unlock_context, unlock_trail, visible_referral
+from .common import (
+    apply,
+    error_summary,
+    render_trail,
+    unlock_context,
+    unlock_trail,
+    visible_referral,
+)
 
 # --- the form -----------------------------------------------------------------------------
 #
@@ -287,15 +294,15 @@ def referral_history(request, pk):
     referral = selectors.referral_for_trail(request.user, pk)
     log_access(request, action="referral.history", referrals=[referral])
     values = permissions.reads_referral_history_values(request.user, referral)
-    return render(
+    rows = selectors.referral_history(referral, values=values)
+    visible = selectors.referrals_visible_to(request.user).filter(pk=referral.pk).exists()
+    return render_trail(
         request,
-        "casework/history.html",
-        {
-            "title": _("Referral %(pk)s") % {"pk": pk},
-            "rows": selectors.referral_history(referral, values=values),
-            "back": referral,
-            **unlock_context(request, values, "casework:referral_history_unlock", referral),
-        },
+        title=_("Referral %(pk)s") % {"pk": pk},
+        rows=rows,
+        obj=referral,
+        visible=visible,
+        **unlock_context(request, values, "casework:referral_history_unlock", referral),
     )
 
 

@@ -2,10 +2,16 @@
 server. `make test` installs chromium when missing; without it these tests are skipped with a
 message saying how to install it."""
 
+import datetime
 import os
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
+
+from casework import models, services
+from tests.conftest import protocol
+from tests.factories import ServiceFactory, UserFactory
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -95,3 +101,68 @@ def axe_clean():
         )
 
     return check
+
+
+FORM = {
+    "concern_categories": ["neglect", "absenteeism"],
+    "observations": "Often hungry and tired in the morning; " * 8,
+    "family_informed": True,
+}
+
+
+@pytest.fixture
+def world(teacher, child, triage_worker, supervisor, psychologist, north, school, social_north):
+    """A case with a team, a plan and actions (one with no owner), its referral's history, and
+    a second referral claimed and waiting for the decision."""
+    ServiceFactory(district=north, name="Centro per le famiglie Nord")
+    draft = services.referral_create_draft(actor=teacher, child=child, **FORM)
+    first = protocol("referral.submit")(referral=draft, actor=teacher)
+    case = protocol("referral.decide")(referral=first, actor=triage_worker, decision="open_case")
+    protocol("case.plan")(case=case, actor=triage_worker, objectives="Stay at school. " * 10)
+    services.case_add_member(
+        actor=triage_worker,
+        case=case,
+        user=psychologist,
+        agency=psychologist.memberships.get().agency,
+        role="psychologist",
+        reason="Assessment",
+    )
+    for agency, owner in ((social_north, triage_worker), (school, None)):
+        services.case_add_action(
+            actor=triage_worker,
+            case=case,
+            objective="Homework club three afternoons a week with the school educator",
+            owning_agency=agency,
+            owner=owner,
+            due_date=timezone.localdate() + datetime.timedelta(days=20),
+        )
+    other = services.child_create(
+        actor=teacher,
+        first_name="Eva",
+        last_name="Riva-Montalcini",
+        date_of_birth="2015-05-05",
+        district=north,
+        school=school,
+    )
+    draft = services.referral_create_draft(actor=teacher, child=other, **FORM)
+    waiting = protocol("referral.submit")(referral=draft, actor=teacher)
+    protocol("referral.claim")(referral=waiting, actor=triage_worker)
+    return {"case": case, "waiting": waiting, "first": first}
+
+
+@pytest.fixture
+def auditor(school):
+    user = UserFactory(username="dpo", first_name="Dora", last_name="Privacy")
+    services.membership_create(actor=None, user=user, agency=school, role="auditor")
+    return user
+
+
+@pytest.fixture
+def operator(north):
+    point = models.Agency.objects.create(name="Info point", kind="community", district=north)
+    user = UserFactory(username="operator", first_name="Olga", last_name="Line")
+    services.membership_create(actor=None, user=user, agency=point, role="helpline_operator")
+    services.contact_record(
+        actor=user, channel="phone", category="parenting", question="Nursery?", district=north
+    )
+    return user

@@ -1,7 +1,11 @@
 """WCAG 2.1 AA basics that a test can hold: every control has a label, the page has a language
-and a heading, focus is visible and reaches the main actions by keyboard."""
+and a heading, focus is visible and reaches the main actions by keyboard; and axe-core (the
+rules engine, bundled by axe-playwright-python) finds no serious or critical violation on any
+page of any role."""
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 
 from casework import services
 from tests.conftest import protocol
@@ -66,3 +70,90 @@ def test_the_referral_form_works_by_keyboard(login, live_server, teacher):
     assert page.evaluate("() => document.activeElement.name") == "save"
     assert page.evaluate("() => document.activeElement.matches(':focus-visible')")
     assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
+
+
+def _violations(page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_axe_finds_nothing_serious_on_any_page_of_any_role(
+    login,
+    live_server,
+    browser,
+    world,
+    teacher,
+    school_referent,
+    triage_worker,
+    supervisor,
+    psychologist,
+    auditor,
+    operator,
+    screenshots,
+):
+    case, waiting, first = world["case"], world["waiting"], world["first"]
+    roles = [
+        (
+            teacher,
+            [
+                "/casework/",
+                "/casework/referrals/new/",
+                f"/casework/referrals/{first.pk}/",
+                "/casework/services/",
+                "/casework/notifications/",
+                "/accounts/profile/",
+            ],
+        ),
+        (school_referent, ["/casework/", f"/casework/referrals/{first.pk}/"]),
+        (
+            triage_worker,
+            [
+                "/casework/",
+                "/casework/queue/",
+                f"/casework/referrals/{waiting.pk}/",
+                f"/casework/referrals/{waiting.pk}/decide/",
+                f"/casework/referrals/{first.pk}/history/",
+                "/casework/cases/",
+                f"/casework/cases/{case.pk}/",
+                f"/casework/cases/{case.pk}/history/",
+                f"/casework/cases/{case.pk}/access/",
+                "/accounts/profile/",
+            ],
+        ),
+        (supervisor, ["/casework/", "/casework/indicators/", f"/casework/cases/{case.pk}/"]),
+        (psychologist, ["/casework/", f"/casework/cases/{case.pk}/"]),
+        (operator, ["/casework/", "/casework/helpline/", "/casework/services/?kind=other"]),
+        (
+            auditor,
+            [
+                "/casework/",
+                f"/casework/audit/?child=Bruno&date_from={timezone.localdate()}",
+                f"/casework/cases/{case.pk}/history/",
+                f"/casework/referrals/{first.pk}/history/",
+                f"/casework/cases/{case.pk}/access/",
+            ],
+        ),
+    ]
+    shots = {(auditor, "/casework/"): "home-auditor", (operator, "/casework/"): "home-helpline"}
+    found = {}
+    for user, paths in roles:
+        page = login(user)
+        for path in paths:
+            page.goto(f"{live_server.url}{path}")
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            if (user, path) in shots:
+                screenshots(page, shots[(user, path)])
+            violations = _violations(page)
+            if violations:
+                found[f"{user.username} {path}"] = violations
+    anonymous = browser.new_context(locale="en-GB").new_page()
+    anonymous.goto(f"{live_server.url}/accounts/login/")
+    screenshots(anonymous, "sign-in")
+    if _violations(anonymous):
+        found["sign-in"] = _violations(anonymous)
+    anonymous.context.close()
+    assert found == {}

@@ -349,6 +349,8 @@ POLICY: list[Rule] = [
     Rule("casework/notifications/<int:pk>/open/", get=may(NOBODY), write=may(RECIPIENT, MAY)),
     Rule("casework/helpline/", get=may(HELPLINE), write=may(HELPLINE, MAY)),
     Rule("casework/indicators/", get=may(SUPERVISORS)),
+    # The auditor's search for a trail (who, when, why; never a file's values).
+    Rule("casework/audit/", get=may(AUDITOR)),
     # --- pages: referrals -------------------------------------------------------------------
     # The first visit is redirected to the form's address with its one-time key (?k=...).
     Rule(

@@ -52,3 +52,20 @@ document.addEventListener("change", function (event) {
     guidance.scrollIntoView({ block: "nearest" });
   }
 });
+
+// On a phone the tables are shown as cards (casework.css): each cell names its column. A
+// template may set data-label itself; any cell without one takes its column's header.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("table.cw-table").forEach(function (table) {
+    var headers = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, index) {
+        if (!cell.hasAttribute("data-label") && !cell.hasAttribute("colspan") && headers[index]) {
+          cell.setAttribute("data-label", headers[index]);
+        }
+      });
+    });
+  });
+});
