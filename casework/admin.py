@@ -223,15 +223,27 @@ class AttachmentAdmin(ProtocolRecordAdmin):
 
 @admin.register(models.Service)
 class ServiceAdmin(AuditedAdmin):
-    list_display = ["name", "kind", "district", "min_age", "max_age", "active"]
-    list_filter = ["kind", "district", "active"]
+    list_display = ["name", "entry_type", "kind", "district", "neighbourhood", "active"]
+    list_filter = ["entry_type", "kind", "district", "active"]
     search_fields = ["name", "description"]
 
 
 @admin.register(models.Contact)
 class ContactAdmin(AuditedAdmin):
-    list_display = ["contacted_at", "channel", "category", "district", "operator"]
-    list_filter = ["channel", "category", "district"]
+    list_display = ["contacted_at", "channel", "caller", "category", "district", "operator"]
+    list_filter = ["channel", "caller", "category", "district", "outside_hours"]
+
+
+@admin.register(models.Referent)
+class ReferentAdmin(AuditedAdmin):
+    list_display = ["name", "topic", "agency", "school", "phone", "active"]
+    list_filter = ["topic", "active"]
+    search_fields = ["name", "agency__name"]
+
+
+@admin.register(models.HelplineHours)
+class HelplineHoursAdmin(AuditedAdmin):
+    list_display = ["weekday", "opens_at", "closes_at"]
 
 
 @admin.register(models.ProtocolSettings)
