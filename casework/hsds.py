@@ -52,7 +52,7 @@ def organization_out(agency: Agency) -> dict:
     return {
         "id": oid,
         "name": agency.name,
-        "description": agency.get_kind_display(),
+        "description": "",
         "email": agency.email or None,
         "phones": [{"id": _id(oid, "phone"), "number": agency.phone}] if agency.phone else [],
     }

@@ -280,10 +280,11 @@ def services_directory(
     """The directory as families and workers read it: active entries, initiatives not yet
     over (an initiative whose end date has passed drops out by itself)."""
     today = today or timezone.localdate()
+    over = Q(ends_on__lt=today) | Q(
+        recurrence=Service.Recurrence.ONE_OFF, ends_on__isnull=True, starts_on__lt=today
+    )
     services = (
-        Service.objects.filter(active=True)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .select_related("district", "agency")
+        Service.objects.filter(active=True).exclude(over).select_related("district", "agency")
     )
     if district:
         services = services.filter(
