@@ -9,6 +9,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import models as django_models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -224,6 +225,7 @@ class AttachmentAdmin(ProtocolRecordAdmin):
 @admin.register(models.Service)
 class ServiceAdmin(AuditedAdmin):
     list_display = ["name", "entry_type", "kind", "district", "neighbourhood", "active"]
+    formfield_overrides = {django_models.URLField: {"assume_scheme": "https"}}
     list_filter = ["entry_type", "kind", "district", "active"]
     search_fields = ["name", "description"]
 

@@ -470,6 +470,8 @@ class ContactForm(forms.Form):
 class DirectoryEntryForm(forms.ModelForm):
     """A service or initiative of the directory, as its district's coordinators write it."""
 
+    website = forms.URLField(label=_("web site"), required=False, assume_scheme="https")
+
     class Meta:
         model = Service
         fields = [
