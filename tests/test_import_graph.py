@@ -39,6 +39,7 @@ LAYERS = {
         "casework.permissions",
         "casework.selectors",
         "casework.indicators",
+        "casework.hsds",
         "casework.audit",
         "casework.outbox",
         "casework.locks",
