@@ -42,7 +42,6 @@ from casework.models import (
     Referent,
     Referral,
     Service,
-    TrailUnlock,
 )
 from protocols import steps
 from protocols.flows import CaseFlow, ReferralFlow
@@ -531,16 +530,6 @@ def _admin_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
         object_id=cases["open"].pk,
     )
     ProtocolSettings.objects.get_or_create()
-    # A break-glass reading that has expired (for its admin pages; it opens nothing today).
-    TrailUnlock.objects.create(
-        user=u["auditor"],
-        object_type=AccessLog.Kind.REFERRAL,
-        object_id=referrals["case_opened"].pk,
-        purpose=TrailUnlock.Purpose.values[0],
-        explanation="An expired reading, for the admin pages",
-        opened_at=now - datetime.timedelta(days=2),
-        expires_at=now - datetime.timedelta(days=1),
-    )
     open_case = cases["open"]
     chosen = {
         "auth.user": u["teacher"].pk,
