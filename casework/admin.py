@@ -9,6 +9,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import models as django_models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -223,15 +224,28 @@ class AttachmentAdmin(ProtocolRecordAdmin):
 
 @admin.register(models.Service)
 class ServiceAdmin(AuditedAdmin):
-    list_display = ["name", "kind", "district", "min_age", "max_age", "active"]
-    list_filter = ["kind", "district", "active"]
+    list_display = ["name", "entry_type", "kind", "district", "neighbourhood", "active"]
+    formfield_overrides = {django_models.URLField: {"assume_scheme": "https"}}
+    list_filter = ["entry_type", "kind", "district", "active"]
     search_fields = ["name", "description"]
 
 
 @admin.register(models.Contact)
 class ContactAdmin(AuditedAdmin):
-    list_display = ["contacted_at", "channel", "category", "district", "operator"]
-    list_filter = ["channel", "category", "district"]
+    list_display = ["contacted_at", "channel", "caller", "category", "district", "operator"]
+    list_filter = ["channel", "caller", "category", "district", "outside_hours"]
+
+
+@admin.register(models.Referent)
+class ReferentAdmin(AuditedAdmin):
+    list_display = ["name", "topic", "agency", "school", "phone", "active"]
+    list_filter = ["topic", "active"]
+    search_fields = ["name", "agency__name"]
+
+
+@admin.register(models.HelplineHours)
+class HelplineHoursAdmin(AuditedAdmin):
+    list_display = ["weekday", "opens_at", "closes_at"]
 
 
 @admin.register(models.ProtocolSettings)

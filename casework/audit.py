@@ -67,6 +67,8 @@ ADMIN_EDITED = (
     "service",
     "contact",
     "protocolsettings",
+    "referent",
+    "helplinehours",
 )
 
 
@@ -148,6 +150,15 @@ PROJECT_REASONS = (
     ("casework.membership.deactivated", _("Role ended"), "casework.membership"),
     ("casework.service.created", _("Service added to the directory"), "casework.service"),
     ("casework.service.updated", _("Service changed"), "casework.service"),
+    ("casework.service.withdrawn", _("Taken off the directory"), "casework.service"),
+    (
+        "casework.service.imported",
+        _("Brought from an Open Referral (HSDS) file"),
+        "casework.service",
+    ),
+    ("casework.referent.created", _("Referent added"), "casework.referent"),
+    ("casework.referent.updated", _("Referent changed"), "casework.referent"),
+    ("casework.referent.withdrawn", _("Referent no longer to call"), "casework.referent"),
     ("casework.contact.recorded", _("Helpline contact recorded"), "casework.contact"),
     ("casework.contact.services_pointed", _("Services pointed to"), "casework.contact"),
     ("casework.demo.loaded", _("Demo data loaded"), "casework.district", "casework.agency"),

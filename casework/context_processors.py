@@ -19,6 +19,9 @@ def navigation(request):
             ),
             "triages": bool(permissions.district_ids(user)),
             "helpline": permissions.can_log_contacts(user),
+            "helpline_desk": permissions.can_log_contacts(user)
+            or bool(permissions.district_ids(user, permissions.SUPERVISE)),
+            "referents": permissions.reads_referents(user),
             "supervises": permissions.reads_indicators(user),
             # From the roles already read (no query of its own); the page asks the predicate.
             "audits": Membership.Role.AUDITOR in roles,

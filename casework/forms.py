@@ -5,13 +5,14 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .indicators import INDICATORS, urgency_guidance
 from .models import (
     Action,
     CaseTeamMember,
     ConcernCategory,
     Contact,
+    Referent,
     Referral,
     Review,
     RiskLevel,
@@ -417,7 +418,21 @@ class AttachmentForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    channel = forms.ChoiceField(label=_("Channel"), choices=Contact.Channel.choices)
+    field_order = [
+        "channel",
+        "caller",
+        "age_band",
+        "category",
+        "district",
+        "family_reference",
+        "question",
+        "answer",
+        "services",
+        "follow_up",
+    ]
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=Contact.Channel.choices, widget=forms.RadioSelect
+    )
     category = forms.ChoiceField(label=_("Question category"), choices=Contact.Category.choices)
     district = forms.ModelChoiceField(
         label=_("District"), queryset=selectors.districts(), required=False
@@ -428,9 +443,21 @@ class ContactForm(forms.Form):
         max_length=100,
         required=False,
     )
+    caller = forms.ChoiceField(
+        label=_("Who called"), choices=Contact.Caller.choices, widget=forms.RadioSelect
+    )
+    age_band = forms.ChoiceField(
+        label=_("Age of the child"), choices=Contact.AgeBand.choices, required=False
+    )
     question = forms.CharField(label=_("Question"), widget=forms.Textarea(attrs={"rows": 3}))
     answer = forms.CharField(
         label=_("Answer given"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    follow_up = forms.CharField(
+        label=_("Follow-up"),
+        help_text=_("What happens next: a call back, an appointment, a referral."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
     )
     services = forms.ModelMultipleChoiceField(
         label=_("Services pointed to"),
@@ -438,3 +465,65 @@ class ContactForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+
+
+class DirectoryEntryForm(forms.ModelForm):
+    """A service or initiative of the directory, as its district's coordinators write it."""
+
+    website = forms.URLField(label=_("web site"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Service
+        fields = [
+            "name",
+            "entry_type",
+            "kind",
+            "district",
+            "neighbourhood",
+            "agency",
+            "description",
+            "recurrence",
+            "starts_on",
+            "ends_on",
+            "hours",
+            "min_age",
+            "max_age",
+            "cost",
+            "languages",
+            "how_to_access",
+            "address",
+            "phone",
+            "email",
+            "website",
+            "active",
+        ]
+        widgets = {
+            "starts_on": DATE,
+            "ends_on": DATE,
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "how_to_access": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = selectors.districts().filter(
+            pk__in=permissions.district_ids(user, permissions.KEEP_DIRECTORY)
+        )
+        self.fields["agency"].queryset = selectors.directory_agencies(user)
+
+
+class ReferentForm(forms.ModelForm):
+    """One of an agency's referents, kept by that agency."""
+
+    class Meta:
+        model = Referent
+        fields = ["agency", "topic", "school", "name", "role_title", "phone", "email", "hours"]
+        fields += ["active"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        agencies = selectors.referent_agencies(user)
+        self.fields["agency"].queryset = agencies
+        self.fields["school"].queryset = selectors.schools(
+            district_ids=agencies.values("district_id")
+        )

@@ -46,6 +46,7 @@ EXTRAORDINARY_REVIEW = "casework.hold_extraordinary_review"
 BRING_REVIEW_FORWARD = "casework.bring_review_forward"
 AUDIT_TRAIL = "casework.read_audit_trail"
 LOG_CONTACTS = "casework.add_contact"
+KEEP_DIRECTORY = "casework.keep_directory"
 
 TRIAGE_ROLES = {Membership.Role.SOCIAL_WORKER, Membership.Role.TRIAGE_COORDINATOR}
 
@@ -63,6 +64,11 @@ def district_triage_group(district: District) -> Group:
 
 def district_supervisors_group(district: District) -> Group:
     group, _ = Group.objects.get_or_create(name=f"district:{district.code}:supervisors")
+    return group
+
+
+def district_network_group(district: District) -> Group:
+    group, _ = Group.objects.get_or_create(name=f"district:{district.code}:network")
     return group
 
 
@@ -89,6 +95,11 @@ def scope_groups_for_membership(membership: Membership) -> list[tuple[Group, lis
         ]
     if role == Membership.Role.SCHOOL_REFERENT and agency.kind == Agency.Kind.SCHOOL:
         return [(school_referents_group(agency), [SCHOOL_VIEW, SCHOOL_VALIDATE], agency)]
+    if role == Membership.Role.NETWORK_COORDINATOR:
+        # The district's network coordinators keep its directory (seed 004's "banca dati"),
+        # whichever agency of the district employs them.
+        district = agency.district
+        return [(district_network_group(district), [KEEP_DIRECTORY], district)]
     return []
 
 
@@ -149,6 +160,7 @@ SCOPE_ROLES = {
     SUPERVISE: {Membership.Role.SUPERVISOR},
     SCHOOL_VIEW: {Membership.Role.SCHOOL_REFERENT},
     SCHOOL_VALIDATE: {Membership.Role.SCHOOL_REFERENT},
+    KEEP_DIRECTORY: {Membership.Role.NETWORK_COORDINATOR},
 }
 
 
@@ -439,6 +451,49 @@ def is_auditor(user) -> bool:
 
 def can_log_contacts(user) -> bool:
     return _has_role_permission(user, LOG_CONTACTS)
+
+
+def keeps_directory(user, district: District) -> bool:
+    """Add and change the district's services and initiatives: its network coordinators."""
+    return _holds(user, KEEP_DIRECTORY, district)
+
+
+def keeps_any_directory(user) -> bool:
+    return bool(district_ids(user, KEEP_DIRECTORY))
+
+
+# Who keeps an agency's referents up to date (seed 002: "each agency for itself"): those of
+# its members whose role is to coordinate or to be the contact point.
+REFERENT_KEEPER_ROLES = {
+    Membership.Role.SCHOOL_REFERENT,
+    Membership.Role.TRIAGE_COORDINATOR,
+    Membership.Role.SUPERVISOR,
+    Membership.Role.NETWORK_COORDINATOR,
+    Membership.Role.HELPLINE_OPERATOR,
+}
+
+
+def referent_agency_ids(user) -> set[int]:
+    """The agencies whose referents `user` keeps."""
+    if not is_active(user):
+        return set()
+    return _memo(
+        user,
+        "referent_agencies",
+        lambda: set(
+            _active_memberships(user, REFERENT_KEEPER_ROLES).values_list("agency_id", flat=True)
+        ),
+    )
+
+
+def keeps_referents(user, agency: Agency) -> bool:
+    return agency is not None and agency.pk in referent_agency_ids(user)
+
+
+def reads_referents(user) -> bool:
+    """Referents are professionals' work contacts: every signed-in member of the network,
+    never the public."""
+    return bool(roles_of(user))
 
 
 def reads_indicators(user) -> bool:

@@ -25,10 +25,12 @@ from .models import (
     Child,
     Contact,
     District,
+    HelplineHours,
     Membership,
     Note,
     Notification,
     ProtocolSettings,
+    Referent,
     Referral,
     Service,
     Urgency,
@@ -277,8 +279,25 @@ def cases_visible_to(user) -> QuerySet[Case]:
     return Case.objects.filter(Q(pk__in=active_case_ids(user)) | Q(district__in=supervised))
 
 
-def services_directory(*, district=None, kind=None, age=None, q=None) -> QuerySet[Service]:
-    services = Service.objects.filter(active=True).select_related("district", "agency")
+def services_directory(
+    *,
+    district=None,
+    kind=None,
+    age=None,
+    q=None,
+    entry_type=None,
+    neighbourhood=None,
+    today: datetime.date | None = None,
+) -> QuerySet[Service]:
+    """The directory as families and workers read it: active entries, initiatives not yet
+    over (an initiative whose end date has passed drops out by itself)."""
+    today = today or timezone.localdate()
+    over = Q(ends_on__lt=today) | Q(
+        recurrence=Service.Recurrence.ONE_OFF, ends_on__isnull=True, starts_on__lt=today
+    )
+    services = (
+        Service.objects.filter(active=True).exclude(over).select_related("district", "agency")
+    )
     if district:
         services = services.filter(
             Q(district__code=district)
@@ -286,11 +305,139 @@ def services_directory(*, district=None, kind=None, age=None, q=None) -> QuerySe
         )
     if kind:
         services = services.filter(kind=kind)
+    if entry_type:
+        services = services.filter(entry_type=entry_type)
+    if neighbourhood:
+        services = services.filter(neighbourhood=neighbourhood)
     if age is not None:
         services = services.filter(min_age__lte=age, max_age__gte=age)
     if q:
-        services = services.filter(Q(name__icontains=q) | Q(description__icontains=q))
+        services = services.filter(
+            Q(name__icontains=q) | Q(description__icontains=q) | Q(neighbourhood__icontains=q)
+        )
     return services.order_by("name")
+
+
+def neighbourhoods() -> list[str]:
+    return list(
+        Service.objects.filter(active=True)
+        .exclude(neighbourhood="")
+        .order_by("neighbourhood")
+        .values_list("neighbourhood", flat=True)
+        .distinct()
+    )
+
+
+def directory_kept_by(user) -> QuerySet[Service]:
+    """Every entry (past and withdrawn ones too) of the districts whose directory `user`
+    keeps: the coordinators' working list."""
+    districts = permissions.district_ids(user, permissions.KEEP_DIRECTORY)
+    return (
+        Service.objects.filter(district__in=districts)
+        .select_related("district", "agency")
+        .order_by("district__name", "name")
+    )
+
+
+def directory_entry_for_keeper(user, pk: int) -> Service | None:
+    return directory_kept_by(user).filter(pk=pk).first()
+
+
+def directory_export(*, district: str | None = None) -> QuerySet[Service]:
+    """What the HSDS export holds: every entry, withdrawn ones marked inactive."""
+    services = Service.objects.select_related("district", "agency__district")
+    if district:
+        services = services.filter(district__code=district)
+    return services.order_by("district__code", "name")
+
+
+def directory_agencies(user) -> QuerySet[Agency]:
+    """The agencies a coordinator may name as running an entry: those of their districts."""
+    districts = permissions.district_ids(user, permissions.KEEP_DIRECTORY)
+    return Agency.objects.filter(district__in=districts).order_by("name")
+
+
+# --- who to call ------------------------------------------------------------------------------
+
+
+def referents(*, district=None, agency=None, school=None, topic=None, q=None) -> QuerySet[Referent]:
+    """The network's map of referents (active ones). With `school`: that school's own
+    referents and the other agencies' referents for that school or for every school of its
+    district."""
+    rows = Referent.objects.filter(active=True).select_related(
+        "agency", "agency__district", "school"
+    )
+    if school is not None:
+        rows = rows.filter(
+            Q(agency=school)
+            | Q(school=school)
+            | Q(school__isnull=True, agency__district_id=school.district_id)
+        )
+    if district:
+        rows = rows.filter(
+            Q(agency__district__code=district)
+            | Q(agency__district__pk__in=[int(district)] if str(district).isdigit() else [])
+        )
+    if agency is not None:
+        rows = rows.filter(agency=agency)
+    if topic:
+        rows = rows.filter(topic=topic)
+    if q:
+        rows = rows.filter(
+            Q(name__icontains=q) | Q(agency__name__icontains=q) | Q(school__name__icontains=q)
+        )
+    return rows.order_by("agency__name", "topic", "name")
+
+
+def referents_kept_by(user) -> QuerySet[Referent]:
+    """Every referent (withdrawn ones too) of the agencies whose referents `user` keeps."""
+    return (
+        Referent.objects.filter(agency__in=permissions.referent_agency_ids(user))
+        .select_related("agency", "school")
+        .order_by("agency__name", "topic", "name")
+    )
+
+
+def referent_agencies(user) -> QuerySet[Agency]:
+    return Agency.objects.filter(pk__in=permissions.referent_agency_ids(user)).order_by("name")
+
+
+def schools(district_ids=None) -> QuerySet[Agency]:
+    rows = Agency.objects.filter(kind=Agency.Kind.SCHOOL)
+    if district_ids is not None:
+        rows = rows.filter(district__in=district_ids)
+    return rows.order_by("name")
+
+
+# --- the helpline desk ------------------------------------------------------------------------
+
+
+def helpline_hours() -> list[HelplineHours]:
+    return list(HelplineHours.objects.order_by("weekday", "opens_at"))
+
+
+def helpline_is_open(at: datetime.datetime, hours: list[HelplineHours] | None = None) -> bool:
+    """Whether `at` (an aware time, read in the installation's time zone) falls within one
+    of the helpline's openings."""
+    local = timezone.localtime(at)
+    moment = local.time()
+    return any(
+        opening.weekday == local.weekday() and opening.opens_at <= moment < opening.closes_at
+        for opening in (helpline_hours() if hours is None else hours)
+    )
+
+
+def contacts_for(user, limit: int = 50) -> QuerySet[Contact]:
+    """The contact log `user` reads: the helpline operators every contact; a district's
+    supervisors their districts' contacts and those with no district (a family that did not
+    say where it lives is nobody's district but still the network's)."""
+    rows = Contact.objects.select_related("district").prefetch_related("services")
+    if permissions.can_log_contacts(user):
+        return rows[:limit]
+    supervised = permissions.district_ids(user, permissions.SUPERVISE)
+    if not supervised:
+        return rows.none()
+    return rows.filter(Q(district__in=supervised) | Q(district__isnull=True))[:limit]
 
 
 # --- who the child is: matching at triage ------------------------------------------------------
@@ -373,11 +520,6 @@ def queue_schools(user) -> QuerySet[Agency]:
 
 def districts() -> QuerySet[District]:
     return District.objects.order_by("name")
-
-
-def recent_contacts(limit: int = 50) -> QuerySet[Contact]:
-    """The helpline's latest contacts (pseudonymous: no child's name is ever recorded)."""
-    return Contact.objects.select_related("district").prefetch_related("services")[:limit]
 
 
 def contacts_of_the_day(*, now) -> QuerySet[Contact]:

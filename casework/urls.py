@@ -62,6 +62,12 @@ urlpatterns = [
     path("audit/", audit.audit_search, name="audit_search"),
     # --- the network ---
     path("services/", network.directory, name="directory"),
+    path("services/kept/", network.directory_kept, name="directory_kept"),
+    path("services/new/", network.directory_entry_edit, name="directory_entry_new"),
+    path("services/<int:pk>/edit/", network.directory_entry_edit, name="directory_entry_edit"),
+    path("referents/", network.referents, name="referents"),
+    path("referents/new/", network.referent_edit, name="referent_new"),
+    path("referents/<int:pk>/edit/", network.referent_edit, name="referent_edit"),
     path("helpline/", network.contacts, name="contacts"),
     path("indicators/", network.indicators, name="indicators"),
 ]

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application, Site
 
 from casework import urls as casework_urls
+from casework.web import public
 from config.accounts import AccountsViewset
 from protocols.flows import CaseFlow, ReferralFlow
 from protocols.views import ProtocolFlowViewset
@@ -35,5 +36,8 @@ urlpatterns = [
     path("accounts/", AccountsViewset().urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("casework.api.urls")),
+    # The public directory (no sign-in, no personal data).
+    path("directory/", public.directory, name="public_directory"),
+    path("directory/hsds.json", public.directory_hsds, name="public_directory_hsds"),
     path("", site.urls),
 ]

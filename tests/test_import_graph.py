@@ -40,6 +40,7 @@ LAYERS = {
         "casework.selectors",
         "casework.trails",
         "casework.indicators",
+        "casework.hsds",
         "casework.audit",
         "casework.outbox",
         "casework.locks",

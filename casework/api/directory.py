@@ -16,6 +16,8 @@ from . import serializers as s
         OpenApiParameter("kind", str),
         OpenApiParameter("age", int, description="Age of the child in years"),
         OpenApiParameter("q", str, description="Words in the name or description"),
+        OpenApiParameter("type", str, description="service, project or event"),
+        OpenApiParameter("neighbourhood", str),
     ]
 )
 class ServiceListView(ListAPIView):
@@ -33,4 +35,6 @@ class ServiceListView(ListAPIView):
             kind=params.get("kind"),
             age=int(age) if age is not None else None,
             q=params.get("q"),
+            entry_type=params.get("type"),
+            neighbourhood=params.get("neighbourhood"),
         )

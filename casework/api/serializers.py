@@ -547,6 +547,14 @@ class ServiceOut(serializers.ModelSerializer):
             "email",
             "hours",
             "languages",
+            "entry_type",
+            "recurrence",
+            "starts_on",
+            "ends_on",
+            "neighbourhood",
+            "cost",
+            "how_to_access",
+            "website",
         ]
 
 

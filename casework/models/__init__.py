@@ -20,7 +20,7 @@ from .cases import (
     attachment_path,
 )
 from .children import Child, Guardian
-from .directory import Contact, Service
+from .directory import Contact, HelplineHours, Referent, Service
 from .grants import (
     AgencyGroupObjectPermission,
     AgencyUserObjectPermission,
@@ -59,6 +59,7 @@ __all__ = [
     "Child",
     "ConcernCategory",
     "Contact",
+    "HelplineHours",
     "District",
     "DistrictGroupObjectPermission",
     "DistrictUserObjectPermission",
@@ -71,6 +72,7 @@ __all__ = [
     "Referral",
     "Review",
     "RiskLevel",
+    "Referent",
     "Service",
     "Urgency",
     "attachment_path",

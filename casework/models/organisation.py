@@ -35,6 +35,7 @@ class District(AuditedModel):
         permissions = [
             ("triage_district", _("Can triage the referrals of the district")),
             ("supervise_district", _("Can supervise the district")),
+            ("keep_directory", _("Can keep the district's directory of services")),
         ]
 
     def __str__(self):
@@ -97,6 +98,7 @@ class Membership(AuditedModel):
         HEALTH_PROFESSIONAL = "health_professional", _("Health professional")
         SUPERVISOR = "supervisor", _("Supervisor")
         HELPLINE_OPERATOR = "helpline_operator", _("Helpline operator")
+        NETWORK_COORDINATOR = "network_coordinator", _("Network coordinator")
         AUDITOR = "auditor", _("Auditor")
 
     user = models.ForeignKey(

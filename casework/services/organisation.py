@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from .. import permissions
 from ..models import Agency, Case, CaseTeamMember, Membership, Notification, Service
 from ..outbox import notify
-from .common import TransitionNotAllowed, audit_as, audited_save
+from .common import TransitionNotAllowed, audited_save
 from .referrals import members_of
 
 
@@ -87,38 +87,3 @@ def service_save(*, actor: object | None, service: Service) -> Service:
     reason = "casework.service.updated" if service.pk else "casework.service.created"
     audited_save(service, actor=actor, reason=reason)
     return service
-
-
-@transaction.atomic
-def contact_record(
-    *,
-    actor,
-    channel: str,
-    category: str,
-    question: str,
-    answer: str = "",
-    district=None,
-    family_reference: str = "",
-    services=(),
-):
-    """Log a helpline contact (scheda registrazione contatto) and the services pointed to."""
-    from django.core.exceptions import PermissionDenied
-
-    from ..models import Contact
-
-    if not permissions.can_log_contacts(actor):
-        raise PermissionDenied(_("Only helpline operators log contacts."))
-    contact = Contact(
-        operator=actor,
-        channel=channel,
-        category=category,
-        question=question,
-        answer=answer,
-        district=district,
-        family_reference=family_reference,
-    )
-    audited_save(contact, actor=actor, reason="casework.contact.recorded")
-    if services:
-        audit_as(contact, actor=actor, reason="casework.contact.services_pointed")
-        contact.services.set(services)
-    return contact

@@ -3,42 +3,142 @@ yearly indicators."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework import forms, permissions, selectors, services
-from casework.models import ConcernCategory, Contact, Referral, Service, Urgency
+from casework.models import ConcernCategory, Contact, Referent, Referral, Service, Urgency
 
 from .common import apply
 
 
+def _directory_filters(params) -> dict:
+    age = params.get("age", "")
+    return {
+        "district": params.get("district") or None,
+        "kind": params.get("kind") or None,
+        "entry_type": params.get("type") or None,
+        "neighbourhood": params.get("neighbourhood") or None,
+        "age": int(age) if age.isdigit() and int(age) <= 25 else None,
+        "q": (params.get("q") or "").strip()[:100] or None,
+    }
+
+
+def directory_context(params) -> dict:
+    """What the directory's search form offers (signed-in and public pages alike)."""
+    return {
+        "kinds": Service.Kind.choices,
+        "entry_types": Service.EntryType.choices,
+        "districts": selectors.districts(),
+        "neighbourhoods": selectors.neighbourhoods(),
+        "params": params,
+    }
+
+
 def directory(request):
     params = request.GET
-    age = params.get("age", "")
-    entries = selectors.services_directory(
-        district=params.get("district") or None,
-        kind=params.get("kind") or None,
-        age=int(age) if age.isdigit() else None,
-        q=params.get("q") or None,
-    )
+    filters = _directory_filters(params)
+    context = {
+        "entries": selectors.services_directory(**filters),
+        "keeps_directory": permissions.keeps_any_directory(request.user),
+        **directory_context(params),
+    }
+    if permissions.reads_referents(request.user):
+        context["referents"] = selectors.referents(district=filters["district"], q=filters["q"])[
+            :30
+        ]
+    return render(request, "casework/directory.html", context)
+
+
+def directory_kept(request):
+    """The coordinators' list: every entry of their districts, past and withdrawn ones too."""
+    if not permissions.keeps_any_directory(request.user):
+        raise PermissionDenied
     return render(
         request,
-        "casework/directory.html",
+        "casework/directory_kept.html",
+        {"entries": selectors.directory_kept_by(request.user)},
+    )
+
+
+def directory_entry_edit(request, pk=None):
+    """Add (pk None) or change a service or initiative: the district's network coordinators."""
+    if not permissions.keeps_any_directory(request.user):
+        raise PermissionDenied
+    entry = None
+    if pk is not None:
+        entry = selectors.directory_entry_for_keeper(request.user, pk)
+        if entry is None:
+            raise Http404
+    form = forms.DirectoryEntryForm(request.POST or None, instance=entry, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        _result, ok = apply(
+            request,
+            form,
+            lambda: services.directory_entry_save(actor=request.user, service=form.instance),
+        )
+        if ok:
+            messages.success(request, _("The directory is up to date."))
+            return redirect("casework:directory_kept")
+    return render(request, "casework/directory_entry_form.html", {"form": form, "entry": entry})
+
+
+def referents(request):
+    """Who to call: the network's referents by agency, topic and school."""
+    if not permissions.reads_referents(request.user):
+        raise PermissionDenied
+    params = request.GET
+    return render(
+        request,
+        "casework/referents.html",
         {
-            "entries": entries,
-            "kinds": Service.Kind.choices,
+            "referents": selectors.referents(
+                district=params.get("district") or None,
+                topic=params.get("topic") or None,
+                q=(params.get("q") or "").strip()[:100] or None,
+            ),
+            "kept": selectors.referents_kept_by(request.user),
+            "topics": Referent.Topic.choices,
             "districts": selectors.districts(),
             "params": params,
         },
     )
 
 
-def contacts(request):
-    """The helpline's contact log: record a contact and the services the family was sent to."""
-    if not permissions.can_log_contacts(request.user):
+def referent_edit(request, pk=None):
+    """Add or change one of the agency's referents: that agency's coordinators."""
+    if not permissions.referent_agency_ids(request.user):
         raise PermissionDenied
-    form = forms.ContactForm(request.POST or None)
+    referent = None
+    if pk is not None:
+        referent = selectors.referents_kept_by(request.user).filter(pk=pk).first()
+        if referent is None:
+            raise Http404
+    form = forms.ReferentForm(request.POST or None, instance=referent, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        _result, ok = apply(
+            request,
+            form,
+            lambda: services.referent_save(actor=request.user, referent=form.instance),
+        )
+        if ok:
+            messages.success(request, _("Referent saved."))
+            return redirect("casework:referents")
+    return render(request, "casework/referent_form.html", {"form": form, "referent": referent})
+
+
+def contacts(request):
+    """The helpline desk: the contact form beside the directory and the referents, the
+    opening hours, and the log. The district supervisors read the log (their districts and
+    the contacts with no district); only the operators record."""
+    logs = permissions.can_log_contacts(request.user)
+    if not logs and not permissions.district_ids(request.user, permissions.SUPERVISE):
+        raise PermissionDenied
+    if request.method == "POST" and not logs:
+        raise PermissionDenied
+    form = forms.ContactForm(request.POST or None) if logs else None
     if request.method == "POST" and form.is_valid():
         _result, ok = apply(
             request, form, lambda: services.contact_record(actor=request.user, **form.cleaned_data)
@@ -46,10 +146,20 @@ def contacts(request):
         if ok:
             messages.success(request, _("Contact recorded."))
             return redirect("casework:contacts")
+    hours = selectors.helpline_hours()
+    q = (request.GET.get("q") or "").strip()[:100]
     return render(
         request,
         "casework/contacts.html",
-        {"form": form, "recent": selectors.recent_contacts()},
+        {
+            "form": form,
+            "recent": selectors.contacts_for(request.user),
+            "hours": hours,
+            "open_now": selectors.helpline_is_open(timezone.now(), hours),
+            "q": q,
+            "found": selectors.services_directory(q=q)[:20] if q else None,
+            "found_referents": selectors.referents(q=q)[:20] if q else None,
+        },
     )
 
 

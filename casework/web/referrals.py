@@ -282,6 +282,8 @@ def referral_detail(request, pk):
         and permissions.can_validate(request.user, referral.school),
         "answer_form": forms.AnswerForm(),
         "attachments": referral.attachments.all(),
+        # Who to call about this school's referral (seed 002's map): work contacts only.
+        "referents": selectors.referents(school=referral.school),
     }
     if full:
         context["open_case"] = services.open_case_for(referral.child)

@@ -24,6 +24,7 @@ def test_operator_records_a_contact_with_the_services_pointed_to(client, operato
         "/casework/helpline/",
         {
             "channel": "phone",
+            "caller": "family",
             "category": "educational_services",
             "district": north.pk,
             "family_reference": "F-12",

@@ -70,6 +70,10 @@ def every_object(north, school, teacher, triage_worker, child, case):
             operator=triage_worker, channel="phone", category="parenting", question="Nursery?"
         ),
         models.ProtocolSettings(pk=1),
+        models.Referent(agency=school, topic="child_protection", name="Referent", phone="1"),
+        models.HelplineHours(
+            weekday=0, opens_at=datetime.time(9, 0), closes_at=datetime.time(12, 0)
+        ),
     ]
 
 

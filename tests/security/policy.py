@@ -106,6 +106,27 @@ TRIAGE_SIDE = personas("triage_worker", "supervisor", "outsider")
 SUPERVISORS = personas("supervisor", ADMIN)
 # The helpline's operators log contacts; none of the personas is one (not even the superuser).
 HELPLINE = NOBODY
+# The helpline desk's log is read by the operators and by the districts' supervisors (their
+# districts' contacts and those with no district); the administrator holds no district.
+HELPLINE_DESK = HELPLINE | personas("supervisor")
+# The district's network coordinators keep its directory; none of the personas is one.
+DIRECTORY_KEEPERS = NOBODY
+# Who to call: every member of the network (an active membership), never the public.
+MEMBERS = personas(
+    "teacher",
+    "school_referent",
+    "other_teacher",
+    "triage_worker",
+    "supervisor",
+    "psychologist",
+    "outsider",
+    "auditor",
+    "expired_member",
+)
+# Each agency keeps its own referents: its referents and coordinators (the school's referent,
+# the north's supervisor); the world's referent belongs to the north's social services.
+REFERENT_KEEPERS = personas("school_referent", "supervisor")
+REFERENT_KEEPER_NORTH = personas("supervisor")
 
 SEES_REFERRAL = Who("sees the referral", lambda p, t: t.world.sees_referral(p, t.referral))
 SEES_CASE = Who("sees the case", lambda p, t: t.world.sees_case(p, t.case))
@@ -345,9 +366,27 @@ POLICY: list[Rule] = [
     Rule("casework/queue/", get=may(TRIAGE_SIDE)),
     Rule("casework/cases/", get=may(AUTHENTICATED)),
     Rule("casework/services/", get=may(AUTHENTICATED)),
+    Rule("casework/services/kept/", get=may(DIRECTORY_KEEPERS)),
+    Rule(
+        "casework/services/new/",
+        get=may(DIRECTORY_KEEPERS),
+        write=may(DIRECTORY_KEEPERS, MAY),
+    ),
+    Rule(
+        "casework/services/<int:pk>/edit/",
+        get=may(DIRECTORY_KEEPERS),
+        write=may(DIRECTORY_KEEPERS, MAY),
+    ),
+    Rule("casework/referents/", get=may(MEMBERS)),
+    Rule("casework/referents/new/", get=may(REFERENT_KEEPERS), write=may(REFERENT_KEEPERS, MAY)),
+    Rule(
+        "casework/referents/<int:pk>/edit/",
+        get=may(REFERENT_KEEPER_NORTH),
+        write=may(REFERENT_KEEPER_NORTH, MAY),
+    ),
     Rule("casework/notifications/", get=may(AUTHENTICATED)),
     Rule("casework/notifications/<int:pk>/open/", get=may(NOBODY), write=may(RECIPIENT, MAY)),
-    Rule("casework/helpline/", get=may(HELPLINE), write=may(HELPLINE, MAY)),
+    Rule("casework/helpline/", get=may(HELPLINE_DESK), write=may(HELPLINE, MAY)),
     Rule("casework/indicators/", get=may(SUPERVISORS)),
     # The auditor's search for a trail (who, when, why; never a file's values).
     Rule("casework/audit/", get=may(AUDITOR)),
@@ -497,6 +536,9 @@ POLICY: list[Rule] = [
     Rule(f"re:admin/(?!login/$)(?!{ADMIN_WRITES}$).*", get=may(ADMIN_ONLY, MAY)),
     # --- operations: the probes are public and hold no data (tests/ops) ---------------------
     Rule("healthz", get=may(EVERYONE)),
+    # The public directory and its open data: no personal data, no sign-in (casework.web.public).
+    Rule("directory/", get=may(EVERYONE)),
+    Rule("directory/hsds.json", get=may(EVERYONE)),
     Rule("readyz", get=may(EVERYONE, PROBE), note="the matrix's world has no heartbeat: 503"),
     # Prometheus's scraper holds METRICS_TOKEN (a bearer token); no persona does.
     Rule("metrics", get=may(NOBODY), note="off (404) without METRICS_TOKEN; 401 without it"),

@@ -219,6 +219,10 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("attachment", ["case", "draft"])
         if r.startswith(("casework/notifications/", "api/v1/^notifications/")):
             return symbols("notification", ["teacher"])
+        if r.startswith("casework/services/"):
+            return symbols("service", ["north"])
+        if r.startswith("casework/referents/"):
+            return symbols("referent", ["north"])
     if param == "action_pk":
         return [("action", {param: "action:open"})]
     if param == "member_pk":

@@ -39,7 +39,9 @@ from casework.models import (
     Note,
     Notification,
     ProtocolSettings,
+    Referent,
     Referral,
+    Service,
 )
 from protocols import steps
 from protocols.flows import CaseFlow, ReferralFlow
@@ -466,6 +468,12 @@ def _build_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
         .first()
     )
     s["notification:teacher"] = str(notification.pk)
+    s["service:north"] = str(Service.objects.filter(district=u["north"]).order_by("pk").first().pk)
+    s["referent:north"] = str(
+        Referent.objects.create(
+            agency=u["social_north"], topic="on_duty", name="On duty", phone="+39 1"
+        ).pk
+    )
     objects = {"referral": referrals, "case": cases}
     for flow, nodes in FLOW_TASKS.items():
         flow_class = FLOW_CLASSES[flow]

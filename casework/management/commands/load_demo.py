@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework import services
-from casework.models import Agency, Child, District, Referral, Service
+from casework.models import Agency, Child, District, Referent, Referral, Service
+from casework.services import audited_save
 from fixtures import demo
 
 DEMO_REASON = "casework.demo.loaded"
@@ -118,9 +119,40 @@ def load_services() -> int:
             "hours": data.get("hours", ""),
             "languages": data.get("languages", ""),
             "active": data.get("active", True),
+            "entry_type": data.get("entry_type", Service.EntryType.SERVICE),
+            "recurrence": data.get("recurrence", Service.Recurrence.ONGOING),
+            "starts_on": _date(data["starts_on"]) if data.get("starts_on") else None,
+            "ends_on": _date(data["ends_on"]) if data.get("ends_on") else None,
+            "neighbourhood": data.get("neighbourhood", ""),
+            "cost": data.get("cost", ""),
+            "how_to_access": data.get("how_to_access", ""),
+            "website": data.get("website", ""),
         }
         if _sync(service, values) or service.pk is None:
             services.service_save(actor=None, service=service)
+    return created
+
+
+def load_referents() -> int:
+    """The agencies' referents, found by agency, topic and name; saved only when changed."""
+    created = 0
+    for district, agency, topic, school, name, role, phone, email, hours in demo.REFERENTS:
+        agency_obj = _agency(district, agency)
+        referent = Referent.objects.filter(agency=agency_obj, topic=topic, name=name).first()
+        if referent is None:
+            referent = Referent(agency=agency_obj, topic=topic, name=name)
+            created += 1
+        values = {
+            "school": _agency(district, school) if school else None,
+            "role_title": role,
+            "phone": phone,
+            "email": email,
+            "hours": hours,
+        }
+        if _sync(referent, values) or referent.pk is None:
+            # The demo loader stands in for each agency's keeper (no actor, like the services).
+            reason = "casework.referent.updated" if referent.pk else "casework.referent.created"
+            audited_save(referent, actor=None, reason=reason)
     return created
 
 
@@ -325,6 +357,7 @@ class Command(BaseCommand):
             (_("Users"), load_users(), get_user_model().objects.count),
         ]
         load_on_duty_users()
+        lines.append((_("Referents"), load_referents(), Referent.objects.count))
         lines.append((_("Children"), load_children(), Child.objects.count))
         for label, created, count in lines:
             self.stdout.write(
