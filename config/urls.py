@@ -34,5 +34,6 @@ urlpatterns = [
     path("accounts/", AccountsViewset().urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("casework.api.urls")),
+    path("mailing-list/", include("casework.public_urls")),
     path("", site.urls),
 ]

@@ -17,6 +17,7 @@ TransitionNotAllowed (HTTP 409) when the current state does not allow them.
 from .cases import *  # noqa: F403
 from .common import TransitionNotAllowed, audited_save  # noqa: F401
 from .drafts import *  # noqa: F403
+from .mailing import *  # noqa: F403
 from .notifications import notification_mark_read  # noqa: F401
 from .organisation import *  # noqa: F403
 from .referrals import *  # noqa: F403
