@@ -17,7 +17,7 @@ class IndicatorsView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("year", int, required=True),
+            OpenApiParameter("year", int, description="Default: this year"),
             OpenApiParameter("district", str, description="District code"),
         ],
         responses={200: dict},
@@ -27,7 +27,7 @@ class IndicatorsView(APIView):
         if scope is None:
             raise PermissionDenied
         districts, whole = scope
-        year = request.query_params.get("year", "")
+        year = request.query_params.get("year") or str(timezone.localdate().year)
         if not (year.isdigit() and 2000 <= int(year) <= timezone.localdate().year + 1):
             raise ValidationError({"year": [_("Give a year, such as 2025.")]})
         code = request.query_params.get("district") or None

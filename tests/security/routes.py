@@ -150,7 +150,7 @@ def fill(route: Route, values: dict[str, str]) -> str:
 # --- which objects each pattern is tried with --------------------------------------------------
 
 # Parameters filled with fixed words rather than objects: {parameter: [word, ...]}.
-LITERALS: dict[str, list[str]] = {}
+LITERALS: dict[str, list[str]] = {"fmt": ["csv", "xlsx", "pdf"]}
 
 
 def variants(route: Route) -> list[tuple[str, dict[str, str]]]:
@@ -219,6 +219,10 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("attachment", ["case", "draft"])
         if r.startswith("casework/notifications/"):
             return symbols("notification", ["teacher"])
+    if r.startswith(("casework/mailings/", "casework/subscribers/")) and param == "pk":
+        return [("missing", {param: "999999"})]
+    if r.startswith("mailing-list/") and param == "token":
+        return [("unknown-token", {param: "no-such-token"})]
     if param == "action_pk":
         return [("action", {param: "action:open"})]
     if param == "member_pk":
