@@ -115,7 +115,8 @@ def _safe(text: str) -> str:
 
 
 def report_xlsx(report: dict) -> bytes:
-    """One worksheet per table, with its title, a header row and the rows."""
+    """One worksheet per table: its key and title, a header row, the rows. (Sheet names are
+    cut at 31 characters, so the key is written in A1.)"""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -123,7 +124,7 @@ def report_xlsx(report: dict) -> bytes:
     for index, table in enumerate(report_tables(report)):
         # Sheet names: at most 31 characters, unique; the table's key is both.
         sheet = book.create_sheet(title=f"{index:02d} {table['key']}"[:31])
-        sheet.append([table["title"]])
+        sheet.append([table["key"], table["title"]])
         sheet.append([_("Code"), _("Label"), _("Value")])
         for code, label, value in table["rows"]:
             sheet.append([code, _safe(label), value])
