@@ -124,7 +124,7 @@ def test_a_mailing_goes_to_its_category_once_each_with_an_unsubscribe_link(
     client, operator, django_capture_on_commit_callbacks
 ):
     reader = subscribed("reader@example.org", "education_school", "family_support")
-    school = subscribed(
+    subscribed(
         "school@example.org", "education_school", kind="institution", institution_type="school"
     )
     subscribed("sport@example.org", "cultural_recreational_sports")
