@@ -94,6 +94,14 @@ class DistrictAdmin(AuditedAdmin):
     search_fields = ["name", "code"]
 
 
+@admin.register(models.MailingCategory)
+class MailingCategoryAdmin(AuditedAdmin):
+    """The mailing list's categories: seed 004's four, and the municipality's own."""
+
+    list_display = ["code", "name", "active"]
+    search_fields = ["code", "name"]
+
+
 @admin.register(models.Agency)
 class AgencyAdmin(AuditedAdmin):
     list_display = ["name", "kind", "district", "requires_referent_validation"]

@@ -67,6 +67,7 @@ ADMIN_EDITED = (
     "service",
     "contact",
     "protocolsettings",
+    "mailingcategory",
 )
 
 
@@ -150,7 +151,6 @@ PROJECT_REASONS = (
     ("casework.contact.recorded", _("Helpline contact recorded"), "casework.contact"),
     ("casework.contact.services_pointed", _("Services pointed to"), "casework.contact"),
     ("casework.contact.imported", _("Contact brought from a register"), "casework.contact"),
-    ("casework.mailing_category.created", _("Mailing category added"), "casework.mailingcategory"),
     ("casework.subscriber.requested", _("Subscription requested"), "casework.subscriber"),
     ("casework.subscriber.confirmed", _("Subscription confirmed"), "casework.subscriber"),
     ("casework.subscriber.unsubscribed", _("Unsubscribed"), "casework.subscriber"),
