@@ -764,6 +764,37 @@ def yearly_indicators(
     return report
 
 
+class UnknownDistrict(ValueError):
+    """The report was asked for a district code that names none."""
+
+
+def indicators_for(user, *, year: int, district_code: str | None = None) -> dict:
+    """The yearly report `user` may read (permissions.indicators_scope), for one of their
+    districts when a code is given. The page, its files and the API all read it here.
+    Raises PermissionDenied (no report, or a district not theirs) or UnknownDistrict."""
+    from django.core.exceptions import PermissionDenied
+
+    scope = permissions.indicators_scope(user)
+    if scope is None:
+        raise PermissionDenied
+    districts, whole = scope
+    chosen = None
+    if district_code:
+        chosen = District.objects.filter(code=district_code).first()
+        if chosen is None:
+            raise UnknownDistrict(district_code)
+        if districts is not None and not districts.filter(pk=chosen.pk).exists():
+            raise PermissionDenied
+        districts = [chosen]
+    return yearly_indicators(
+        year,
+        districts,
+        unassigned=chosen is None,
+        parts=REPORT_PARTS if whole else HELPLINE_PARTS,
+        district_code=chosen.code if chosen else None,
+    )
+
+
 # --- the mailing list -----------------------------------------------------------------------
 
 

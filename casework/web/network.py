@@ -57,28 +57,17 @@ def contacts(request):
 
 def _report(request):
     """The report the user may read, for the year (and district) asked; refusals as 403."""
-    scope = permissions.indicators_scope(request.user)
-    if scope is None:
-        raise PermissionDenied
-    districts, whole = scope
     this_year = timezone.localdate().year
     year_param = request.GET.get("year", "")
     year = (
         int(year_param) if year_param.isdigit() and 2000 <= int(year_param) <= 2100 else this_year
     )
-    code = request.GET.get("district") or None
-    chosen = selectors.districts().filter(code=code).first() if code else None
-    if chosen is not None:
-        if districts is not None and not districts.filter(pk=chosen.pk).exists():
-            raise PermissionDenied
-        districts = [chosen]
-    report = selectors.yearly_indicators(
-        year,
-        districts,
-        unassigned=chosen is None,
-        parts=selectors.REPORT_PARTS if whole else selectors.HELPLINE_PARTS,
-        district_code=chosen.code if chosen else None,
-    )
+    try:
+        report = selectors.indicators_for(
+            request.user, year=year, district_code=request.GET.get("district") or None
+        )
+    except selectors.UnknownDistrict:
+        report = selectors.indicators_for(request.user, year=year)
     return report, this_year
 
 
