@@ -376,6 +376,34 @@ class GroupAdmin(auth_admin.GroupAdmin):
         return request.user.is_superuser
 
 
+@admin.register(models.Subscriber)
+class SubscriberAdmin(ReadOnlyAdmin):
+    """Changed only by the person (the public pages) and the helpline (export, erasure)."""
+
+    list_display = ["pk", "kind", "institution_type", "district", "subscribed_on", "erased_at"]
+    list_filter = ["kind", "institution_type", "district"]
+    exclude = ["token"]
+
+
+@admin.register(models.SubscriberEvent)
+class SubscriberEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "subscriber", "reason", "actor"]
+
+
+@admin.register(models.Mailing)
+class MailingAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    """Written and sent on the helpline's pages (/casework/mailings/)."""
+
+    list_display = ["subject", "category", "district", "status", "sent_on", "imported"]
+    list_filter = ["status", "category", "imported"]
+
+
+@admin.register(models.MailingDelivery)
+class MailingDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["mailing", "subscriber", "status", "attempts", "sent_at"]
+    list_filter = ["status"]
+
+
 @admin.register(models.TrailUnlock)
 class TrailUnlockAdmin(ReadOnlyAdmin):
     list_display = ["opened_at", "user", "purpose", "object_type", "object_id", "expires_at"]

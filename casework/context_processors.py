@@ -20,7 +20,6 @@ def navigation(request):
             "triages": bool(permissions.district_ids(user)),
             "helpline": permissions.can_log_contacts(user),
             "supervises": permissions.reads_indicators(user),
-            "reads_indicators": permissions.reads_helpline_indicators(user),
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         }
 

@@ -447,12 +447,6 @@ def can_manage_mailing_list(user) -> bool:
     return can_log_contacts(user)
 
 
-def reads_helpline_indicators(user) -> bool:
-    """The helpline part of the yearly report (contacts, subscribers, mailings): whoever
-    reads the whole report, and the helpline operators."""
-    return reads_indicators(user) or can_log_contacts(user)
-
-
 def indicators_scope(user) -> tuple[object | None, bool] | None:
     """What of the yearly report `user` reads: (districts, whole report). Districts None is
     the whole network. The administrator reads everything; a supervisor the whole report of
