@@ -95,6 +95,14 @@ class DistrictAdmin(AuditedAdmin):
     search_fields = ["name", "code"]
 
 
+@admin.register(models.MailingCategory)
+class MailingCategoryAdmin(AuditedAdmin):
+    """The mailing list's categories: seed 004's four, and the municipality's own."""
+
+    list_display = ["code", "name", "active"]
+    search_fields = ["code", "name"]
+
+
 @admin.register(models.Agency)
 class AgencyAdmin(AuditedAdmin):
     list_display = ["name", "kind", "district", "requires_referent_validation"]
@@ -380,6 +388,34 @@ class GroupAdmin(auth_admin.GroupAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+@admin.register(models.Subscriber)
+class SubscriberAdmin(ReadOnlyAdmin):
+    """Changed only by the person (the public pages) and the helpline (export, erasure)."""
+
+    list_display = ["pk", "kind", "institution_type", "district", "subscribed_on", "erased_at"]
+    list_filter = ["kind", "institution_type", "district"]
+    exclude = ["token"]
+
+
+@admin.register(models.SubscriberEvent)
+class SubscriberEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "subscriber", "reason", "actor"]
+
+
+@admin.register(models.Mailing)
+class MailingAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    """Written and sent on the helpline's pages (/casework/mailings/)."""
+
+    list_display = ["subject", "category", "district", "status", "sent_on", "imported"]
+    list_filter = ["status", "category", "imported"]
+
+
+@admin.register(models.MailingDelivery)
+class MailingDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["mailing", "subscriber", "status", "attempts", "sent_at"]
+    list_filter = ["status"]
 
 
 @admin.register(models.TrailUnlock)

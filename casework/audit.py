@@ -69,6 +69,7 @@ ADMIN_EDITED = (
     "protocolsettings",
     "referent",
     "helplinehours",
+    "mailingcategory",
 )
 
 
@@ -161,6 +162,20 @@ PROJECT_REASONS = (
     ("casework.referent.withdrawn", _("Referent no longer to call"), "casework.referent"),
     ("casework.contact.recorded", _("Helpline contact recorded"), "casework.contact"),
     ("casework.contact.services_pointed", _("Services pointed to"), "casework.contact"),
+    ("casework.contact.imported", _("Contact brought from a register"), "casework.contact"),
+    ("casework.subscriber.requested", _("Subscription requested"), "casework.subscriber"),
+    ("casework.subscriber.confirmed", _("Subscription confirmed"), "casework.subscriber"),
+    ("casework.subscriber.unsubscribed", _("Unsubscribed"), "casework.subscriber"),
+    ("casework.subscriber.erased", _("Personal data erased on request"), "casework.subscriber"),
+    (
+        "casework.subscriber.imported",
+        _("Subscriber brought from a register"),
+        "casework.subscriber",
+    ),
+    ("casework.mailing.written", _("Mailing written"), "casework.mailing"),
+    ("casework.mailing.sending", _("Mailing being sent"), "casework.mailing"),
+    ("casework.mailing.sent", _("Mailing sent"), "casework.mailing"),
+    ("casework.mailing.imported", _("Mailing brought from a register"), "casework.mailing"),
     ("casework.demo.loaded", _("Demo data loaded"), "casework.district", "casework.agency"),
     *(
         (f"casework.admin.{model}.{verb}", label, f"casework.{model}")

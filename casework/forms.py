@@ -17,6 +17,7 @@ from .models import (
     Review,
     RiskLevel,
     Service,
+    Subscriber,
     TrailUnlock,
     Urgency,
 )
@@ -527,3 +528,53 @@ class ReferentForm(forms.ModelForm):
         self.fields["school"].queryset = selectors.schools(
             district_ids=agencies.values("district_id")
         )
+
+
+# --- the mailing list -------------------------------------------------------------------------
+
+CONSENT_TEXT = _(
+    "I agree that the family helpline keeps my e-mail address (and the name I gave) to send "
+    "me news of the categories I chose, until I unsubscribe. I can unsubscribe with the link "
+    "in every mail, and ask the helpline for a copy of my data or for its erasure."
+)
+
+
+class SubscribeForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("You are"), choices=Subscriber.Kind.choices, widget=forms.RadioSelect
+    )
+    institution_type = forms.ChoiceField(
+        label=_("Type of institution"),
+        choices=[("", "—"), *Subscriber.InstitutionType.choices],
+        required=False,
+    )
+    name = forms.CharField(
+        label=_("Name (optional; an institution's name)"), max_length=200, required=False
+    )
+    email = forms.EmailField(label=_("E-mail"))
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=selectors.districts(), required=False
+    )
+    categories = forms.ModelMultipleChoiceField(
+        label=_("News you want to receive"),
+        queryset=selectors.mailing_categories(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    consent = forms.BooleanField(label=CONSENT_TEXT)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == Subscriber.Kind.INSTITUTION and not data.get("institution_type"):
+            self.add_error("institution_type", _("Say what kind of institution it is."))
+        return data
+
+
+class MailingForm(forms.Form):
+    category = forms.ModelChoiceField(label=_("Category"), queryset=selectors.mailing_categories())
+    district = forms.ModelChoiceField(
+        label=_("District (empty: the whole network)"),
+        queryset=selectors.districts(),
+        required=False,
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 10}))

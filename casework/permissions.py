@@ -496,6 +496,29 @@ def reads_referents(user) -> bool:
     return bool(roles_of(user))
 
 
+def can_manage_mailing_list(user) -> bool:
+    """The mailing list and its mailings are the helpline's work (seed 004): its operators
+    write and send mailings, read the subscribers, export or erase one on request."""
+    return can_log_contacts(user)
+
+
+def indicators_scope(user) -> tuple[object | None, bool] | None:
+    """What of the yearly report `user` reads: (districts, whole report). Districts None is
+    the whole network. The administrator reads everything; a supervisor the whole report of
+    their districts (and the helpline's contacts, subscribers and mailings with no district);
+    a helpline operator the helpline part of the whole network. None: nothing."""
+    if not is_active(user):
+        return None
+    if user.is_superuser:
+        return None, True
+    supervised = districts_for(user, SUPERVISE)
+    if supervised.exists():
+        return supervised, True
+    if can_log_contacts(user):
+        return None, False
+    return None
+
+
 def reads_indicators(user) -> bool:
     """The yearly indicators (aggregates, no personal data): the district supervisors for
     their districts, and the installation's administrator for the whole network."""

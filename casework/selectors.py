@@ -849,44 +849,259 @@ def case_timeline(case: Case, referral_ids=None) -> list[dict]:
     return trails.describe(rows, values=False)
 
 
-def yearly_indicators(year: int, districts=None) -> dict:
-    """What the network did in a year: referrals received and their outcomes, cases opened,
-    reviewed and closed, helpline contacts. Aggregate counts only, no personal data."""
-    from .models import Review
+REPORT_PARTS = ("referrals", "triage", "cases", "contacts", "mailing_list", "mailings")
+HELPLINE_PARTS = ("contacts", "mailing_list", "mailings")
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    """Linear interpolation between the closest ranks (numpy's default), in hours to 0.1."""
+    if not values:
+        return None
+    values = sorted(values)
+    position = (len(values) - 1) * share
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return round(values[low] + (values[high] - values[low]) * (position - low), 1)
+
+
+def yearly_indicators(
+    year: int,
+    districts=None,
+    *,
+    unassigned: bool = True,
+    parts=REPORT_PARTS,
+    district_code: str | None = None,
+) -> dict:
+    """What the network did in a year, as the yearly report (seed 004) files it: referrals,
+    time to triage, cases, helpline contacts, the mailing list at 31 December and mailings.
+    Aggregate counts only, no personal data.
+
+    `districts`: None for the whole network, or the districts to count; with `unassigned`,
+    the contacts, subscribers and mailings that have no district count too (the helpline
+    serves the whole network). `parts`: which sections to compute (the helpline operator
+    reads the helpline's only)."""
+    from django.db.models import F
+
+    from .models import Mailing, Review, Subscriber
 
     zone = timezone.get_current_timezone()
     start = datetime.datetime(year, 1, 1, tzinfo=zone)
     end = datetime.datetime(year + 1, 1, 1, tzinfo=zone)
-    referrals = Referral.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
-    cases = Case.objects.all()
-    contacts = Contact.objects.filter(contacted_at__gte=start, contacted_at__lt=end)
-    reviews = Review.objects.filter(held_on__gte=start, held_on__lt=end)
-    if districts is not None:
-        referrals = referrals.filter(district__in=districts)
-        cases = cases.filter(district__in=districts)
-        contacts = contacts.filter(district__in=districts)
-        reviews = reviews.filter(case__district__in=districts)
+    last_day = datetime.date(year, 12, 31)
+
+    def scoped(queryset, field="district"):
+        if districts is None:
+            return queryset
+        where = Q(**{f"{field}__in": districts})
+        if unassigned:
+            where |= Q(**{f"{field}__isnull": True})
+        return queryset.filter(where)
 
     def by(queryset, field):
-        return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")))
+        rows = queryset.order_by().values_list(field).annotate(n=Count("pk"))
+        return {("" if key is None else key): n for key, n in rows}
 
-    concern_counts: dict[str, int] = {}
-    for categories in referrals.values_list("concern_categories", flat=True):
-        for code in categories or []:
-            concern_counts[code] = concern_counts.get(code, 0) + 1
+    report: dict = {"year": year, "district": district_code}
+    referrals = Referral.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
+    if districts is not None:
+        referrals = referrals.filter(district__in=districts)
+    if "referrals" in parts:
+        concern_counts: dict[str, int] = {}
+        for categories in referrals.values_list("concern_categories", flat=True):
+            for code in categories or []:
+                concern_counts[code] = concern_counts.get(code, 0) + 1
+        report["referrals"] = {
+            "total": referrals.count(),
+            "by_category": concern_counts,
+            "by_source_agency": by(referrals, "school__name"),
+            "by_urgency": by(referrals, "urgency"),
+            "by_outcome": by(referrals, "status"),
+            "by_district": by(referrals, "district__code"),
+        }
+    if "triage" in parts:
+        decided = list(
+            referrals.filter(decided_at__isnull=False).values_list(
+                "submitted_at", "decided_at", "triage_due_at"
+            )
+        )
+        hours = [(done - sent).total_seconds() / 3600 for sent, done, _due in decided]
+        in_time = sum(1 for _sent, done, due in decided if due is not None and done <= due)
+        report["triage"] = {
+            "decided": len(decided),
+            "median_hours": _percentile(hours, 0.5),
+            "p90_hours": _percentile(hours, 0.9),
+            "within_deadline_share": round(in_time / len(decided), 3) if decided else None,
+        }
+    if "cases" in parts:
+        cases = Case.objects.all()
+        reviews = Review.objects.filter(held_on__gte=start, held_on__lt=end)
+        if districts is not None:
+            cases = cases.filter(district__in=districts)
+            reviews = reviews.filter(case__district__in=districts)
+        report["cases"] = {
+            "opened": cases.filter(opened_at__gte=start, opened_at__lt=end).count(),
+            "closed": cases.filter(closed_at__gte=start, closed_at__lt=end).count(),
+            "reviews_held": reviews.count(),
+            # Held by the end of the day after the one it was due.
+            "reviews_on_time": reviews.filter(
+                held_on__lte=F("scheduled_for") + datetime.timedelta(days=1)
+            ).count(),
+        }
+    if "contacts" in parts:
+        contacts = scoped(Contact.objects.filter(contacted_at__gte=start, contacted_at__lt=end))
+        report["contacts"] = {
+            "total": contacts.count(),
+            "by_channel": by(contacts, "channel"),
+            "by_category": by(contacts, "category"),
+        }
+        if any(f.name == "caller" for f in Contact._meta.get_fields()):
+            report["contacts"]["by_caller"] = by(contacts, "caller")
+    if "mailing_list" in parts:
+        # On the list at 31 December: confirmed by then, not unsubscribed by then.
+        listed = scoped(
+            Subscriber.objects.filter(subscribed_on__lte=last_day).filter(
+                Q(unsubscribed_on__isnull=True) | Q(unsubscribed_on__gt=last_day)
+            )
+        )
+        kinds = by(listed, "kind")
+        report["mailing_list"] = {
+            "families": kinds.get(Subscriber.Kind.FAMILY, 0),
+            "institutions": kinds.get(Subscriber.Kind.INSTITUTION, 0),
+            "institutions_by_type": by(
+                listed.filter(kind=Subscriber.Kind.INSTITUTION), "institution_type"
+            ),
+        }
+    if "mailings" in parts:
+        mailings = scoped(
+            Mailing.objects.exclude(status=Mailing.Status.DRAFT).filter(
+                sent_on__gte=start.date(), sent_on__lte=last_day
+            )
+        )
+        report["mailings"] = {
+            "total": mailings.count(),
+            "by_category": by(mailings, "category__code"),
+        }
+    return report
+
+
+class UnknownDistrict(ValueError):
+    """The report was asked for a district code that names none."""
+
+
+def indicators_for(user, *, year: int, district_code: str | None = None) -> dict:
+    """The yearly report `user` may read (permissions.indicators_scope), for one of their
+    districts when a code is given. The page, its files and the API all read it here.
+    Raises PermissionDenied (no report, or a district not theirs) or UnknownDistrict."""
+    from django.core.exceptions import PermissionDenied
+
+    scope = permissions.indicators_scope(user)
+    if scope is None:
+        raise PermissionDenied
+    districts, whole = scope
+    chosen = None
+    if district_code:
+        chosen = District.objects.filter(code=district_code).first()
+        if chosen is None:
+            raise UnknownDistrict(district_code)
+        if districts is not None and not districts.filter(pk=chosen.pk).exists():
+            raise PermissionDenied
+        districts = [chosen]
+    return yearly_indicators(
+        year,
+        districts,
+        unassigned=chosen is None,
+        parts=REPORT_PARTS if whole else HELPLINE_PARTS,
+        district_code=chosen.code if chosen else None,
+    )
+
+
+# --- the mailing list -----------------------------------------------------------------------
+
+
+def mailing_categories():
+    from .models import MailingCategory
+
+    return MailingCategory.objects.filter(active=True).order_by("pk")
+
+
+def subscriber_by_token(token: str):
+    from .models import Subscriber
+
+    return Subscriber.objects.filter(token=token, erased_at__isnull=True).first()
+
+
+def subscribers_list(*, q: str | None = None, limit: int = 100):
+    """The helpline's view of the list: the latest first, or those whose address or name has
+    the words searched."""
+    from .models import Subscriber
+
+    rows = Subscriber.objects.filter(erased_at__isnull=True).prefetch_related("categories")
+    if q:
+        rows = rows.filter(Q(email__icontains=q) | Q(name__icontains=q))
+    return rows.order_by("-created_at")[:limit]
+
+
+def subscriber_export(subscriber) -> dict:
+    """Everything the project holds about one subscriber (the right of access)."""
     return {
-        "year": year,
-        "referrals": referrals.count(),
-        "referrals_by_status": by(referrals, "status"),
-        "referrals_by_urgency": by(referrals, "urgency"),
-        "referrals_by_district": by(referrals, "district__name"),
-        "referrals_by_concern": concern_counts,
-        "cases_opened": cases.filter(opened_at__gte=start, opened_at__lt=end).count(),
-        "cases_closed": cases.filter(closed_at__gte=start, closed_at__lt=end).count(),
-        "reviews_held": reviews.count(),
-        "contacts": contacts.count(),
-        "contacts_by_channel": by(contacts, "channel"),
-        "contacts_by_category": by(contacts, "category"),
+        "kind": subscriber.kind,
+        "institution_type": subscriber.institution_type,
+        "name": subscriber.name,
+        "email": subscriber.email,
+        "district": subscriber.district.code if subscriber.district_id else None,
+        "language": subscriber.language,
+        "categories": sorted(subscriber.categories.values_list("code", flat=True)),
+        "requested_at": subscriber.created_at.isoformat(),
+        "consent_text": subscriber.consent_text,
+        "consent_at": subscriber.consent_at.isoformat() if subscriber.consent_at else None,
+        "subscribed_on": subscriber.subscribed_on.isoformat() if subscriber.subscribed_on else None,
+        "unsubscribed_on": (
+            subscriber.unsubscribed_on.isoformat() if subscriber.unsubscribed_on else None
+        ),
+        "mails_received": [
+            {"subject": subject, "sent_at": sent_at.isoformat()}
+            for subject, sent_at in subscriber.deliveries.filter(sent_at__isnull=False)
+            .order_by("sent_at")
+            .values_list("mailing__subject", "sent_at")
+        ],
+        "events": [
+            {"at": at.isoformat(), "reason": reason}
+            for at, reason in subscriber.events.values_list("at", "reason")
+        ],
+    }
+
+
+def mailings_list(limit: int = 50):
+    from .models import Mailing
+
+    return Mailing.objects.select_related("category", "district", "author").order_by("-created_at")[
+        :limit
+    ]
+
+
+def mailing_progress(mailing) -> dict:
+    """How far a mailing's sending has got: one query."""
+    from .models import MailingDelivery
+
+    by_status = dict(
+        MailingDelivery.objects.filter(mailing=mailing)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    total = sum(by_status.values())
+    waiting = by_status.get(MailingDelivery.Status.PENDING, 0) + by_status.get(
+        MailingDelivery.Status.SENDING, 0
+    )
+    return {
+        "total": total,
+        "done": total - waiting,
+        "sent": by_status.get(MailingDelivery.Status.SENT, 0),
+        "failed": by_status.get(MailingDelivery.Status.FAILED, 0),
+        "unknown": by_status.get(MailingDelivery.Status.UNKNOWN, 0),
+        "skipped": by_status.get(MailingDelivery.Status.SKIPPED, 0),
+        "waiting": waiting,
+        "percent": round(100 * (total - waiting) / total) if total else 100,
     }
 
 

@@ -20,6 +20,7 @@ from . import outbox
 from .locks import (
     ACTIONS_LOCK,
     INFORMATION_LOCK,
+    MAILINGS_LOCK,
     OUTBOX_LOCK,
     REVIEWS_LOCK,
     TEAM_ACCESS_LOCK,
@@ -28,6 +29,7 @@ from .locks import (
 )
 from .outbox import deliver_notification
 from .services import cases as case_services
+from .services import mailing as mailing_services
 from .services import reminders
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "remind_overdue_information_requests",
     "remind_overdue_triage",
     "remind_reviews",
+    "resume_mailings",
     "requeue_undelivered_notifications",
     "run_sweeps",
 ]
@@ -100,6 +103,16 @@ def expire_team_access() -> int:
         return case_services.case_team_expire()
 
 
+@shared_task(**SWEEP)
+def resume_mailings() -> int:
+    """Mailings a crashed worker left half-sent go on from where they stopped."""
+    with single_sweeper(MAILINGS_LOCK) as mine:
+        if not mine:
+            log.info("mailing sweep skipped: another sweeper is running")
+            return 0
+        return mailing_services.mailings_resume()
+
+
 def run_sweeps() -> dict[str, int]:
     """Every sweep once, in this process: the embedded mode's stand-in for beat (`make sweep`)."""
     from ops.heartbeat import beat
@@ -113,4 +126,5 @@ def run_sweeps() -> dict[str, int]:
         "actions": remind_overdue_actions(),
         "outbox": requeue_undelivered_notifications(),
         "team_access": expire_team_access(),
+        "mailings": resume_mailings(),
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .web import attachments, audit, cases, home, network, queue, referrals
+from .web import attachments, audit, cases, home, mailing, network, queue, referrals
 
 urlpatterns = [
     path("", home.home, name="index"),
@@ -70,4 +70,11 @@ urlpatterns = [
     path("referents/<int:pk>/edit/", network.referent_edit, name="referent_edit"),
     path("helpline/", network.contacts, name="contacts"),
     path("indicators/", network.indicators, name="indicators"),
+    path("indicators/export.<str:fmt>", network.indicators_export, name="indicators_export"),
+    path("mailings/", mailing.mailing_list, name="mailing_list"),
+    path("mailings/new/", mailing.mailing_new, name="mailing_new"),
+    path("mailings/<int:pk>/", mailing.mailing_detail, name="mailing_detail"),
+    path("mailings/<int:pk>/send/", mailing.mailing_send, name="mailing_send"),
+    path("subscribers/<int:pk>/export/", mailing.subscriber_export, name="subscriber_export"),
+    path("subscribers/<int:pk>/erase/", mailing.subscriber_erase, name="subscriber_erase"),
 ]

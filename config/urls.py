@@ -39,5 +39,6 @@ urlpatterns = [
     # The public directory (no sign-in, no personal data).
     path("directory/", public.directory, name="public_directory"),
     path("directory/hsds.json", public.directory_hsds, name="public_directory_hsds"),
+    path("mailing-list/", include("casework.public_urls")),
     path("", site.urls),
 ]

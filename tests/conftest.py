@@ -25,6 +25,7 @@ register_reason("test.case", "Test: case built by a fixture", "casework.case")
 register_reason("test.plan", "Test: plan built by a fixture", "casework.caseplan")
 register_reason("test.note.added", "Test: note added", "casework.note")
 register_reason("test.contact.added", "Test: contact added", "casework.contact")
+register_reason("test.mailing.written", "Test: mailing written", "casework.mailing")
 register_reason(
     "test.audited.change",
     "Test: any change",

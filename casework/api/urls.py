@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from .cases import CaseViewSet
 from .directory import ServiceListView
+from .indicators import IndicatorsView
 from .mine import AttachmentViewSet, NotificationViewSet
 from .queue import QueueView
 from .referrals import ReferralViewSet
@@ -19,5 +20,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("v1/queue/", QueueView.as_view(), name="queue"),
     path("v1/services/", ServiceListView.as_view(), name="services"),
+    path("v1/indicators/", IndicatorsView.as_view(), name="indicators"),
     path("v1/", include(router.urls)),
 ]

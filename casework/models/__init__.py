@@ -29,6 +29,14 @@ from .grants import (
     DistrictGroupObjectPermission,
     DistrictUserObjectPermission,
 )
+from .mailing import (
+    DEFAULT_CATEGORIES,
+    Mailing,
+    MailingCategory,
+    MailingDelivery,
+    Subscriber,
+    SubscriberEvent,
+)
 from .organisation import Agency, District, Membership, ProtocolSettings
 from .outbox import Notification
 from .referrals import (
@@ -40,6 +48,12 @@ from .referrals import (
 )
 
 __all__ = [
+    "DEFAULT_CATEGORIES",
+    "Mailing",
+    "MailingCategory",
+    "MailingDelivery",
+    "Subscriber",
+    "SubscriberEvent",
     "URGENCY_RANK",
     "AccessLog",
     "TrailUnlock",

@@ -3,13 +3,14 @@ yearly indicators."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casework import forms, permissions, selectors, services
-from casework.models import ConcernCategory, Contact, Referent, Referral, Service, Urgency
+from casework import forms, permissions, reports, selectors, services
+from casework.models import Referent, Service
 
 from .common import apply
 
@@ -163,51 +164,63 @@ def contacts(request):
     )
 
 
-def indicators(request):
-    """Yearly indicators of the network, for the district supervisors (their districts)."""
-    if not permissions.reads_indicators(request.user):
-        raise PermissionDenied
-    # The administrator reads the whole network's figures; a supervisor their districts'.
-    districts = (
-        None
-        if request.user.is_superuser
-        else permissions.districts_for(request.user, permissions.SUPERVISE)
-    )
+def _report(request):
+    """The report the user may read, for the year (and district) asked; refusals as 403."""
     this_year = timezone.localdate().year
     year_param = request.GET.get("year", "")
     year = (
         int(year_param) if year_param.isdigit() and 2000 <= int(year_param) <= 2100 else this_year
     )
-    report = selectors.yearly_indicators(year, districts)
-    labels = {
-        **dict(Referral.Status.choices),
-        **dict(Urgency.choices),
-        **dict(ConcernCategory.choices),
-        **dict(Contact.Channel.choices),
-        **dict(Contact.Category.choices),
-    }
-    sections = [
-        (_("Referrals by outcome"), report["referrals_by_status"]),
-        (_("Referrals by urgency"), report["referrals_by_urgency"]),
-        (_("Referrals by area of concern"), report["referrals_by_concern"]),
-        (_("Referrals by district"), report["referrals_by_district"]),
-        (_("Helpline contacts by channel"), report["contacts_by_channel"]),
-        (_("Helpline contacts by category"), report["contacts_by_category"]),
-    ]
+    try:
+        report = selectors.indicators_for(
+            request.user, year=year, district_code=request.GET.get("district") or None
+        )
+    except selectors.UnknownDistrict:
+        report = selectors.indicators_for(request.user, year=year)
+    return report, this_year
+
+
+def indicators(request):
+    """The yearly report: the supervisors (their districts), the administrator (the whole
+    network), the helpline operators (the helpline part)."""
+    report, this_year = _report(request)
+    tables = reports.report_tables(report)
+    for table in tables[1:]:
+        top = max((n for _code, _label, n in table["rows"]), default=0)
+        table["top"] = top
     return render(
         request,
         "casework/indicators.html",
         {
             "report": report,
-            "sections": [
-                (
-                    title,
-                    sorted(
-                        ((labels.get(k, k), n) for k, n in rows.items()), key=lambda row: -row[1]
-                    ),
-                )
-                for title, rows in sections
-            ],
+            "summary": tables[0],
+            "tables": tables[1:],
             "years": range(this_year, this_year - 6, -1),
+            "districts": selectors.districts(),
+            "query": request.GET.urlencode(),
         },
     )
+
+
+def indicators_export(request, fmt):
+    """Every table of the report as CSV, XLSX (a sheet per table) or PDF."""
+    report, _this_year = _report(request)
+    name = f"indicators-{report['year']}" + (f"-{report['district']}" if report["district"] else "")
+    if fmt == "csv":
+        response = HttpResponse(reports.report_csv(report), content_type="text/csv; charset=utf-8")
+    elif fmt == "xlsx":
+        response = HttpResponse(
+            reports.report_xlsx(report),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    elif fmt == "pdf":
+        html = render_to_string(
+            "casework/indicators_print.html",
+            {"report": report, "tables": reports.report_tables(report)},
+            request=request,
+        )
+        response = HttpResponse(reports.report_pdf(html), content_type="application/pdf")
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

@@ -66,8 +66,8 @@ def test_supervisor_sees_the_yearly_indicators_of_the_district(
     response = client.get("/casework/indicators/")
     assert response.status_code == 200
     report = response.context["report"]
-    assert report["referrals"] == 1 and report["cases_opened"] == 1
-    assert report["referrals_by_concern"] == {"neglect": 1, "absenteeism": 1}
+    assert report["referrals"]["total"] == 1 and report["cases"]["opened"] == 1
+    assert report["referrals"]["by_category"] == {"neglect": 1, "absenteeism": 1}
     # The South supervisor's figures do not include North.
     from tests.factories import AgencyFactory as Agency
 
@@ -77,6 +77,6 @@ def test_supervisor_sees_the_yearly_indicators_of_the_district(
     boss = UserFactory(username="boss_south")
     services.membership_create(actor=None, user=boss, agency=south_social, role="supervisor")
     client.force_login(boss)
-    assert client.get("/casework/indicators/").context["report"]["referrals"] == 0
+    assert client.get("/casework/indicators/").context["report"]["referrals"]["total"] == 0
     client.force_login(teacher)
     assert client.get("/casework/indicators/").status_code == 403

@@ -279,6 +279,20 @@ POLICY: list[Rule] = [
         note="tried with a key that is nobody's: the page asks for the second factor first",
     ),
     Rule("i18n/setlang/", get=may(EVERYONE, MAY), write=may(EVERYONE, MAY)),
+    # The mailing list's public pages: no sign-in; a link's random token is the only key.
+    Rule("mailing-list/", get=may(EVERYONE), write=may(EVERYONE, MAY)),
+    Rule(
+        "mailing-list/confirm/<str:token>/",
+        get=may(NOBODY),
+        write=may(NOBODY, MAY),
+        note="tried with a token that is nobody's: 404",
+    ),
+    Rule(
+        "mailing-list/unsubscribe/<str:token>/",
+        get=may(NOBODY),
+        write=may(NOBODY, MAY),
+        note="tried with a token that is nobody's: 404",
+    ),
     # --- the site's front door: a redirect to the home page ---------------------------------
     Rule("", get=may(AUTHENTICATED, REDIRECT)),
     # --- API: documentation ---------------------------------------------------------------
@@ -289,6 +303,7 @@ POLICY: list[Rule] = [
     # --- API: lists (filtered by scope; see the list tests) ---------------------------------
     Rule("api/v1/queue/", get=may(TRIAGE_SIDE)),
     Rule("api/v1/services/", get=may(AUTHENTICATED)),
+    Rule("api/v1/indicators/", get=may(SUPERVISORS)),
     Rule("api/v1/^referrals/$", get=may(AUTHENTICATED), write=may(REFERRER_SIDE, MAY)),
     Rule("api/v1/^cases/$", get=may(AUTHENTICATED)),
     # --- API: one referral --------------------------------------------------------------------
@@ -390,6 +405,14 @@ POLICY: list[Rule] = [
     Rule("casework/indicators/", get=may(SUPERVISORS)),
     # The auditor's search for a trail (who, when, why; never a file's values).
     Rule("casework/audit/", get=may(AUDITOR)),
+    Rule("casework/indicators/export.<str:fmt>", get=may(SUPERVISORS)),
+    # The mailing list: the helpline's pages (tried on objects that do not exist: 404).
+    Rule("casework/mailings/", get=may(HELPLINE)),
+    Rule("casework/mailings/new/", get=may(NOBODY), write=may(HELPLINE, MAY)),
+    Rule("casework/mailings/<int:pk>/", get=may(HELPLINE)),
+    Rule("casework/mailings/<int:pk>/send/", get=may(NOBODY), write=may(HELPLINE, MAY)),
+    Rule("casework/subscribers/<int:pk>/export/", get=may(HELPLINE)),
+    Rule("casework/subscribers/<int:pk>/erase/", get=may(NOBODY), write=may(HELPLINE, MAY)),
     # --- pages: referrals -------------------------------------------------------------------
     # The first visit is redirected to the form's address with its one-time key (?k=...).
     Rule(

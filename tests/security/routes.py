@@ -150,7 +150,7 @@ def fill(route: Route, values: dict[str, str]) -> str:
 # --- which objects each pattern is tried with --------------------------------------------------
 
 # Parameters filled with fixed words rather than objects: {parameter: [word, ...]}.
-LITERALS: dict[str, list[str]] = {}
+LITERALS: dict[str, list[str]] = {"fmt": ["csv", "xlsx", "pdf"]}
 
 
 def variants(route: Route) -> list[tuple[str, dict[str, str]]]:
@@ -223,6 +223,10 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("service", ["north"])
         if r.startswith("casework/referents/"):
             return symbols("referent", ["north"])
+    if r.startswith(("casework/mailings/", "casework/subscribers/")) and param == "pk":
+        return [("missing", {param: "999999"})]
+    if r.startswith("mailing-list/") and param == "token":
+        return [("unknown-token", {param: "no-such-token"})]
     if param == "action_pk":
         return [("action", {param: "action:open"})]
     if param == "member_pk":

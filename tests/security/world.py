@@ -409,6 +409,17 @@ def _build_referrals(world: World, u: dict):
         question="Where is the family centre?",
     )
     services.audited_save(contact, actor=u[ADMIN], reason="test.contact.added")
+    # The mailing list: a confirmed subscriber and a mailing sent to them (admin pages).
+    from casework.models import Mailing, MailingCategory
+
+    category = MailingCategory.objects.get(code="family_support")
+    subscriber = services.subscriber_request(
+        kind="family", email="family@example.org", categories=[category], consent_text="ok"
+    )
+    services.subscriber_confirm(subscriber=subscriber)
+    mailing = Mailing(category=category, subject="News", body="x", author=u[ADMIN])
+    services.audited_save(mailing, actor=u[ADMIN], reason="test.mailing.written")
+    mailing.deliveries.create(subscriber=subscriber, status="sent", sent_at=timezone.now())
     return referrals, cases
 
 
