@@ -43,6 +43,18 @@ def _fresh_content_types():
 
 
 @pytest.fixture
+def mailing_categories(db):
+    """Seed 004's mailing categories, as migration 0018 writes them: a transactional test's
+    flush (browser tests) empties the table for the tests that follow in the same process."""
+    from casework.models import DEFAULT_CATEGORIES, MailingCategory
+
+    return [
+        MailingCategory.objects.get_or_create(code=code, defaults={"name": str(name)})[0]
+        for code, name in DEFAULT_CATEGORIES.items()
+    ]
+
+
+@pytest.fixture
 def north(db):
     return DistrictFactory(code="north", name="North")
 

@@ -10,7 +10,10 @@ from casework import services
 from casework.models import MailingCategory, Subscriber
 from tests.factories import AgencyFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("mailing_categories"),
+]
 
 
 def submit(page, selector):

@@ -45,6 +45,9 @@ def test_phone_layout_of_the_queue_case_and_decision_pages(
     problems = {}
     for name, path in pages.items():
         page.goto(f"{live_server.url}{path}")
+        # Every request of the page answered before the next (and before teardown): a request
+        # thread of the live server still running when the test ends breaks the teardown.
+        page.wait_for_load_state("networkidle")
         page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
         if name in ("queue", "case", "decision"):
             screenshots(page, f"phone-{name}")
@@ -57,4 +60,5 @@ def test_phone_layout_of_the_queue_case_and_decision_pages(
         found = {k: v for k, v in found.items() if v}
         if found:
             problems[name] = found
+    page.wait_for_load_state("networkidle")
     assert problems == {}

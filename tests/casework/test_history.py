@@ -25,7 +25,7 @@ def case(child, triage_worker):
 
 
 @pytest.fixture
-def every_object(north, school, teacher, triage_worker, child, case):
+def every_object(north, school, teacher, triage_worker, child, case, mailing_categories):
     referral = services.referral_create_draft(actor=teacher, child=child)
     plan = models.CasePlan(case=case, objectives="Stay at school")
     services.audited_save(plan, actor=triage_worker, reason="test.plan")

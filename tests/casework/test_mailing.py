@@ -15,7 +15,7 @@ from casework.models import Mailing, MailingCategory, MailingDelivery, Subscribe
 from casework.services import mailing as mailing_services
 from tests.factories import AgencyFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mailing_categories")]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from casework.models import Contact, Mailing, Subscriber
 from tests.conftest import protocol
 from tests.factories import AgencyFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mailing_categories")]
 
 SUBSCRIBERS = """kind,name,email,institution_type,district,categories,subscribed_on,unsubscribed_on
 family,,f1@example.org,,north,family_support;education_school,2024-03-01,
