@@ -23,6 +23,27 @@ def add_default_categories(apps, schema_editor):
         MailingCategory.objects.get_or_create(code=code, defaults={"name": name})
 
 
+HISTORY_TABLES = ("casework_historicalmailing", "casework_historicalmailingcategory")
+
+
+def append_only(apps, schema_editor):
+    """Like the other history tables (0005): the database refuses UPDATE and DELETE."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table in HISTORY_TABLES:
+        schema_editor.execute(
+            f'CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON "{table}" '
+            "FOR EACH ROW EXECUTE FUNCTION casework_append_only()"
+        )
+
+
+def drop_append_only(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table in HISTORY_TABLES:
+        schema_editor.execute(f'DROP TRIGGER IF EXISTS {table}_append_only ON "{table}"')
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -186,4 +207,5 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(fields=('mailing', 'subscriber'), name='mailing_delivery_once'),
         ),
         migrations.RunPython(add_default_categories, migrations.RunPython.noop),
+        migrations.RunPython(append_only, drop_append_only),
     ]
