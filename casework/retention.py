@@ -202,6 +202,7 @@ def history_models():
         for model in apps.get_models()
         if model.__name__.startswith("Historical")
         and hasattr(model, "instance_type")
+        and any(field.name == "history_date" for field in model._meta.concrete_fields)
         and model.instance_type._meta.model_name not in CASE_FILE_HISTORY
     ]
 
