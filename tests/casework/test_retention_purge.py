@@ -250,7 +250,7 @@ def find(mark: str) -> dict:
 
 
 @pytest.fixture
-def role_split(django_db_blocker):
+def role_split(transactional_db, django_db_blocker):
     """On PostgreSQL: a runtime role (as `manage.py db_roles` makes it), the owner's connection
     as the `owner` alias, and a switch that puts the application's connection on the runtime
     role. On SQLite: nothing to split."""
@@ -265,11 +265,18 @@ def role_split(django_db_blocker):
             for statement in db_roles.create_statements(name):
                 cursor.execute(statement)
         db_roles.apply_grants(name, admin)
-    connections.settings["owner"] = dict(connection.settings_dict)
+    # The owner's connection, as DATABASES["owner"] (DATABASE_OWNER_URL) gives it in production,
+    # made here by hand: the test database's tables belong to the superuser that migrated it.
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    setattr(
+        connections._connections, "owner", DatabaseWrapper(dict(connection.settings_dict), "owner")
+    )
     owner_user = connection.settings_dict["USER"]
 
     class Split:
         role = name
+        alias = "owner"
 
         def runtime(self):
             connection.close()
@@ -284,13 +291,8 @@ def role_split(django_db_blocker):
         yield split
     finally:
         split.owner()
-        if "owner" in connections.settings:
-            connections["owner"].close()
-            del connections.settings["owner"]
-            try:
-                delattr(connections._connections, "owner")
-            except AttributeError:
-                pass
+        connections["owner"].close()
+        delattr(connections._connections, "owner")
         with admin.cursor() as cursor:
             cursor.execute(f"DROP OWNED BY {name}")
             cursor.execute(f"DROP ROLE {name}")
@@ -377,7 +379,9 @@ def test_a_purged_closed_case_leaves_no_trace_anywhere(
         assert Case.objects.filter(pk=case.pk).exists()
     # The case's rule only: what goes with the record goes with it, not with the access log's
     # or the history's own rules.
-    result = purge_services.purge(now=later(), rules=["closed_case"])
+    result = purge_services.purge(
+        now=later(), rules=["closed_case"], using=role_split.alias if role_split else None
+    )
     if role_split is not None:
         role_split.owner()
 
@@ -574,3 +578,31 @@ def test_the_beat_task_takes_no_arguments_and_purges(teacher, child, triage_work
     with time_machine.travel(later(), tick=False):
         assert tasks.purge_retention() >= 1
     assert not Referral.objects.filter(pk=referral.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_trigger_lets_only_the_owner_through_and_only_when_the_purge_asks(
+    role_split, teacher, child
+):
+    """The trigger's door (migration 0021): the runtime role is refused even with the purge's
+    setting; the owner is refused without it."""
+    if role_split is None:
+        pytest.skip("PostgreSQL only: SQLite has no roles and no triggers")
+    import psycopg
+
+    table = "casework_historicalchild"
+    with connection.cursor() as cursor, pytest.raises(Exception, match="append-only"):
+        with transaction.atomic():
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+    assert Child.history.filter(id=child.pk).exists()
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None,
+        dbname=settings_dict["NAME"],
+        user=role_split.role,
+    ) as app:
+        app.execute("SELECT set_config('casework.purge', 'on', false)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            app.execute(f"DELETE FROM {table}")  # noqa: S608
+    assert Child.history.filter(id=child.pk).exists()
