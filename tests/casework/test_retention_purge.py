@@ -269,9 +269,7 @@ def role_split(transactional_db, django_db_blocker):
     # made here by hand: the test database's tables belong to the superuser that migrated it.
     from django.db.backends.postgresql.base import DatabaseWrapper
 
-    setattr(
-        connections._connections, "owner", DatabaseWrapper(dict(connection.settings_dict), "owner")
-    )
+    connections._connections.owner = DatabaseWrapper(dict(connection.settings_dict), "owner")
     owner_user = connection.settings_dict["USER"]
 
     class Split:

@@ -485,6 +485,11 @@ def _build_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
             agency=u["social_north"], topic="on_duty", name="On duty", phone="+39 1"
         ).pk
     )
+    s["hold:north"] = str(
+        services.legal_hold_place(
+            actor=u["supervisor"], kind="case", object_id=open_case.pk, reason="Court"
+        ).pk
+    )
     objects = {"referral": referrals, "case": cases}
     for flow, nodes in FLOW_TASKS.items():
         flow_class = FLOW_CLASSES[flow]
