@@ -39,6 +39,7 @@ from casework.models import (
     Note,
     Notification,
     ProtocolSettings,
+    PurgeRecord,
     Referent,
     Referral,
     Service,
@@ -546,6 +547,7 @@ def _admin_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
         object_id=cases["open"].pk,
     )
     ProtocolSettings.objects.get_or_create()
+    PurgeRecord.objects.create(rule="draft", retention="180 days", kind="referral", count=1)
     open_case = cases["open"]
     chosen = {
         "auth.user": u["teacher"].pk,
