@@ -208,12 +208,13 @@ def history_models():
 
 
 def history_due(model, rule: RetentionRule, *, now=None, using: str = "default") -> QuerySet:
-    """Older versions past retention: every row before the cutoff but each record's latest."""
+    """Older versions past retention: every row before the cutoff but each record's latest —
+    unless that latest says the record was deleted (then the whole trail goes)."""
     rows = model.objects.using(using)
     latest = rows.values("id").annotate(last=Max("history_id")).values("last")
     return (
         rows.filter(history_date__lt=cutoff(rule, now))
-        .exclude(history_id__in=latest)
+        .exclude(Q(history_id__in=latest) & ~Q(history_type="-"))
         .order_by("history_id")
     )
 

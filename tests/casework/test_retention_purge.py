@@ -604,3 +604,37 @@ def test_the_trigger_lets_only_the_owner_through_and_only_when_the_purge_asks(
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             app.execute(f"DELETE FROM {table}")  # noqa: S608
     assert Child.history.filter(id=child.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_trail_of_a_deleted_organisation_record_goes_whole(north):
+    from casework.models import Referent
+
+    referent = Referent.objects.create(
+        agency=north.agencies.create(name="Social North", kind="social_services"),
+        topic="on_duty",
+        name="Mario Rossi",
+        phone="+39 1",
+    )
+    pk = referent.pk
+    referent.delete()
+    assert Referent.history.filter(id=pk).count() == 2
+    purge_services.purge(now=later(), rules=["history"])
+    assert not Referent.history.filter(id=pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_command_purges_and_says_what_went(teacher, child, triage_worker, capsys):
+    _nfa(teacher, child, triage_worker)
+    with time_machine.travel(later(), tick=False):
+        call_command("purge", "--rule", "no_further_action", "--batch-size", "10")
+    out = capsys.readouterr().out
+    assert "no_further_action: kept 1825 days after the decision" in out
+    assert "purged no_further_action: referral 1" in out
+    assert "purged no_further_action: child 1" in out
+    assert not Referral.objects.exists()
+
+
+def test_the_purge_uses_the_owner_connection_when_there_is_one(settings):
+    assert purge_services.purge_alias() in ("owner", "default")
+    assert ("owner" in connections.settings) == (purge_services.purge_alias() == "owner")
