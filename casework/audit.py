@@ -176,6 +176,8 @@ PROJECT_REASONS = (
     ("casework.mailing.sending", _("Mailing being sent"), "casework.mailing"),
     ("casework.mailing.sent", _("Mailing sent"), "casework.mailing"),
     ("casework.mailing.imported", _("Mailing brought from a register"), "casework.mailing"),
+    ("casework.legal_hold.placed", _("Legal hold placed"), "casework.legalhold"),
+    ("casework.legal_hold.lifted", _("Legal hold lifted"), "casework.legalhold"),
     ("casework.demo.loaded", _("Demo data loaded"), "casework.district", "casework.agency"),
     *(
         (f"casework.admin.{model}.{verb}", label, f"casework.{model}")

@@ -25,6 +25,9 @@ def navigation(request):
             "supervises": permissions.reads_indicators(user),
             # From the roles already read (no query of its own); the page asks the predicate.
             "audits": Membership.Role.AUDITOR in roles,
+            # Legal holds: the data protection officer (auditor) and the supervisors.
+            "holds": Membership.Role.AUDITOR in roles
+            or bool(permissions.district_ids(user, permissions.SUPERVISE)),
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         }
 

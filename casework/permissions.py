@@ -614,3 +614,23 @@ def case_page_rights(user, case: Case) -> dict[str, bool]:
 def may_read_case_history(user, case: Case) -> bool:
     """The case's audit trail and access report: the lead, the supervisor, the auditor."""
     return is_auditor(user) or can_lead_case(user, case)
+
+
+# --- retention: legal holds ------------------------------------------------------------------
+
+
+def may_place_any_hold(user) -> bool:
+    """The holds' pages: the data protection officer (auditor role) and the supervisors."""
+    return is_auditor(user) or bool(district_ids(user, SUPERVISE))
+
+
+def may_place_hold(user, *, district) -> bool:
+    """A hold on a record: the data protection officer on any record, a supervisor on the
+    records of their district (a contact with no district: the officer only)."""
+    if is_auditor(user):
+        return True
+    return district is not None and supervises_district(user, district)
+
+
+def may_lift_hold(user, hold) -> bool:
+    return may_place_hold(user, district=hold.district)

@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from . import permissions, trails
+from . import permissions, retention, trails
 from .audit import reason_label
 from .models import (
     Action,
@@ -915,6 +915,18 @@ def yearly_indicators(
         return {("" if key is None else key): n for key, n in rows}
 
     report: dict = {"year": year, "district": district_code}
+    # What records purged since (casework.services.purge) counted for: added to what is
+    # counted from the records still there, so that a past year's report does not change.
+    kept = retention.retained_figures(year, districts, unassigned=unassigned)
+
+    def plus(counts: dict, key: str) -> dict:
+        for code, n in kept.get(key, {}).items():
+            counts[code] = counts.get(code, 0) + n
+        return counts
+
+    def total(key: str) -> int:
+        return sum(kept.get(key, {}).values())
+
     referrals = Referral.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
     if districts is not None:
         referrals = referrals.filter(district__in=districts)
@@ -924,12 +936,12 @@ def yearly_indicators(
             for code in categories or []:
                 concern_counts[code] = concern_counts.get(code, 0) + 1
         report["referrals"] = {
-            "total": referrals.count(),
-            "by_category": concern_counts,
-            "by_source_agency": by(referrals, "school__name"),
-            "by_urgency": by(referrals, "urgency"),
-            "by_outcome": by(referrals, "status"),
-            "by_district": by(referrals, "district__code"),
+            "total": referrals.count() + total("referrals.total"),
+            "by_category": plus(concern_counts, "referrals.by_category"),
+            "by_source_agency": plus(by(referrals, "school__name"), "referrals.by_source_agency"),
+            "by_urgency": plus(by(referrals, "urgency"), "referrals.by_urgency"),
+            "by_outcome": plus(by(referrals, "status"), "referrals.by_outcome"),
+            "by_district": plus(by(referrals, "district__code"), "referrals.by_district"),
         }
     if "triage" in parts:
         decided = list(
@@ -939,11 +951,15 @@ def yearly_indicators(
         )
         hours = [(done - sent).total_seconds() / 3600 for sent, done, _due in decided]
         in_time = sum(1 for _sent, done, due in decided if due is not None and done <= due)
+        for value, n in kept.get("triage.hours", {}).items():
+            hours += [float(value)] * n
+        in_time += total("triage.in_time")
+        count = len(decided) + total("triage.decided")
         report["triage"] = {
-            "decided": len(decided),
+            "decided": count,
             "median_hours": _percentile(hours, 0.5),
             "p90_hours": _percentile(hours, 0.9),
-            "within_deadline_share": round(in_time / len(decided), 3) if decided else None,
+            "within_deadline_share": round(in_time / count, 3) if count else None,
         }
     if "cases" in parts:
         cases = Case.objects.all()
@@ -952,23 +968,26 @@ def yearly_indicators(
             cases = cases.filter(district__in=districts)
             reviews = reviews.filter(case__district__in=districts)
         report["cases"] = {
-            "opened": cases.filter(opened_at__gte=start, opened_at__lt=end).count(),
-            "closed": cases.filter(closed_at__gte=start, closed_at__lt=end).count(),
-            "reviews_held": reviews.count(),
+            "opened": cases.filter(opened_at__gte=start, opened_at__lt=end).count()
+            + total("cases.opened"),
+            "closed": cases.filter(closed_at__gte=start, closed_at__lt=end).count()
+            + total("cases.closed"),
+            "reviews_held": reviews.count() + total("cases.reviews_held"),
             # Held by the end of the day after the one it was due.
             "reviews_on_time": reviews.filter(
                 held_on__lte=F("scheduled_for") + datetime.timedelta(days=1)
-            ).count(),
+            ).count()
+            + total("cases.reviews_on_time"),
         }
     if "contacts" in parts:
         contacts = scoped(Contact.objects.filter(contacted_at__gte=start, contacted_at__lt=end))
         report["contacts"] = {
-            "total": contacts.count(),
-            "by_channel": by(contacts, "channel"),
-            "by_category": by(contacts, "category"),
+            "total": contacts.count() + total("contacts.total"),
+            "by_channel": plus(by(contacts, "channel"), "contacts.by_channel"),
+            "by_category": plus(by(contacts, "category"), "contacts.by_category"),
         }
         if any(f.name == "caller" for f in Contact._meta.get_fields()):
-            report["contacts"]["by_caller"] = by(contacts, "caller")
+            report["contacts"]["by_caller"] = plus(by(contacts, "caller"), "contacts.by_caller")
     if "mailing_list" in parts:
         # On the list at 31 December: confirmed by then, not unsubscribed by then.
         listed = scoped(
@@ -978,10 +997,12 @@ def yearly_indicators(
         )
         kinds = by(listed, "kind")
         report["mailing_list"] = {
-            "families": kinds.get(Subscriber.Kind.FAMILY, 0),
-            "institutions": kinds.get(Subscriber.Kind.INSTITUTION, 0),
-            "institutions_by_type": by(
-                listed.filter(kind=Subscriber.Kind.INSTITUTION), "institution_type"
+            "families": kinds.get(Subscriber.Kind.FAMILY, 0) + total("mailing_list.families"),
+            "institutions": kinds.get(Subscriber.Kind.INSTITUTION, 0)
+            + total("mailing_list.institutions"),
+            "institutions_by_type": plus(
+                by(listed.filter(kind=Subscriber.Kind.INSTITUTION), "institution_type"),
+                "mailing_list.institutions_by_type",
             ),
         }
     if "mailings" in parts:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .web import attachments, audit, cases, home, mailing, network, queue, referrals
+from .web import attachments, audit, cases, home, mailing, network, queue, referrals, retention
 
 urlpatterns = [
     path("", home.home, name="index"),
@@ -60,6 +60,9 @@ urlpatterns = [
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment_download"),
     # --- the auditor ---
     path("audit/", audit.audit_search, name="audit_search"),
+    # --- retention: legal holds ---
+    path("holds/", retention.holds, name="holds"),
+    path("holds/<int:pk>/lift/", retention.hold_lift, name="hold_lift"),
     # --- the network ---
     path("services/", network.directory, name="directory"),
     path("services/kept/", network.directory_kept, name="directory_kept"),

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from celery.schedules import crontab
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -149,6 +150,12 @@ if DATABASE_APP_ROLE and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_APP
         f"Environment variable DATABASE_APP_ROLE={DATABASE_APP_ROLE!r} is invalid: expected a "
         "plain PostgreSQL role name such as casework_app."
     )
+# PostgreSQL: the retention purge deletes audit rows, which only the tables' owner may do
+# (docs/security.md, "The retention purge"). Where it runs (`manage.py purge`, or the Celery
+# worker of the RETENTION_PURGE_QUEUE), give it the owner's URL; nowhere else.
+if env_str("DATABASE_OWNER_URL"):
+    DATABASES["owner"] = env_database("DATABASE_OWNER_URL", "")
+    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 # Viewflow stores the id of the domain object as an integer: keep integer primary keys.
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
@@ -273,6 +280,23 @@ CELERY_BEAT_SCHEDULE = {
     "remind-overdue-actions": _every(3600.0, "casework.tasks.remind_overdue_actions"),
     "expire-team-access": _every(3600.0, "casework.tasks.expire_team_access"),
     "resume-mailings": _every(300.0, "casework.tasks.resume_mailings"),
+}
+# The retention purge (casework.services.purge), once a night at this hour (local time), on
+# the queue of the one worker that holds DATABASE_OWNER_URL (empty: the default queue).
+RETENTION_PURGE_HOUR = env_int("RETENTION_PURGE_HOUR", 3)
+if not 0 <= RETENTION_PURGE_HOUR <= 23:
+    raise ImproperlyConfigured(
+        f"Environment variable RETENTION_PURGE_HOUR={RETENTION_PURGE_HOUR} is invalid: "
+        "expected an hour from 0 to 23."
+    )
+RETENTION_PURGE_QUEUE = env_str("RETENTION_PURGE_QUEUE")
+CELERY_BEAT_SCHEDULE["retention-purge"] = {
+    "task": "casework.tasks.purge_retention",
+    "schedule": crontab(hour=RETENTION_PURGE_HOUR, minute=30),
+    "options": {
+        "expire_seconds": 6 * 3600,
+        **({"queue": RETENTION_PURGE_QUEUE} if RETENTION_PURGE_QUEUE else {}),
+    },
 }
 # The outbox (casework/outbox.py) tries to e-mail a notification for this many hours after it
 # was written (or after an operator's retry), then gives up and alerts (an ERROR log line).

@@ -46,6 +46,7 @@ from .referrals import (
     Referral,
     Urgency,
 )
+from .retention import LegalHold, PurgeRecord, RetainedFigure
 
 __all__ = [
     "DEFAULT_CATEGORIES",
@@ -79,6 +80,9 @@ __all__ = [
     "DistrictUserObjectPermission",
     "Guardian",
     "InformationRequest",
+    "LegalHold",
+    "PurgeRecord",
+    "RetainedFigure",
     "Membership",
     "Note",
     "Notification",
