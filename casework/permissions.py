@@ -486,7 +486,9 @@ def is_on_team(user, case: Case) -> bool:
     (checked at every request)."""
     if not is_active(user):
         return False
-    return team_case_ids(user).filter(case_id=case.pk).exists()
+    return _memo(
+        user, ("team", case.pk), lambda: team_case_ids(user).filter(case_id=case.pk).exists()
+    )
 
 
 def can_work_case(user, case: Case) -> bool:
