@@ -139,6 +139,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer, with the <select> written in Python (one template per option was a
+# third of the case page's rendering; the same HTML: config/form_renderer.py).
+FORM_RENDERER = "config.form_renderer.Renderer"
+
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # PostgreSQL: the role the web and Celery processes connect as, when it is not the owner of the
 # tables (docs/operations.md, "Two database roles"). Set it where `migrate` runs (as the owner):
