@@ -5,6 +5,7 @@ never a scan of per-record permission rows, never a model-wide permission."""
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -769,8 +770,7 @@ def history_rows(*historical_querysets, values: bool = True) -> list[dict]:
                     if getattr(record, f.attname) not in (None, "", [], {}) and f.name != "id"
                 ]
             else:
-                delta = record.diff_against(before)
-                raw = [(c.field, c.old, c.new) for c in delta.changes]
+                raw = _field_changes(record, before)
             previous[record.id] = record
             changes = [
                 {
@@ -803,6 +803,33 @@ def history_rows(*historical_querysets, values: bool = True) -> list[dict]:
     return rows
 
 
+@functools.cache
+def _history(model):
+    """`model.history`, kept: simple-history builds a new manager class at every access of
+    the attribute (a tenth of the case page's chronology)."""
+    return model.history
+
+
+@functools.cache
+def _diffed_fields(historical_model) -> list[tuple[str, str]]:
+    """(name, attname) of the fields simple-history's `diff_against` compares, by name."""
+    m2m = {f.name for f in historical_model._history_m2m_fields}
+    names = {f.name for f in historical_model.tracked_fields if f.editable} - m2m
+    return [(name, historical_model._meta.get_field(name).attname) for name in sorted(names)]
+
+
+def _field_changes(record, before) -> list[tuple]:
+    """`record.diff_against(before)` as (field, old, new), compared attribute by attribute
+    (the same fields, values and order, without its two `model_to_dict` per record)."""
+    if record._history_m2m_fields:
+        return [(c.field, c.old, c.new) for c in record.diff_against(before).changes]
+    return [
+        (name, old, new)
+        for name, attname in _diffed_fields(type(record))
+        if (old := getattr(before, attname)) != (new := getattr(record, attname))
+    ]
+
+
 def _text(value):
     return None if value is None else str(value)
 
@@ -818,8 +845,8 @@ def referrals_history(referral_ids, *, values: bool = True) -> list[dict]:
 
     ids = list(referral_ids)
     return history_rows(
-        Referral.history.filter(id__in=ids),
-        InformationRequest.history.filter(referral_id__in=ids),
+        _history(Referral).filter(id__in=ids),
+        _history(InformationRequest).filter(referral_id__in=ids),
         values=values,
     )
 
@@ -827,14 +854,14 @@ def referrals_history(referral_ids, *, values: bool = True) -> list[dict]:
 def case_history(case: Case, *, values: bool = True) -> list[dict]:
     from .models import Action, CasePlan, Note, Review
 
-    plans = CasePlan.history.filter(case_id=case.pk)
+    plans = _history(CasePlan).filter(case_id=case.pk)
     return history_rows(
-        Case.history.filter(id=case.pk),
-        CaseTeamMember.history.filter(case_id=case.pk),
+        _history(Case).filter(id=case.pk),
+        _history(CaseTeamMember).filter(case_id=case.pk),
         plans,
-        Action.history.filter(plan_id__in=plans.values("id")),
-        Review.history.filter(case_id=case.pk),
-        Note.history.filter(case_id=case.pk),
+        _history(Action).filter(plan_id__in=plans.values("id")),
+        _history(Review).filter(case_id=case.pk),
+        _history(Note).filter(case_id=case.pk),
         values=values,
     )
 
