@@ -21,8 +21,8 @@ ATTRS = "django/forms/widgets/attrs.html"
 
 def _stringformat(value):
     """The `stringformat:'s'` filter (is_safe: a safe string stays safe)."""
-    text = "%s" % value
-    return mark_safe(text) if isinstance(value, SafeData) else text
+    text = "%s" % value  # noqa: UP031 - what the filter does
+    return mark_safe(text) if isinstance(value, SafeData) else text  # noqa: S308 - was safe
 
 
 class Renderer(DjangoTemplates):
@@ -75,10 +75,9 @@ class Renderer(DjangoTemplates):
                 value = self._value(_stringformat(option["value"]), context)
                 out.append(
                     f'\n  <option value="{value}"{self._attrs(option["attrs"], context)}>'
-                    f'{self._value(option["label"], context)}</option>\n'
+                    f"{self._value(option['label'], context)}</option>\n"
                 )
             if group_name:
                 out.append("\n  </optgroup>")
         out.append("\n</select>")
         return "".join(out)
-

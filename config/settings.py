@@ -306,7 +306,7 @@ if not 1 <= CASEWORK_TRAIL_UNLOCK_MINUTES <= 480:
 REST_FRAMEWORK = {
     # Tokens first: a call without credentials gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "casework.api.auth.TokenAuthentication",  # knox, with the scopes read once per GET
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -256,8 +256,7 @@ def open_steps(obj: models.Model, names) -> dict[str, bool]:
         if step.action == RESCHEDULE:
             timer = newest(step.flow_class, step.node, [STATUS.SCHEDULED])
             before = step.before is not None and (
-                newest(step.flow_class, getattr(step.flow_class, step.before), ACTIVE)
-                is not _NONE
+                newest(step.flow_class, getattr(step.flow_class, step.before), ACTIVE) is not _NONE
             )
             answers[name] = timer is not _NONE or before
         elif newest(step.flow_class, step.node, ACTIVE) is not _NONE:

@@ -7,7 +7,6 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-
 from viewflow.templatetags.viewflow import has_perm
 
 from casework.audit import access_action_label

@@ -11,7 +11,7 @@ from config.form_renderer import Renderer
 CHOICES = [
     ("", "---------"),
     (1, "Plain"),
-    ("a&b", 'Quotes " and \' and <tags> & ampersands'),
+    ("a&b", "Quotes \" and ' and <tags> & ampersands"),
     ("safe", mark_safe("<b>already safe</b>")),
     (
         "Group <one>",
