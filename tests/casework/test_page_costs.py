@@ -158,3 +158,19 @@ def test_menu_rendered_once_per_language(client, triage_worker):
     italian = client.get("/casework/").content.decode()
     assert "Triage queue" in english
     assert "Triage queue" not in italian
+
+
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_referral_list_lines_are_those_of_the_serializer(teacher, child, triage_worker, language):
+    from django.utils.translation import override
+
+    from casework.api.serializers import ReferralListItem
+    from casework.models import Referral
+
+    _submitted(teacher, child)
+    services.referral_create_draft(actor=teacher, child=child, **FORM)  # never submitted
+    _open_case(teacher, child, triage_worker)
+    referrals = list(Referral.objects.select_related("child", "school").order_by("pk"))
+    assert any(r.submitted_at is None for r in referrals)
+    with override(language):
+        assert ReferralListItem.rows(referrals) == ReferralListItem(referrals, many=True).data
