@@ -24,6 +24,7 @@ from .models import (
     Case,
     CaseTeamMember,
     Child,
+    ConcernCategory,
     Contact,
     District,
     HelplineHours,
@@ -220,6 +221,11 @@ def queue_rows(referrals, *, user, now: datetime.datetime) -> list[QueueRow]:
     queryset brings the child, the school and the claimer along (two queries for the rule)."""
     shows_name = permissions.queue_name_checker(user)
     waiting = {Status.SUBMITTED, Status.IN_TRIAGE}
+    # The labels in the request's language, once for the whole list (what get_FOO_display
+    # and concern_labels give: asking them per row hashed every choice for every line).
+    urgency_labels = _labels(Referral._meta.get_field("urgency").flatchoices)
+    status_labels = _labels(Referral._meta.get_field("status").flatchoices)
+    concern_labels = _labels(ConcernCategory.choices)
     rows = []
     for r in referrals:
         named = shows_name(r)
@@ -236,17 +242,21 @@ def queue_rows(referrals, *, user, now: datetime.datetime) -> list[QueueRow]:
                 named=named,
                 age=child.age,
                 school=r.school.name,
-                concerns=r.concern_labels(),
+                concerns=[concern_labels.get(code, code) for code in r.concern_categories],
                 urgency=r.urgency,
-                urgency_label=r.get_urgency_display(),
+                urgency_label=urgency_labels.get(r.urgency, r.urgency),
                 due=r.triage_due_at,
                 time_left=time_left(r.triage_due_at, now) if r.status in waiting else "",
                 overdue=overdue,
-                status=r.get_status_display(),
+                status=status_labels.get(r.status, r.status),
                 claimed_by=(claimer.get_full_name() or claimer.username) if claimer else "",
             )
         )
     return rows
+
+
+def _labels(choices) -> dict:
+    return {value: str(label) for value, label in choices}
 
 
 def referral_dossier(referral: Referral) -> dict:
