@@ -262,7 +262,12 @@ def log_access(
             rows.append(AccessLog(object_type=kind, object_id=ids[0], **common))
         elif ids:
             rows.append(AccessLog(object_type=kind, object_ids=ids, **common))
-    AccessLog.objects.bulk_create(rows)
+    if len(rows) == 1:
+        # One row (a list page, a record opened): a plain INSERT, without the transaction
+        # bulk_create opens around it (BEGIN and COMMIT are two more round trips).
+        rows[0].save(force_insert=True)
+    else:
+        AccessLog.objects.bulk_create(rows)
     return len(rows)
 
 

@@ -45,6 +45,12 @@ class _Lazy:
         self._compute = compute
         self._value = None
 
+    def entries(self) -> tuple:
+        """Every value, as a key for the menu rendered once (casework templatetags)."""
+        if self._value is None:
+            self._value = self._compute()
+        return tuple(sorted(self._value.items()))
+
     def __getattr__(self, name):
         if self._value is None:
             self._value = self._compute()

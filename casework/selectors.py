@@ -5,6 +5,7 @@ never a scan of per-record permission rows, never a model-wide permission."""
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from .models import (
     Case,
     CaseTeamMember,
     Child,
+    ConcernCategory,
     Contact,
     District,
     HelplineHours,
@@ -219,6 +221,11 @@ def queue_rows(referrals, *, user, now: datetime.datetime) -> list[QueueRow]:
     queryset brings the child, the school and the claimer along (two queries for the rule)."""
     shows_name = permissions.queue_name_checker(user)
     waiting = {Status.SUBMITTED, Status.IN_TRIAGE}
+    # The labels in the request's language, once for the whole list (what get_FOO_display
+    # and concern_labels give: asking them per row hashed every choice for every line).
+    urgency_labels = _labels(Referral._meta.get_field("urgency").flatchoices)
+    status_labels = _labels(Referral._meta.get_field("status").flatchoices)
+    concern_labels = _labels(ConcernCategory.choices)
     rows = []
     for r in referrals:
         named = shows_name(r)
@@ -235,17 +242,21 @@ def queue_rows(referrals, *, user, now: datetime.datetime) -> list[QueueRow]:
                 named=named,
                 age=child.age,
                 school=r.school.name,
-                concerns=r.concern_labels(),
+                concerns=[concern_labels.get(code, code) for code in r.concern_categories],
                 urgency=r.urgency,
-                urgency_label=r.get_urgency_display(),
+                urgency_label=urgency_labels.get(r.urgency, r.urgency),
                 due=r.triage_due_at,
                 time_left=time_left(r.triage_due_at, now) if r.status in waiting else "",
                 overdue=overdue,
-                status=r.get_status_display(),
+                status=status_labels.get(r.status, r.status),
                 claimed_by=(claimer.get_full_name() or claimer.username) if claimer else "",
             )
         )
     return rows
+
+
+def _labels(choices) -> dict:
+    return {value: str(label) for value, label in choices}
 
 
 def referral_dossier(referral: Referral) -> dict:
@@ -782,8 +793,7 @@ def history_rows(*historical_querysets, values: bool = True) -> list[dict]:
                     if getattr(record, f.attname) not in (None, "", [], {}) and f.name != "id"
                 ]
             else:
-                delta = record.diff_against(before)
-                raw = [(c.field, c.old, c.new) for c in delta.changes]
+                raw = _field_changes(record, before)
             previous[record.id] = record
             changes = [
                 {
@@ -816,6 +826,33 @@ def history_rows(*historical_querysets, values: bool = True) -> list[dict]:
     return rows
 
 
+@functools.cache
+def _history(model):
+    """`model.history`, kept: simple-history builds a new manager class at every access of
+    the attribute (a tenth of the case page's chronology)."""
+    return model.history
+
+
+@functools.cache
+def _diffed_fields(historical_model) -> list[tuple[str, str]]:
+    """(name, attname) of the fields simple-history's `diff_against` compares, by name."""
+    m2m = {f.name for f in historical_model._history_m2m_fields}
+    names = {f.name for f in historical_model.tracked_fields if f.editable} - m2m
+    return [(name, historical_model._meta.get_field(name).attname) for name in sorted(names)]
+
+
+def _field_changes(record, before) -> list[tuple]:
+    """`record.diff_against(before)` as (field, old, new), compared attribute by attribute
+    (the same fields, values and order, without its two `model_to_dict` per record)."""
+    if record._history_m2m_fields:
+        return [(c.field, c.old, c.new) for c in record.diff_against(before).changes]
+    return [
+        (name, old, new)
+        for name, attname in _diffed_fields(type(record))
+        if (old := getattr(before, attname)) != (new := getattr(record, attname))
+    ]
+
+
 def _text(value):
     return None if value is None else str(value)
 
@@ -831,8 +868,8 @@ def referrals_history(referral_ids, *, values: bool = True) -> list[dict]:
 
     ids = list(referral_ids)
     return history_rows(
-        Referral.history.filter(id__in=ids),
-        InformationRequest.history.filter(referral_id__in=ids),
+        _history(Referral).filter(id__in=ids),
+        _history(InformationRequest).filter(referral_id__in=ids),
         values=values,
     )
 
@@ -840,14 +877,14 @@ def referrals_history(referral_ids, *, values: bool = True) -> list[dict]:
 def case_history(case: Case, *, values: bool = True) -> list[dict]:
     from .models import Action, CasePlan, Note, Review
 
-    plans = CasePlan.history.filter(case_id=case.pk)
+    plans = _history(CasePlan).filter(case_id=case.pk)
     return history_rows(
-        Case.history.filter(id=case.pk),
-        CaseTeamMember.history.filter(case_id=case.pk),
+        _history(Case).filter(id=case.pk),
+        _history(CaseTeamMember).filter(case_id=case.pk),
         plans,
-        Action.history.filter(plan_id__in=plans.values("id")),
-        Review.history.filter(case_id=case.pk),
-        Note.history.filter(case_id=case.pk),
+        _history(Action).filter(plan_id__in=plans.values("id")),
+        _history(Review).filter(case_id=case.pk),
+        _history(Note).filter(case_id=case.pk),
         values=values,
     )
 

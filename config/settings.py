@@ -140,6 +140,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer, with the <select> written in Python (one template per option was a
+# third of the case page's rendering; the same HTML: config/form_renderer.py).
+FORM_RENDERER = "config.form_renderer.Renderer"
+
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # PostgreSQL: the role the web and Celery processes connect as, when it is not the owner of the
 # tables (docs/operations.md, "Two database roles"). Set it where `migrate` runs (as the owner):
@@ -328,7 +332,7 @@ if not 1 <= CASEWORK_TRAIL_UNLOCK_MINUTES <= 480:
 REST_FRAMEWORK = {
     # Tokens first: a call without credentials gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "casework.api.auth.TokenAuthentication",  # knox, with the scopes read once per GET
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

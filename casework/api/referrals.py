@@ -141,7 +141,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             {
                 "next": following,
                 "previous": None,
-                "results": s.ReferralListItem(page, many=True).data,
+                "results": s.ReferralListItem.rows(page),
             }
         )
 

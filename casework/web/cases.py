@@ -55,7 +55,10 @@ def case_detail(request, pk):
     is_open = case.status == Case.Status.OPEN
     rights = permissions.case_page_rights(user, case)
     can_lead, is_supervisor = rights["lead"], rights["supervisor"]
-    review_due = steps.is_open("case.review", case)
+    offered = steps.open_steps(
+        case, ["case.review", "case.extraordinary_review", "case.bring_review_forward"]
+    )
+    review_due = offered["case.review"]
     timeline = selectors.case_timeline(case, [r.pk for r in referrals])
     kind = request.GET.get("kind") or None
     context = {
@@ -73,10 +76,10 @@ def case_detail(request, pk):
         "review_due": review_due,
         "history_allowed": rights["history"],
         "extraordinary_open": is_open
-        and steps.is_open("case.extraordinary_review", case)
+        and offered["case.extraordinary_review"]
         and permissions.can_hold_extraordinary_review(user, case),
         "forward_open": is_open
-        and steps.is_open("case.bring_review_forward", case)
+        and offered["case.bring_review_forward"]
         and permissions.can_bring_review_forward(user, case),
         "action_statuses": Action.Status.choices,
         "now": timezone.now(),
