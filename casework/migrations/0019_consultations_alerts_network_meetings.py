@@ -374,5 +374,10 @@ class Migration(migrations.Migration):
             model_name='patternalert',
             constraint=models.UniqueConstraint(fields=('district', 'cluster', 'window_start'), name='pattern_alert_once'),
         ),
+        migrations.AlterField(
+            model_name='notification',
+            name='kind',
+            field=models.CharField(choices=[('immediate_danger', 'A referral reports immediate danger'), ('referral_submitted', 'A new referral is waiting for triage'), ('referral_to_validate', 'A referral is waiting for validation'), ('information_requested', 'More information is requested'), ('information_answered', 'The referrer answered'), ('feedback', 'There is news about your referral'), ('case_assigned', 'You are on a case team'), ('review_due', 'A case review is due'), ('closure_requested', 'A case closure awaits approval'), ('case_closed', 'A case was closed'), ('reminder', 'Reminder'), ('escalation', 'A deadline has passed'), ('lead_left', 'A case has lost its lead worker'), ('trail_unlocked', 'An auditor opened the values of a trail'), ('consultation_asked', 'A school asks the social team for advice'), ('consultation_answered', 'The social team answered you'), ('pattern_alert', 'Several worries about one child: a pattern alert')], max_length=32, verbose_name='kind'),
+        ),
         migrations.RunPython(append_only, drop_append_only),
     ]
