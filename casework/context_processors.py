@@ -22,6 +22,9 @@ def navigation(request):
             "helpline_desk": permissions.can_log_contacts(user)
             or bool(permissions.district_ids(user, permissions.SUPERVISE)),
             "referents": permissions.reads_referents(user),
+            "consultations": permissions.may_ask_consultation(user)
+            or bool(permissions.district_ids(user)),
+            "network_tables": bool(permissions.network_table_district_ids(user)),
             "supervises": permissions.reads_indicators(user),
             # From the roles already read (no query of its own); the page asks the predicate.
             "audits": Membership.Role.AUDITOR in roles,
