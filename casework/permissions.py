@@ -20,12 +20,12 @@ from guardian.shortcuts import assign_perm, remove_perm
 from .models import (
     Agency,
     AgencyGroupObjectPermission,
-    Consultation,
     AgencyUserObjectPermission,
     Case,
     CaseGroupObjectPermission,
     CaseTeamMember,
     CaseUserObjectPermission,
+    Consultation,
     District,
     DistrictGroupObjectPermission,
     DistrictUserObjectPermission,
@@ -653,9 +653,7 @@ def consultation_side(user, consultation: Consultation) -> str | None:
         return None
     if triages_district(user, consultation.district):
         return "team"
-    if consultation.asker_id == user.pk and consultation.school_id in consultation_school_ids(
-        user
-    ):
+    if consultation.asker_id == user.pk and consultation.school_id in consultation_school_ids(user):
         return "asker"
     if _holds(user, SCHOOL_VIEW, consultation.school):
         return "asker"

@@ -271,9 +271,7 @@ CELERY_BEAT_SCHEDULE = {
     "remind-overdue-actions": _every(3600.0, "casework.tasks.remind_overdue_actions"),
     "expire-team-access": _every(3600.0, "casework.tasks.expire_team_access"),
     "resume-mailings": _every(300.0, "casework.tasks.resume_mailings"),
-    "remind-overdue-consultations": _every(
-        900.0, "casework.tasks.remind_overdue_consultations"
-    ),
+    "remind-overdue-consultations": _every(900.0, "casework.tasks.remind_overdue_consultations"),
     "raise-pattern-alerts": _every(900.0, "casework.tasks.raise_pattern_alerts"),
 }
 # The outbox (casework/outbox.py) tries to e-mail a notification for this many hours after it

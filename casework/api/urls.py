@@ -6,6 +6,7 @@ from .cases import CaseViewSet
 from .directory import ServiceListView
 from .indicators import IndicatorsView
 from .mine import AttachmentViewSet, NotificationViewSet
+from .prevention import AlertViewSet, ConsultationViewSet, MeetingViewSet
 from .queue import QueueView
 from .referrals import ReferralViewSet
 
@@ -14,6 +15,9 @@ router.register("referrals", ReferralViewSet, basename="referral")
 router.register("cases", CaseViewSet, basename="case")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("attachments", AttachmentViewSet, basename="attachment")
+router.register("consultations", ConsultationViewSet, basename="consultation")
+router.register("alerts", AlertViewSet, basename="alert")
+router.register("meetings", MeetingViewSet, basename="meeting")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -439,4 +439,3 @@ def meeting_action_update(*, actor, action: MeetingAction, status: str) -> Meeti
     action.status = status
     audited_save(action, actor=actor, reason="casework.meeting_action.updated")
     return action
-

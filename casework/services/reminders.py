@@ -339,9 +339,7 @@ def consultations_remind_overdue(*, now: datetime.datetime | None = None) -> int
     teams = _DistrictTeams()
     written = 0
     overdue = (
-        Consultation.objects.filter(
-            status=Consultation.Status.AWAITING, answer_due_at__lt=now
-        )
+        Consultation.objects.filter(status=Consultation.Status.AWAITING, answer_due_at__lt=now)
         .filter(_not_reminded("consultation-overdue", "answer_due_at"))
         .select_related("district")
         .order_by("answer_due_at", "pk")

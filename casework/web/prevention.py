@@ -84,9 +84,7 @@ class MeetingForm(django_forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         districts = permissions.network_table_district_ids(user)
-        self.fields["district"].queryset = self.fields["district"].queryset.filter(
-            pk__in=districts
-        )
+        self.fields["district"].queryset = self.fields["district"].queryset.filter(pk__in=districts)
         self.fields["agencies"].queryset = Agency.objects.filter(
             district_id__in=districts
         ).order_by("district__name", "name")
@@ -381,4 +379,3 @@ def meeting_action_update(request, pk, action_pk):
         lambda: services.meeting_action_update(actor=request.user, action=action, status=status),
     )
     return redirect(meeting)
-
