@@ -83,3 +83,54 @@ def meetings_for(user):
 
 def meeting_for_keeper(user, pk) -> NetworkMeeting | None:
     return meetings_for(user).filter(pk=pk).first()
+
+
+# --- the yearly report --------------------------------------------------------------------
+
+
+def yearly_figures(start, end, districts=None) -> dict:
+    """Consultations, pattern alerts and network meetings of [start, end): aggregate counts
+    only, for casework.selectors.yearly_indicators."""
+    from django.db.models import Count, F
+
+    from .models import MeetingAction
+
+    def scoped(queryset, field="district"):
+        return queryset if districts is None else queryset.filter(**{f"{field}__in": districts})
+
+    consultations = scoped(Consultation.objects.filter(asked_at__gte=start, asked_at__lt=end))
+    answered = consultations.filter(answered_at__isnull=False)
+    by_age = {
+        band: n
+        for band, n in consultations.order_by()
+        .values_list("age_band")
+        .annotate(n=Count("pk"))
+        .values_list("age_band", "n")
+    }
+    alerts = scoped(PatternAlert.objects.filter(raised_at__gte=start, raised_at__lt=end))
+    alert_status = dict(
+        alerts.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    meetings = scoped(
+        NetworkMeeting.objects.filter(held_on__gte=start.date(), held_on__lt=end.date())
+    )
+    actions = MeetingAction.objects.filter(meeting__in=meetings)
+    return {
+        "consultations": {
+            "total": consultations.count(),
+            "answered": answered.count(),
+            "answered_in_time": answered.filter(answered_at__lte=F("answer_due_at")).count(),
+            "referred": consultations.filter(referral__isnull=False).count(),
+            "by_age_band": by_age,
+        },
+        "pattern_alerts": {
+            "raised": alerts.count(),
+            "acknowledged": alert_status.get(PatternAlert.Status.ACKNOWLEDGED, 0),
+            "dismissed": alert_status.get(PatternAlert.Status.DISMISSED, 0),
+        },
+        "network": {
+            "meetings": meetings.count(),
+            "actions_agreed": actions.count(),
+            "actions_done": actions.filter(status=MeetingAction.Status.DONE).count(),
+        },
+    }
