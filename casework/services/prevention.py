@@ -242,8 +242,10 @@ def _new_alert(*, district_id, cluster, first, now, referral_ids=(), contact_ids
             if contact_ids:
                 audit_as(alert, actor=None, reason="casework.pattern_alert.raised")
                 alert.contacts.set(contact_ids)
-    except IntegrityError:
-        return 0  # a concurrent sweep raised it first: once is enough
+    except (IntegrityError, ValidationError):
+        # A concurrent sweep raised it first (the unique constraint, or full_clean's check of
+        # it): once is enough.
+        return 0
     notify(
         recipients=triage_team(alert.district),
         kind=Notification.Kind.PATTERN_ALERT,
