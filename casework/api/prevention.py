@@ -6,6 +6,7 @@ referrer never learns that an alert exists). Network meetings: the district's ne
 coordinators and supervisors."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -107,10 +108,10 @@ class ConsultationViewSet(
         params = self.request.query_params
         status_filter = params.get("status")
         if status_filter and status_filter not in Consultation.Status.values:
-            raise serializers.ValidationError({"status": ["Unknown status."]})
+            raise serializers.ValidationError({"status": [_("Unknown status.")]})
         sort = params.get("sort") or "-asked"
         if sort not in prevention.SORTS:
-            raise serializers.ValidationError({"sort": ["Unknown sort."]})
+            raise serializers.ValidationError({"sort": [_("Unknown sort.")]})
         return prevention.consultations_list(
             self.request.user,
             status=status_filter,
@@ -224,7 +225,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         wanted = self.request.query_params.get("status", PatternAlert.Status.OPEN)
         if self.action == "list" and wanted != "all":
             if wanted not in PatternAlert.Status.values:
-                raise serializers.ValidationError({"status": ["Unknown status."]})
+                raise serializers.ValidationError({"status": [_("Unknown status.")]})
             found = found.filter(status=wanted)
         return found
 
@@ -242,7 +243,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 .first()
             )
             if case is None:
-                raise serializers.ValidationError({"case": ["No such case in your districts."]})
+                raise serializers.ValidationError({"case": [_("No such case in your districts.")]})
         alert = services.pattern_alert_acknowledge(
             actor=request.user, alert=alert, note=data.validated_data["note"], case=case
         )
@@ -316,11 +317,11 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         fields = dict(data.validated_data)
         district = District.objects.filter(code=fields.pop("district")).first()
         if district is None:
-            raise serializers.ValidationError({"district": ["Unknown district."]})
+            raise serializers.ValidationError({"district": [_("Unknown district.")]})
         agency_ids = fields.pop("agencies", [])
         agencies = list(Agency.objects.filter(pk__in=agency_ids))
         if len(agencies) != len(set(agency_ids)):
-            raise serializers.ValidationError({"agencies": ["Unknown agency."]})
+            raise serializers.ValidationError({"agencies": [_("Unknown agency.")]})
         meeting = services.meeting_save(
             actor=request.user,
             meeting=NetworkMeeting(district=district, **fields),
@@ -337,7 +338,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         fields = dict(data.validated_data)
         agency = Agency.objects.filter(pk=fields.pop("owner_agency")).first()
         if agency is None:
-            raise serializers.ValidationError({"owner_agency": ["Unknown agency."]})
+            raise serializers.ValidationError({"owner_agency": [_("Unknown agency.")]})
         services.meeting_action_add(
             actor=request.user, meeting=meeting, owner_agency=agency, **fields
         )
