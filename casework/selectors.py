@@ -443,6 +443,19 @@ def contacts_for(user, limit: int = 50) -> QuerySet[Contact]:
 # --- who the child is: matching at triage ------------------------------------------------------
 
 
+def child_identity(referral: Referral) -> dict:
+    """Who the referral's child is, for the triage team (the decision page and the API's
+    matches alike): the record as typed, whether it is still unchecked, and while it is the
+    possible matches among the children the district's team knows (child_matches)."""
+    child = referral.child
+    unchecked = child.identity == Child.Identity.AS_TYPED
+    return {
+        "child": child,
+        "unchecked": unchecked,
+        "matches": child_matches(referral) if unchecked else [],
+    }
+
+
 def child_matches(referral: Referral, *, limit: int = 10) -> list[dict]:
     """The children the district's social team already knows who may be the child of this
     referral, with what matched and their cases and recent referrals. Read by the triage team

@@ -177,6 +177,8 @@ LANGUAGES = [
     ("en", _("English")),
 ]
 LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "it", [code for code, _name in LANGUAGES])
+# English dates day first, on a 24-hour clock (config/formats/en).
+FORMAT_MODULE_PATH = ["config.formats"]
 # The project's catalogue first; then the Catalan of the framework strings Viewflow lacks.
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_framework"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Rome")

@@ -2,6 +2,7 @@
 plan, an action, a team member, a review, the closure); the case's trail and access report."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -213,9 +214,9 @@ def case_close(request, pk):
     repeats the choice and its consequences and asks to confirm. Only the confirmation runs the
     protocol step."""
     case = visible_case(request, pk)
-    if case.status != Case.Status.CLOSURE_REQUESTED or not permissions.can_decide_closure(
-        request.user, case
-    ):
+    if not permissions.can_decide_closure(request.user, case):
+        raise PermissionDenied
+    if case.status != Case.Status.CLOSURE_REQUESTED:
         messages.error(request, _("No closure awaits your decision on this case."))
         return redirect(case)
     form = forms.ClosureForm(request.POST or None)
