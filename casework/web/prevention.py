@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -156,7 +158,11 @@ def consultation_new(request):
             messages.success(
                 request,
                 _("Your question is with the district's social team. They answer by %(day)s.")
-                % {"day": consultation.answer_due_at.strftime("%d/%m/%Y")},
+                % {
+                    "day": date_format(
+                        timezone.localtime(consultation.answer_due_at), "SHORT_DATE_FORMAT"
+                    )
+                },
             )
             return redirect(consultation)
     return render(
