@@ -230,6 +230,34 @@ class AttachmentAdmin(ProtocolRecordAdmin):
     raw_id_fields = ["case", "referral"]
 
 
+@admin.register(models.Consultation)
+class ConsultationAdmin(ProtocolRecordAdmin):
+    list_display = ["pk", "school", "district", "age_band", "status", "answer_due_at"]
+    list_filter = ["status", "district"]
+
+
+@admin.register(models.ConsultationMessage)
+class ConsultationMessageAdmin(ProtocolRecordAdmin):
+    list_display = ["pk", "consultation", "side", "written_at"]
+
+
+@admin.register(models.PatternAlert)
+class PatternAlertAdmin(ProtocolRecordAdmin):
+    list_display = ["pk", "district", "item_count", "status", "raised_at"]
+    list_filter = ["status", "district"]
+
+
+@admin.register(models.NetworkMeeting)
+class NetworkMeetingAdmin(ProtocolRecordAdmin):
+    list_display = ["held_on", "title", "district"]
+    list_filter = ["district"]
+
+
+@admin.register(models.MeetingAction)
+class MeetingActionAdmin(ProtocolRecordAdmin):
+    list_display = ["description", "owner_agency", "due_on", "status"]
+
+
 @admin.register(models.Service)
 class ServiceAdmin(AuditedAdmin):
     list_display = ["name", "entry_type", "kind", "district", "neighbourhood", "active"]
@@ -433,6 +461,14 @@ class PurgeRecordAdmin(ReadOnlyAdmin):
     list_display = ["at", "rule", "retention", "kind", "count"]
     list_filter = ["rule"]
     date_hierarchy = "at"
+
+
+@admin.register(models.RetainedFigure)
+class RetainedFigureAdmin(ReadOnlyAdmin):
+    """What purged records counted for in the yearly report (counts only)."""
+
+    list_display = ["year", "district", "key", "code", "count"]
+    list_filter = ["year", "key"]
 
 
 @admin.register(models.LegalHold)

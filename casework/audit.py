@@ -178,6 +178,42 @@ PROJECT_REASONS = (
     ("casework.mailing.imported", _("Mailing brought from a register"), "casework.mailing"),
     ("casework.legal_hold.placed", _("Legal hold placed"), "casework.legalhold"),
     ("casework.legal_hold.lifted", _("Legal hold lifted"), "casework.legalhold"),
+    ("casework.consultation.asked", _("Consultation asked"), "casework.consultation"),
+    ("casework.consultation.answered", _("The social team answered"), "casework.consultation"),
+    (
+        "casework.consultation.referred",
+        _("Consultation turned into a referral"),
+        "casework.consultation",
+    ),
+    (
+        "casework.consultation.followed_up",
+        _("The school asked again in the consultation"),
+        "casework.consultation",
+    ),
+    (
+        "casework.consultation_message.written",
+        _("Message written in the consultation"),
+        "casework.consultationmessage",
+    ),
+    ("casework.pattern_alert.raised", _("Pattern alert raised"), "casework.patternalert"),
+    (
+        "casework.pattern_alert.acknowledged",
+        _("Pattern alert acknowledged"),
+        "casework.patternalert",
+    ),
+    ("casework.pattern_alert.dismissed", _("Pattern alert dismissed"), "casework.patternalert"),
+    (
+        "casework.network_meeting.recorded",
+        _("Network meeting recorded"),
+        "casework.networkmeeting",
+    ),
+    (
+        "casework.network_meeting.updated",
+        _("Network meeting changed"),
+        "casework.networkmeeting",
+    ),
+    ("casework.meeting_action.agreed", _("Action agreed"), "casework.meetingaction"),
+    ("casework.meeting_action.updated", _("Agreed action updated"), "casework.meetingaction"),
     ("casework.demo.loaded", _("Demo data loaded"), "casework.district", "casework.agency"),
     *(
         (f"casework.admin.{model}.{verb}", label, f"casework.{model}")

@@ -22,6 +22,15 @@ def navigation(request):
             "helpline_desk": permissions.can_log_contacts(user)
             or bool(permissions.district_ids(user, permissions.SUPERVISE)),
             "referents": permissions.reads_referents(user),
+            # From the roles and districts already read (no query of their own); the pages
+            # ask the predicates.
+            "consultations": bool(
+                roles & {Membership.Role.TEACHER, Membership.Role.SCHOOL_REFERENT}
+            )
+            or bool(permissions.district_ids(user)),
+            "network_tables": bool(
+                roles & {Membership.Role.NETWORK_COORDINATOR, Membership.Role.SUPERVISOR}
+            ),
             "supervises": permissions.reads_indicators(user),
             # From the roles already read (no query of its own); the page asks the predicate.
             "audits": Membership.Role.AUDITOR in roles,

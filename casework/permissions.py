@@ -28,10 +28,13 @@ from .models import (
     CaseGroupObjectPermission,
     CaseTeamMember,
     CaseUserObjectPermission,
+    Consultation,
     District,
     DistrictGroupObjectPermission,
     DistrictUserObjectPermission,
     Membership,
+    NetworkMeeting,
+    PatternAlert,
     Referral,
 )
 
@@ -729,3 +732,76 @@ def may_place_hold(user, *, district) -> bool:
 
 def may_lift_hold(user, hold) -> bool:
     return may_place_hold(user, district=hold.district)
+
+
+# --- around the referral: consultations, pattern alerts, the network's tables ----------------
+
+# Who asks the district's team about a worry before any referral: those who may refer.
+CONSULTATION_ROLES = {Membership.Role.TEACHER, Membership.Role.SCHOOL_REFERENT}
+
+
+def consultation_school_ids(user) -> list[int]:
+    """The schools for which `user` may ask a consultation (teacher or referent there)."""
+    if not is_active(user):
+        return []
+    return _memo(
+        user,
+        "consultation_schools",
+        lambda: list(
+            _active_memberships(user, CONSULTATION_ROLES)
+            .filter(agency__kind=Agency.Kind.SCHOOL)
+            .order_by("pk")
+            .values_list("agency_id", flat=True)
+        ),
+    )
+
+
+def may_ask_consultation(user) -> bool:
+    return bool(consultation_school_ids(user))
+
+
+def consultation_side(user, consultation: Consultation) -> str | None:
+    """'team' for the district's triage team (and supervisors), 'asker' for the person who
+    asked and the school's referents, None for everyone else (another teacher of the school,
+    another school, another district, the auditor: the thread does not exist for them)."""
+    if not is_active(user):
+        return None
+    if triages_district(user, consultation.district):
+        return "team"
+    if consultation.asker_id == user.pk and consultation.school_id in consultation_school_ids(user):
+        return "asker"
+    if _holds(user, SCHOOL_VIEW, consultation.school):
+        return "asker"
+    return None
+
+
+def may_answer_consultation(user, consultation: Consultation) -> bool:
+    return consultation_side(user, consultation) == "team"
+
+
+def may_refer_consultation(user, consultation: Consultation) -> bool:
+    """Only the person who asked turns the consultation into a referral (they know the child)."""
+    return (
+        is_active(user)
+        and consultation.asker_id == user.pk
+        and consultation.school_id in consultation_school_ids(user)
+    )
+
+
+def may_handle_alert(user, alert: PatternAlert) -> bool:
+    """Pattern alerts are the district's triage team's: never a referrer's."""
+    return triages_district(user, alert.district)
+
+
+def network_table_district_ids(user) -> list[int]:
+    """The districts whose network meetings `user` keeps: its network coordinators and its
+    supervisors."""
+    return sorted(set(district_ids(user, KEEP_DIRECTORY)) | set(district_ids(user, SUPERVISE)))
+
+
+def keeps_network_tables(user, district: District) -> bool:
+    return district is not None and district.pk in network_table_district_ids(user)
+
+
+def keeps_meeting(user, meeting: NetworkMeeting) -> bool:
+    return keeps_network_tables(user, meeting.district)

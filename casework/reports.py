@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from .models import (
     DEFAULT_CATEGORIES,
+    AgeBand,
     ConcernCategory,
     Contact,
     MailingCategory,
@@ -39,6 +40,7 @@ def _labels() -> dict[str, dict]:
         "contacts.by_caller": dict(caller.choices) if caller else {},
         "mailing_list.institutions_by_type": dict(Subscriber.InstitutionType.choices),
         "mailings.by_category": {**DEFAULT_CATEGORIES, **categories},
+        "consultations.by_age_band": dict(AgeBand.choices),
     }
 
 
@@ -55,6 +57,7 @@ TITLES = {
         "Institutions on the mailing list by type (31 December)"
     ),
     "mailings.by_category": gettext_lazy("Mailings by category"),
+    "consultations.by_age_band": gettext_lazy("Consultations by age of the child"),
 }
 
 FIGURES = {
@@ -71,6 +74,16 @@ FIGURES = {
     "mailing_list.families": gettext_lazy("Families on the mailing list (31 December)"),
     "mailing_list.institutions": gettext_lazy("Institutions on the mailing list (31 December)"),
     "mailings.total": gettext_lazy("Mailings sent"),
+    "consultations.total": gettext_lazy("Consultations asked before a referral"),
+    "consultations.answered": gettext_lazy("Consultations answered"),
+    "consultations.answered_in_time": gettext_lazy("Consultations answered within the deadline"),
+    "consultations.referred": gettext_lazy("Consultations turned into a referral"),
+    "pattern_alerts.raised": gettext_lazy("Pattern alerts raised"),
+    "pattern_alerts.acknowledged": gettext_lazy("Pattern alerts acknowledged"),
+    "pattern_alerts.dismissed": gettext_lazy("Pattern alerts dismissed"),
+    "network.meetings": gettext_lazy("Network meetings held"),
+    "network.actions_agreed": gettext_lazy("Actions agreed at network meetings"),
+    "network.actions_done": gettext_lazy("Agreed actions done"),
 }
 
 

@@ -899,7 +899,17 @@ def case_timeline(case: Case, referral_ids=None) -> list[dict]:
     return trails.describe(rows, values=False)
 
 
-REPORT_PARTS = ("referrals", "triage", "cases", "contacts", "mailing_list", "mailings")
+REPORT_PARTS = (
+    "referrals",
+    "triage",
+    "cases",
+    "contacts",
+    "mailing_list",
+    "mailings",
+    "consultations",
+    "pattern_alerts",
+    "network",
+)
 HELPLINE_PARTS = ("contacts", "mailing_list", "mailings")
 
 
@@ -1052,6 +1062,11 @@ def yearly_indicators(
             "total": mailings.count(),
             "by_category": by(mailings, "category__code"),
         }
+    if {"consultations", "pattern_alerts", "network"} & set(parts):
+        from .prevention import yearly_figures
+
+        around = yearly_figures(start, end, districts)
+        report.update({part: around[part] for part in around if part in parts})
     return report
 
 

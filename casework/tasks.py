@@ -19,9 +19,11 @@ from protocols.tasks import fire_timers
 from . import outbox
 from .locks import (
     ACTIONS_LOCK,
+    CONSULTATIONS_LOCK,
     INFORMATION_LOCK,
     MAILINGS_LOCK,
     OUTBOX_LOCK,
+    PATTERN_ALERTS_LOCK,
     PURGE_LOCK,
     REVIEWS_LOCK,
     TEAM_ACCESS_LOCK,
@@ -31,11 +33,14 @@ from .locks import (
 from .outbox import deliver_notification
 from .services import cases as case_services
 from .services import mailing as mailing_services
+from .services import prevention as prevention_services
 from .services import purge as purge_services
 from .services import reminders
 
 __all__ = [
     "deliver_notification",
+    "raise_pattern_alerts",
+    "remind_overdue_consultations",
     "remind_overdue_actions",
     "remind_overdue_information_requests",
     "remind_overdue_triage",
@@ -83,6 +88,24 @@ def remind_reviews() -> int:
 @shared_task(**SWEEP)
 def remind_overdue_actions() -> int:
     return _sweep("action", ACTIONS_LOCK, reminders.actions_remind_overdue)
+
+
+@shared_task(**SWEEP)
+def remind_overdue_consultations() -> int:
+    return _sweep("consultation", CONSULTATIONS_LOCK, reminders.consultations_remind_overdue)
+
+
+@shared_task(**SWEEP)
+def raise_pattern_alerts() -> int:
+    """Several worries about one child within the protocol's window: an alert for triage."""
+    with single_sweeper(PATTERN_ALERTS_LOCK) as mine:
+        if not mine:
+            log.info("pattern alert sweep skipped: another sweeper is running")
+            return 0
+        raised = prevention_services.pattern_alerts_raise()
+    if raised:
+        log.info("pattern alert sweep raised %s alerts", raised)
+    return raised
 
 
 @shared_task(**SWEEP)
@@ -138,6 +161,8 @@ def run_sweeps() -> dict[str, int]:
         "information_requests": remind_overdue_information_requests(),
         "reviews": remind_reviews(),
         "actions": remind_overdue_actions(),
+        "consultations": remind_overdue_consultations(),
+        "pattern_alerts": raise_pattern_alerts(),
         "outbox": requeue_undelivered_notifications(),
         "team_access": expire_team_access(),
         "mailings": resume_mailings(),

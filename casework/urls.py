@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .web import attachments, audit, cases, home, mailing, network, queue, referrals, retention
+from .web import (
+    attachments,
+    audit,
+    cases,
+    home,
+    mailing,
+    network,
+    prevention,
+    queue,
+    referrals,
+    retention,
+)
 
 urlpatterns = [
     path("", home.home, name="index"),
@@ -26,7 +37,18 @@ urlpatterns = [
         attachments.referral_attachment_upload,
         name="referral_attachment_upload",
     ),
+    # --- consultations: a school asks before it refers (no child named) ---
+    path("consultations/", prevention.consultation_list, name="consultation_list"),
+    path("consultations/new/", prevention.consultation_new, name="consultation_new"),
+    path("consultations/<int:pk>/", prevention.consultation_detail, name="consultation_detail"),
+    path(
+        "consultations/<int:pk>/message/",
+        prevention.consultation_message,
+        name="consultation_message",
+    ),
+    path("consultations/<int:pk>/refer/", prevention.consultation_refer, name="consultation_refer"),
     # --- the triage team ---
+    path("alerts/<int:pk>/handle/", prevention.alert_handle, name="alert_handle"),
     path("queue/", queue.queue, name="queue"),
     path("referrals/<int:pk>/claim/", queue.referral_claim, name="referral_claim"),
     path("referrals/<int:pk>/release/", queue.referral_release, name="referral_release"),
@@ -74,6 +96,16 @@ urlpatterns = [
     path("helpline/", network.contacts, name="contacts"),
     path("indicators/", network.indicators, name="indicators"),
     path("indicators/export.<str:fmt>", network.indicators_export, name="indicators_export"),
+    path("meetings/", prevention.meeting_list, name="meeting_list"),
+    path("meetings/new/", prevention.meeting_edit, name="meeting_new"),
+    path("meetings/<int:pk>/", prevention.meeting_detail, name="meeting_detail"),
+    path("meetings/<int:pk>/edit/", prevention.meeting_edit, name="meeting_edit"),
+    path("meetings/<int:pk>/actions/", prevention.meeting_action_add, name="meeting_action_add"),
+    path(
+        "meetings/<int:pk>/actions/<int:action_pk>/",
+        prevention.meeting_action_update,
+        name="meeting_action_update",
+    ),
     path("mailings/", mailing.mailing_list, name="mailing_list"),
     path("mailings/new/", mailing.mailing_new, name="mailing_new"),
     path("mailings/<int:pk>/", mailing.mailing_detail, name="mailing_detail"),

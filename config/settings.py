@@ -284,6 +284,8 @@ CELERY_BEAT_SCHEDULE = {
     "remind-overdue-actions": _every(3600.0, "casework.tasks.remind_overdue_actions"),
     "expire-team-access": _every(3600.0, "casework.tasks.expire_team_access"),
     "resume-mailings": _every(300.0, "casework.tasks.resume_mailings"),
+    "remind-overdue-consultations": _every(900.0, "casework.tasks.remind_overdue_consultations"),
+    "raise-pattern-alerts": _every(900.0, "casework.tasks.raise_pattern_alerts"),
 }
 # The retention purge (casework.services.purge), once a night at this hour (local time), on
 # the queue of the one worker that holds DATABASE_OWNER_URL (empty: the default queue).

@@ -39,6 +39,7 @@ LAYERS = {
     "domain": (
         "casework.permissions",
         "casework.selectors",
+        "casework.prevention",
         "casework.trails",
         "casework.indicators",
         "casework.hsds",

@@ -7,6 +7,7 @@ from .directory import ServiceListView
 from .holds import HoldViewSet
 from .indicators import IndicatorsView
 from .mine import AttachmentViewSet, NotificationViewSet
+from .prevention import AlertViewSet, ConsultationViewSet, MeetingViewSet
 from .queue import QueueView
 from .referrals import ReferralViewSet
 
@@ -16,6 +17,9 @@ router.register("cases", CaseViewSet, basename="case")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("holds", HoldViewSet, basename="hold")
+router.register("consultations", ConsultationViewSet, basename="consultation")
+router.register("alerts", AlertViewSet, basename="alert")
+router.register("meetings", MeetingViewSet, basename="meeting")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

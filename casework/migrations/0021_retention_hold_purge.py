@@ -63,7 +63,7 @@ def drop_append_only(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("casework", "0018_mailing_list"),
+        ("casework", "0019_consultations_alerts_network_meetings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

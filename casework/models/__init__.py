@@ -39,6 +39,14 @@ from .mailing import (
 )
 from .organisation import Agency, District, Membership, ProtocolSettings
 from .outbox import Notification
+from .prevention import (
+    AgeBand,
+    Consultation,
+    ConsultationMessage,
+    MeetingAction,
+    NetworkMeeting,
+    PatternAlert,
+)
 from .referrals import (
     URGENCY_RANK,
     ConcernCategory,
@@ -49,6 +57,12 @@ from .referrals import (
 from .retention import LegalHold, PurgeRecord, RetainedFigure
 
 __all__ = [
+    "AgeBand",
+    "Consultation",
+    "ConsultationMessage",
+    "MeetingAction",
+    "NetworkMeeting",
+    "PatternAlert",
     "DEFAULT_CATEGORIES",
     "Mailing",
     "MailingCategory",

@@ -1,6 +1,7 @@
 """Districts, agencies, who works where, and the protocol's deadlines."""
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -193,6 +194,22 @@ class ProtocolSettings(AuditedModel):
             "Districts, agencies, roles, the directory, settings: older versions are deleted, "
             "the latest version of each record is kept. A case's history goes with the case."
         ),
+    )
+    consultation_answer_days = models.PositiveIntegerField(
+        _("days to answer a school's consultation"),
+        default=5,
+        help_text=_("A consultation not answered by then is shown as overdue to the team."),
+    )
+    pattern_window_days = models.PositiveIntegerField(
+        _("pattern alerts: window (days)"),
+        default=90,
+        help_text=_("Referrals or helpline contacts about the same child within this window."),
+    )
+    pattern_threshold = models.PositiveIntegerField(
+        _("pattern alerts: how many items raise an alert"),
+        default=3,
+        validators=[MinValueValidator(2)],
+        help_text=_("From this many items in the window, the triage team sees an alert."),
     )
     history = HistoricalRecords()
 

@@ -33,6 +33,9 @@ class Notification(models.Model):
         ESCALATION = "escalation", _("A deadline has passed")
         LEAD_LEFT = "lead_left", _("A case has lost its lead worker")
         TRAIL_UNLOCKED = "trail_unlocked", _("An auditor opened the values of a trail")
+        CONSULTATION_ASKED = "consultation_asked", _("A school asks the social team for advice")
+        CONSULTATION_ANSWERED = "consultation_answered", _("The social team answered you")
+        PATTERN_ALERT = "pattern_alert", _("Several worries about one child: a pattern alert")
 
     recipient = models.ForeignKey(
         User, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"

@@ -21,6 +21,7 @@ from .drafts import *  # noqa: F403
 from .mailing import *  # noqa: F403
 from .notifications import notification_mark_read  # noqa: F401
 from .organisation import *  # noqa: F403
+from .prevention import *  # noqa: F403
 from .referrals import *  # noqa: F403
 from .reminders import *  # noqa: F403
 from .retention import *  # noqa: F403

@@ -32,6 +32,7 @@ from ..models import (
     Action,
     Case,
     CaseTeamMember,
+    Consultation,
     District,
     InformationRequest,
     Notification,
@@ -46,6 +47,7 @@ __all__ = [
     "REVIEW_SOON",
     "SWEEP_BATCH",
     "actions_remind_overdue",
+    "consultations_remind_overdue",
     "escalation_grace",
     "information_requests_remind_overdue",
     "reviews_remind_due",
@@ -324,6 +326,37 @@ def actions_remind_overdue(*, now: datetime.datetime | None = None) -> int:
             key=f"action-overdue:{action.pk}:{action.due_date.isoformat()}",
             about=("action-overdue", action.pk, _midnight(action.due_date)),
             case=action.plan.case,
+        )
+        handled += written > before
+    return written
+
+
+def consultations_remind_overdue(*, now: datetime.datetime | None = None) -> int:
+    """Consultations still waiting for the social team's answer past their deadline: one
+    reminder to the district's triage team (and supervisors) per deadline. The notification
+    names the consultation's id, never its text."""
+    now = now or timezone.now()
+    teams = _DistrictTeams()
+    written = 0
+    overdue = (
+        Consultation.objects.filter(status=Consultation.Status.AWAITING, answer_due_at__lt=now)
+        .filter(_not_reminded("consultation-overdue", "answer_due_at"))
+        .select_related("district")
+        .order_by("answer_due_at", "pk")
+    )
+    handled = 0
+    for consultation in _bounded(overdue):
+        if handled >= SWEEP_BATCH:
+            break
+        before = written
+        written += _remind(
+            recipients=[
+                *teams.triage(consultation.district),
+                *teams.supervisors(consultation.district),
+            ],
+            kind=Kind.REMINDER,
+            key=f"consultation-overdue:{consultation.pk}:{_stamp(consultation.answer_due_at)}",
+            about=("consultation-overdue", consultation.pk, consultation.answer_due_at),
         )
         handled += written > before
     return written

@@ -37,4 +37,9 @@ def notification_open(request, pk):
     target = notification.case or notification.referral
     if target is not None:
         return redirect(target)
+    # Consultations and pattern alerts are named by topic and id (the page checks who asks).
+    if notification.topic in ("consultation", "consultation-overdue") and notification.subject_id:
+        return redirect("casework:consultation_detail", notification.subject_id)
+    if notification.topic == "pattern-alert":
+        return redirect("casework:queue")
     return redirect("casework:notifications")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from casework import forms, permissions, selectors, services
+from casework import forms, permissions, prevention, selectors, services
 from casework.audit import log_access
 from casework.filters import SORT_CHOICES, QueueFilter
 from casework.models import Referral, Service, Urgency
@@ -68,6 +68,7 @@ def queue(request):
             "schools": selectors.queue_schools(request.user),
             "urgencies": Urgency.choices,
             "params": request.GET,
+            "alerts": prevention.open_alerts_for(request.user),
         },
     )
 

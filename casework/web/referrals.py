@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from casework import forms, permissions, selectors, services
+from casework import forms, permissions, prevention, selectors, services
 from casework.audit import log_access
 from casework.indicators import INDICATORS, label
 from casework.models import ConcernCategory, Referral
@@ -284,6 +284,8 @@ def referral_detail(request, pk):
         "attachments": referral.attachments.all(),
         # Who to call about this school's referral (seed 002's map): work contacts only.
         "referents": selectors.referents(school=referral.school),
+        # The consultation the referral came from: its thread goes with it, to both sides.
+        "consultation": prevention.consultation_of_referral(request.user, referral),
     }
     if full:
         context["open_case"] = services.open_case_for(referral.child)

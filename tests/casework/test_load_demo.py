@@ -173,3 +173,16 @@ def test_every_case_journey_can_be_tried_on_the_first_run(loaded, client):
     client.force_login(get_user_model().objects.get(username="as.ferri"))
     page = client.get(due.get_absolute_url()).content.decode()
     assert 'id="review-form"' in page
+
+
+def test_the_demo_has_consultations_a_pattern_alert_and_a_network_meeting(loaded):
+    from casework.models import Consultation, NetworkMeeting, PatternAlert
+
+    statuses = sorted(Consultation.objects.values_list("status", flat=True))
+    assert statuses == ["answered", "awaiting"]
+    alert = PatternAlert.objects.get()
+    assert alert.district.code == "nord" and alert.status == "open"
+    assert {r.child.first_name for r in alert.referrals.all()} == {"Matteo"}
+    assert alert.referrals.count() == 3
+    meeting = NetworkMeeting.objects.get()
+    assert meeting.actions.count() == 2 and meeting.agencies.count() == 5

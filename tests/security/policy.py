@@ -130,6 +130,15 @@ REFERENT_KEEPER_NORTH = personas("supervisor")
 
 # Legal holds: the data protection officer (the auditor role) and the districts' supervisors.
 HOLDERS = AUDITOR | personas("supervisor")
+# Consultations: the asker (the teacher) and the school's referent on the school's side; the
+# north's triage team and supervisor on the social side. Not another teacher, school or
+# district, not the auditor. Only the asker turns it into a referral.
+CONSULTATION_SIDE = personas("teacher", "school_referent", "triage_worker", "supervisor")
+ASKER = personas("teacher")
+# Pattern alerts: the north's triage side only (the outsider's list is empty, its alert 404).
+NORTH_TRIAGE = personas("triage_worker", "supervisor")
+# The north's network tables: its network coordinators (no persona is one) and supervisors.
+NETWORK_KEEPERS = personas("supervisor")
 
 SEES_REFERRAL = Who("sees the referral", lambda p, t: t.world.sees_referral(p, t.referral))
 SEES_CASE = Who("sees the case", lambda p, t: t.world.sees_case(p, t.case))
@@ -372,6 +381,29 @@ POLICY: list[Rule] = [
     # --- API: legal holds ------------------------------------------------------------------------
     Rule("api/v1/^holds/$", get=may(HOLDERS), write=may(HOLDERS, MAY)),
     Rule("api/v1/^holds/(?P<pk>[^/.]+)/lift/$", get=may(NOBODY), write=may(HOLDERS, MAY)),
+    # --- API: consultations, pattern alerts, network meetings ----------------------------------
+    Rule("api/v1/^consultations/$", get=may(AUTHENTICATED), write=may(REFERRER_SIDE, MAY)),
+    Rule("api/v1/^consultations/(?P<pk>[^/.]+)/$", get=may(CONSULTATION_SIDE)),
+    Rule(
+        "api/v1/^consultations/(?P<pk>[^/.]+)/messages/$",
+        get=may(NOBODY),
+        write=may(CONSULTATION_SIDE, MAY),
+    ),
+    Rule("api/v1/^consultations/(?P<pk>[^/.]+)/refer/$", get=may(NOBODY), write=may(ASKER, MAY)),
+    Rule("api/v1/^alerts/$", get=may(TRIAGE_SIDE)),
+    Rule("api/v1/^alerts/(?P<pk>[^/.]+)/$", get=may(NORTH_TRIAGE)),
+    Rule(
+        "re:" + re.escape("api/v1/^alerts/(?P<pk>[^/.]+)/") + "(acknowledge|dismiss)/\\$",
+        get=may(NOBODY),
+        write=may(NORTH_TRIAGE, MAY),
+    ),
+    Rule("api/v1/^meetings/$", get=may(NETWORK_KEEPERS), write=may(NETWORK_KEEPERS, MAY)),
+    Rule("api/v1/^meetings/(?P<pk>[^/.]+)/$", get=may(NETWORK_KEEPERS)),
+    Rule(
+        "api/v1/^meetings/(?P<pk>[^/.]+)/actions/$",
+        get=may(NOBODY),
+        write=may(NETWORK_KEEPERS, MAY),
+    ),
     # --- API: the caller's notifications, and documents ---------------------------------------
     Rule("api/v1/^notifications/$", get=may(AUTHENTICATED)),
     Rule("api/v1/^notifications/(?P<pk>[^/.]+)/read/$", get=may(NOBODY), write=may(RECIPIENT, MAY)),
@@ -422,6 +454,39 @@ POLICY: list[Rule] = [
     Rule("casework/mailings/<int:pk>/send/", get=may(NOBODY), write=may(HELPLINE, MAY)),
     Rule("casework/subscribers/<int:pk>/export/", get=may(HELPLINE)),
     Rule("casework/subscribers/<int:pk>/erase/", get=may(NOBODY), write=may(HELPLINE, MAY)),
+    # --- pages: consultations, pattern alerts, network meetings -------------------------------
+    Rule("casework/consultations/", get=may(REFERRER_SIDE | TRIAGE_SIDE)),
+    Rule(
+        "casework/consultations/new/",
+        get=may(REFERRER_SIDE),
+        write=may(REFERRER_SIDE, MAY),
+    ),
+    Rule("casework/consultations/<int:pk>/", get=may(CONSULTATION_SIDE)),
+    Rule(
+        "casework/consultations/<int:pk>/message/",
+        get=may(NOBODY),
+        write=may(CONSULTATION_SIDE, MAY),
+    ),
+    Rule("casework/consultations/<int:pk>/refer/", get=may(ASKER), write=may(ASKER, MAY)),
+    Rule("casework/alerts/<int:pk>/handle/", get=may(NOBODY), write=may(NORTH_TRIAGE, MAY)),
+    Rule("casework/meetings/", get=may(NETWORK_KEEPERS)),
+    Rule("casework/meetings/new/", get=may(NETWORK_KEEPERS), write=may(NETWORK_KEEPERS, MAY)),
+    Rule("casework/meetings/<int:pk>/", get=may(NETWORK_KEEPERS)),
+    Rule(
+        "casework/meetings/<int:pk>/edit/",
+        get=may(NETWORK_KEEPERS),
+        write=may(NETWORK_KEEPERS, MAY),
+    ),
+    Rule(
+        "casework/meetings/<int:pk>/actions/",
+        get=may(NOBODY),
+        write=may(NETWORK_KEEPERS, MAY),
+    ),
+    Rule(
+        "casework/meetings/<int:pk>/actions/<int:action_pk>/",
+        get=may(NOBODY),
+        write=may(NETWORK_KEEPERS, MAY),
+    ),
     # --- pages: referrals -------------------------------------------------------------------
     # The first visit is redirected to the form's address with its one-time key (?k=...).
     Rule(

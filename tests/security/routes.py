@@ -225,10 +225,18 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("service", ["north"])
         if r.startswith("casework/referents/"):
             return symbols("referent", ["north"])
+        if r.startswith(("casework/consultations/", "api/v1/^consultations/")):
+            return symbols("consultation", ["asked"])
+        if r.startswith(("casework/alerts/", "api/v1/^alerts/")):
+            return symbols("alert", ["north"])
+        if r.startswith(("casework/meetings/", "api/v1/^meetings/")):
+            return symbols("meeting", ["north"])
     if r.startswith(("casework/mailings/", "casework/subscribers/")) and param == "pk":
         return [("missing", {param: "999999"})]
     if r.startswith("mailing-list/") and param == "token":
         return [("unknown-token", {param: "no-such-token"})]
+    if param == "action_pk" and r.startswith("casework/meetings/"):
+        return [("agreed", {param: "meetingaction:north"})]
     if param == "action_pk":
         return [("action", {param: "action:open"})]
     if param == "member_pk":
@@ -331,6 +339,33 @@ def body_for(route: Route, values: dict[str, str], world) -> tuple[dict, str | N
             "extra-decision": "continue",
         },
         "casework:case_review_forward": {"forward-review_on": _today()},
+        "casework:consultation_new": {
+            "age_band": "6-10",
+            "concern_categories": "neglect",
+            "question": "Often hungry.",
+        },
+        "casework:consultation_message": {"body": "Call us."},
+        "casework:consultation_refer": {
+            "child-first_name": "Ada",
+            "child-last_name": "Neri",
+            "child-date_of_birth": "2015-01-01",
+        },
+        "casework:alert_handle": {"action": "acknowledge", "note": "Home visit"},
+        "casework:meeting_new": {
+            "district": u["north"].pk,
+            "held_on": _today(),
+            "title": "Network table",
+        },
+        "casework:meeting_edit": {
+            "district": u["north"].pk,
+            "held_on": _today(),
+            "title": "Network table",
+        },
+        "casework:meeting_action_add": {
+            "description": "Map the nurseries",
+            "owner_agency": u["school"].pk,
+        },
+        "casework:meeting_action_update": {"status": "done"},
         "set_language": {"language": "en", "next": "/"},
         "password_reset": {"email": "nobody@example.org"},
     }
@@ -369,4 +404,17 @@ def _api_body(name: str, u: dict) -> dict:
         "case-close": {"reason": "All fine"},
         "case-action-update": {"status": "in_progress", "progress_note": "Met"},
         "case-notes": {"body": "Met the family."},
+        "consultation-list": {
+            "age_band": "6-10",
+            "concern_categories": ["neglect"],
+            "question": "Often hungry.",
+        },
+        "consultation-messages": {"body": "Call us."},
+        "consultation-refer": {
+            "child": {"first_name": "Ada", "last_name": "Neri", "date_of_birth": "2015-01-01"}
+        },
+        "alert-acknowledge": {"note": "Home visit"},
+        "alert-dismiss": {"note": "Two children"},
+        "meeting-list": {"district": "north", "held_on": _today(), "title": "Network table"},
+        "meeting-actions": {"description": "Map the nurseries", "owner_agency": u["school"].pk},
     }.get(name, {})

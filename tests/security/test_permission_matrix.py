@@ -368,10 +368,29 @@ def listed(response, url: str) -> tuple[set[int], set[int]]:
         items = {item["id"] for item in json.loads(response.content)["results"]}
         return (set(), items) if "/cases/" in url else (items, set())
     html = response.content.decode()
+    if url == "/casework/queue/" and 'id="queue-table"' in html:
+        # The pattern alerts above the table link to referrals of the district that left the
+        # queue (test_queue_alerts_link_only_what_the_persona_may_see); the list is the table.
+        html = html[html.index('id="queue-table"') :]
     return (
         {int(pk) for pk in REFERRAL_LINK.findall(html)},
         {int(pk) for pk in CASE_LINK.findall(html)},
     )
+
+
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if p != ANONYMOUS])
+def test_queue_alerts_link_only_what_the_persona_may_see(world, persona):
+    """The pattern alerts at the top of the queue: the north's triage side only, and every
+    item they link is a referral the persona may open."""
+    response = client_for(world, persona, "/casework/queue/").get("/casework/queue/")
+    html = response.content.decode() if response.status_code == 200 else ""
+    if 'id="pattern-alerts"' not in html:
+        assert persona not in ("triage_worker", "supervisor"), persona
+        return
+    assert persona in ("triage_worker", "supervisor"), persona
+    panel = html[html.index('id="pattern-alerts"') : html.index('id="queue-table"')]
+    linked = {int(pk) for pk in REFERRAL_LINK.findall(panel)}
+    assert linked and linked <= world.visible_referral_ids(persona), (persona, linked)
 
 
 @pytest.mark.parametrize("url", LIST_URLS)

@@ -491,6 +491,7 @@ def _build_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
             actor=u["supervisor"], kind="case", object_id=open_case.pk, reason="Court"
         ).pk
     )
+    _build_around_the_referral(s, u, referrals)
     objects = {"referral": referrals, "case": cases}
     for flow, nodes in FLOW_TASKS.items():
         flow_class = FLOW_CLASSES[flow]
@@ -511,6 +512,39 @@ def _process(flow_class, obj):
         artifact_content_type=ContentType.objects.get_for_model(obj),
         artifact_object_id=obj.pk,
     )
+
+
+def _build_around_the_referral(s: dict, u: dict, referrals: dict) -> None:
+    """The teacher's consultation (answered by the north's triage worker), a pattern alert of
+    the north, and a network meeting of the north with one agreed action (its supervisor)."""
+    from casework.models import NetworkMeeting, PatternAlert
+
+    consultation = services.consultation_ask(
+        actor=u["teacher"], age_band="6-10", concern_categories=["neglect"], question="Hungry?"
+    )
+    services.consultation_write(actor=u["triage_worker"], consultation=consultation, body="Call")
+    s["consultation:asked"] = str(consultation.pk)
+    today = timezone.localdate()
+    alert = PatternAlert(
+        district=u["north"],
+        cluster="child:matrix",
+        window_start=today,
+        window_end=today,
+        item_count=2,
+    )
+    services.audited_save(alert, actor=None, reason="casework.pattern_alert.raised")
+    alert.referrals.set([referrals["submitted"], referrals["no_further_action"]])
+    s["alert:north"] = str(alert.pk)
+    meeting = services.meeting_save(
+        actor=u["supervisor"],
+        meeting=NetworkMeeting(district=u["north"], held_on=today, title="Network table"),
+        agencies=[u["school"], u["social_north"]],
+    )
+    action = services.meeting_action_add(
+        actor=u["supervisor"], meeting=meeting, description="Map", owner_agency=u["school"]
+    )
+    s["meeting:north"] = str(meeting.pk)
+    s["meetingaction:north"] = str(action.pk)
 
 
 def _admin_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:

@@ -330,6 +330,56 @@ def load_referrals(stdout) -> int:
     return created
 
 
+def load_around_the_referral() -> int:
+    """The consultations (one answered, one waiting), the network meeting, and the pattern
+    alert that the three worries about one child raise. Each written once."""
+    from casework.models import Consultation, NetworkMeeting
+
+    created = 0
+    for data in demo.CONSULTATIONS:
+        if Consultation.objects.filter(question=data["question"]).exists():
+            continue
+        consultation = services.consultation_ask(
+            actor=_user(data["asker"]),
+            age_band=data["age_band"],
+            concern_categories=data["concern_categories"],
+            question=data["question"],
+        )
+        if data.get("answer"):
+            services.consultation_write(
+                actor=_user(data["answered_by"]), consultation=consultation, body=data["answer"]
+            )
+        created += 1
+    today = timezone.localdate()
+    for data in demo.NETWORK_MEETINGS:
+        district = _district(data["district"])
+        if NetworkMeeting.objects.filter(district=district, title=data["title"]).exists():
+            continue
+        keeper = _user(data["recorded_by"])
+        meeting = services.meeting_save(
+            actor=keeper,
+            meeting=NetworkMeeting(
+                district=district,
+                held_on=today - datetime.timedelta(days=data["days_ago"]),
+                title=data["title"],
+                agenda=data["agenda"],
+                minutes=data["minutes"],
+            ),
+            agencies=[_agency(data["district"], name) for name in data["agencies"]],
+        )
+        for agency, person, text, in_days in data["actions"]:
+            services.meeting_action_add(
+                actor=keeper,
+                meeting=meeting,
+                description=text,
+                owner_agency=_agency(data["district"], agency),
+                owner_name=person,
+                due_on=today + datetime.timedelta(days=in_days),
+            )
+        created += 1
+    return created + services.pattern_alerts_raise()
+
+
 class Command(BaseCommand):
     help = gettext_lazy(
         "Load the demo municipality: districts, agencies, service directory, users with "
@@ -365,6 +415,10 @@ class Command(BaseCommand):
                 % {"label": label, "created": created, "total": count()}
             )
         load_referrals(self.stdout)
+        self.stdout.write(
+            _("Consultations, network meetings and pattern alerts: %(created)d created.")
+            % {"created": load_around_the_referral()}
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 _("Demo data loaded. Every demo user's password is %(password)s.")
