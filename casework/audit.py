@@ -82,6 +82,7 @@ INFORMATION_REQUEST = "casework.informationrequest"
 CASE = "casework.case"
 CASE_PLAN = "casework.caseplan"
 CASE_TEAM_MEMBER = "casework.caseteammember"
+CASE_TRANSFER = "casework.casetransfer"
 
 # (code, label, model, ...) of every reason the project writes.
 PROJECT_REASONS = (
@@ -106,6 +107,11 @@ PROJECT_REASONS = (
         _("The referrer told that the social service concluded its involvement"),
         REFERRAL,
     ),
+    (
+        "casework.referral.contact_person_changed",
+        _("The referrer's contact person changed with the case's lead worker"),
+        REFERRAL,
+    ),
     ("casework.information_request.created", _("Question to the referrer"), INFORMATION_REQUEST),
     ("casework.information_request.answered", _("Answer from the referrer"), INFORMATION_REQUEST),
     ("casework.case.opened", _("Case opened"), CASE),
@@ -115,6 +121,8 @@ PROJECT_REASONS = (
     ("casework.case.closure_requested", _("Closure proposed"), CASE),
     ("casework.case.closed", _("Case closed"), CASE),
     ("casework.case.closure_rejected", _("Closure refused, case kept open"), CASE),
+    ("casework.case.lead_changed", _("Lead worker changed by the supervisor"), CASE),
+    ("casework.case.transferred", _("Case moved to another district"), CASE),
     ("casework.case_plan.created", _("Plan created"), CASE_PLAN),
     ("casework.case_plan.updated", _("Plan written"), CASE_PLAN),
     ("casework.case_team.lead_assigned", _("Lead worker assigned"), CASE_TEAM_MEMBER),
@@ -130,7 +138,23 @@ PROJECT_REASONS = (
         _("Left the team: their role in the agency ended"),
         CASE_TEAM_MEMBER,
     ),
+    (
+        "casework.case_team.lead_handed_over",
+        _("Left the team: the case has a new lead worker"),
+        CASE_TEAM_MEMBER,
+    ),
+    (
+        "casework.case_team.left_with_transfer",
+        _("Left the team: the case moved to another district"),
+        CASE_TEAM_MEMBER,
+    ),
     ("casework.action.added", _("Action added"), "casework.action"),
+    ("casework.action.reassigned", _("Action handed to the new lead worker"), "casework.action"),
+    ("casework.case_transfer.lead_changed", _("Lead worker changed"), CASE_TRANSFER),
+    ("casework.case_transfer.requested", _("Transfer to another district asked"), CASE_TRANSFER),
+    ("casework.case_transfer.accepted", _("Transfer accepted"), CASE_TRANSFER),
+    ("casework.case_transfer.refused", _("Transfer refused"), CASE_TRANSFER),
+    ("casework.case_transfer.withdrawn", _("Transfer request withdrawn"), CASE_TRANSFER),
     ("casework.action.updated", _("Action updated"), "casework.action"),
     ("casework.review.recorded", _("Review meeting recorded"), "casework.review"),
     (
@@ -212,6 +236,7 @@ ACCESS_ACTIONS = {
     "referral.matches": _("Saw it among the possible matches at triage"),
     "trail.unlock": _("Opened the values of the trail (break-glass)"),
     "case.closure_decision": _("Opened the closure decision"),
+    "case.transfer": _("Read a transfer request of the case"),
     "admin.list": _("Listed in the administration"),
     "admin.search": _("Found by a search in the administration"),
     "admin.view": _("Opened in the administration"),

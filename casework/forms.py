@@ -10,6 +10,7 @@ from .indicators import INDICATORS, urgency_guidance
 from .models import (
     Action,
     CaseTeamMember,
+    CaseTransfer,
     ConcernCategory,
     Contact,
     Referent,
@@ -395,6 +396,68 @@ class BringForwardForm(forms.Form):
         help_text=_("Today makes it due at once."),
         widget=DATE,
     )
+
+
+class ChangeLeadForm(forms.Form):
+    lead = PersonChoiceField(label=_("New lead worker"), queryset=User.objects.none())
+    grounds = forms.ChoiceField(label=_("Grounds"), choices=CaseTransfer.Grounds.choices)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = selectors.district_lead_candidates(case.district).exclude(
+            pk=case.lead_worker_id
+        )
+
+
+class TransferRequestForm(forms.Form):
+    to_district = forms.ModelChoiceField(
+        label=_("District the family moved to"), queryset=selectors.districts()
+    )
+    grounds = forms.ChoiceField(
+        label=_("Grounds"),
+        choices=CaseTransfer.Grounds.choices,
+        initial=CaseTransfer.Grounds.FAMILY_MOVED,
+    )
+    reason = forms.CharField(
+        label=_("What the receiving team should know"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_district"].queryset = selectors.transfer_districts(case)
+
+
+class TransferDecisionForm(forms.Form):
+    # No default: taking over a child's case is chosen, never defaulted.
+    accept = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("Accept the case")), ("0", _("Refuse"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose whether the district takes the case.")},
+    )
+    lead = PersonChoiceField(
+        label=_("New lead worker"), queryset=User.objects.none(), required=False
+    )
+    reason = forms.CharField(
+        label=_("Why the district refuses"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+    def __init__(self, *args, transfer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = selectors.district_lead_candidates(transfer.to_district)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("accept") is True and not data.get("lead"):
+            self.add_error("lead", _("Name the new lead worker."))
+        if data.get("accept") is False and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Say why the district does not take the case."))
+        return data
 
 
 class ClosureForm(forms.Form):

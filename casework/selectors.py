@@ -22,6 +22,7 @@ from .models import (
     Attachment,
     Case,
     CaseTeamMember,
+    CaseTransfer,
     Child,
     Contact,
     District,
@@ -277,6 +278,87 @@ def cases_visible_to(user) -> QuerySet[Case]:
         return Case.objects.none()
     supervised = permissions.district_ids(user, permissions.SUPERVISE)
     return Case.objects.filter(Q(pk__in=active_case_ids(user)) | Q(district__in=supervised))
+
+
+# --- transfers -----------------------------------------------------------------------------
+
+
+def transfers_visible_to(user) -> QuerySet[CaseTransfer]:
+    """The transfer records the user may read (permissions.reads_transfer), as one indexed
+    query: those coming to or leaving a district they supervise, those they asked for, and
+    those of the cases they lead."""
+    if not permissions.is_active(user):
+        return CaseTransfer.objects.none()
+    supervised = permissions.district_ids(user, permissions.SUPERVISE)
+    led = Case.objects.filter(lead_worker=user, pk__in=active_case_ids(user)).values("pk")
+    return CaseTransfer.objects.filter(
+        Q(to_district__in=supervised)
+        | Q(from_district__in=supervised)
+        | Q(requested_by=user)
+        | Q(case__in=led)
+    ).select_related(
+        "case", "from_district", "to_district", "from_lead", "to_lead", "requested_by", "decided_by"
+    )
+
+
+def transfers_awaiting(user) -> QuerySet[CaseTransfer]:
+    """Transfers waiting for this supervisor's answer (coming to a district they supervise)."""
+    supervised = permissions.district_ids(user, permissions.SUPERVISE)
+    return transfers_visible_to(user).filter(
+        status=CaseTransfer.Status.REQUESTED, to_district__in=supervised
+    )
+
+
+def transfer_for(user, pk) -> CaseTransfer | None:
+    if not str(pk).isdigit():
+        return None
+    return transfers_visible_to(user).filter(pk=pk).first()
+
+
+def case_transfers(case: Case) -> QuerySet[CaseTransfer]:
+    return case.transfers.select_related(
+        "from_district", "to_district", "from_lead", "to_lead", "requested_by", "decided_by"
+    )
+
+
+def transfer_summary(transfer: CaseTransfer) -> dict:
+    """What the receiving supervisor reads before deciding: enough to know whom they take
+    over and what is under way — no notes, documents or review minutes."""
+    case = transfer.case
+    return {
+        "child": case.child,
+        "risk_level": case.get_risk_level_display(),
+        "opened_at": case.opened_at,
+        "next_review_at": case.next_review_at,
+        "open_actions": case.plan.actions.filter(
+            status__in=[Action.Status.PLANNED, Action.Status.IN_PROGRESS]
+        ).count(),
+        "team_size": case.team.filter(removed_at__isnull=True).count(),
+    }
+
+
+def transfer_districts(case: Case) -> QuerySet[District]:
+    """The districts a case may be moved to: every other one."""
+    return District.objects.exclude(pk=case.district_id).order_by("name")
+
+
+def district_lead_candidates(district: District) -> QuerySet:
+    """Who may lead a case of `district`: the active members of its triage team (social
+    workers, triage coordinators, supervisors)."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__active=True,
+            memberships__agency__district=district,
+            memberships__role__in=[
+                *permissions.TRIAGE_ROLES,
+                Membership.Role.SUPERVISOR,
+            ],
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
 
 
 def services_directory(

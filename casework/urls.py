@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .web import attachments, audit, cases, home, mailing, network, queue, referrals
+from .web import attachments, audit, cases, home, mailing, network, queue, referrals, transfers
 
 urlpatterns = [
     path("", home.home, name="index"),
@@ -49,6 +49,12 @@ urlpatterns = [
     ),
     path("cases/<int:pk>/review/forward/", cases.case_review_forward, name="case_review_forward"),
     path("cases/<int:pk>/close/", cases.case_close, name="case_close"),
+    path("cases/<int:pk>/lead/", transfers.case_change_lead, name="case_change_lead"),
+    path("cases/<int:pk>/transfer/", transfers.case_transfer_request, name="case_transfer"),
+    path("transfers/", transfers.transfer_list, name="transfer_list"),
+    path("transfers/<int:pk>/", transfers.transfer_detail, name="transfer_detail"),
+    path("transfers/<int:pk>/decide/", transfers.transfer_decide, name="transfer_decide"),
+    path("transfers/<int:pk>/withdraw/", transfers.transfer_withdraw, name="transfer_withdraw"),
     path("cases/<int:pk>/history/", cases.case_history, name="case_history"),
     path("cases/<int:pk>/history/unlock/", cases.case_history_unlock, name="case_history_unlock"),
     path("cases/<int:pk>/access/", cases.case_access, name="case_access"),

@@ -46,6 +46,7 @@ from .referrals import (
     Referral,
     Urgency,
 )
+from .transfers import CaseTransfer
 
 __all__ = [
     "DEFAULT_CATEGORIES",
@@ -69,6 +70,7 @@ __all__ = [
     "CaseGroupObjectPermission",
     "CasePlan",
     "CaseTeamMember",
+    "CaseTransfer",
     "CaseUserObjectPermission",
     "Child",
     "ConcernCategory",

@@ -33,6 +33,8 @@ class Notification(models.Model):
         ESCALATION = "escalation", _("A deadline has passed")
         LEAD_LEFT = "lead_left", _("A case has lost its lead worker")
         TRAIL_UNLOCKED = "trail_unlocked", _("An auditor opened the values of a trail")
+        TRANSFER_REQUESTED = "transfer_requested", _("A case transfer awaits your decision")
+        TRANSFER_DECIDED = "transfer_decided", _("A case transfer was decided")
 
     recipient = models.ForeignKey(
         User, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
