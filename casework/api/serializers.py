@@ -10,6 +10,7 @@ from casework.models import (
     Attachment,
     Case,
     CaseTeamMember,
+    CaseTransfer,
     Child,
     ConcernCategory,
     District,
@@ -525,6 +526,89 @@ class ReviewInput(Input):
 class CloseInput(Input):
     approve = serializers.BooleanField(required=False, default=True)
     reason = Text(required=False, allow_blank=True, default="")
+
+
+class ChangeLeadInput(Input):
+    """The district supervisor names another lead worker of the district."""
+
+    lead = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    grounds = serializers.ChoiceField(choices=CaseTransfer.Grounds.choices)
+    reason = Text()
+
+
+class TransferRequestInput(Input):
+    """The lead worker (or the supervisor) asks another district to take the case over."""
+
+    to_district = serializers.SlugRelatedField(slug_field="code", queryset=District.objects.all())
+    grounds = serializers.ChoiceField(
+        choices=CaseTransfer.Grounds.choices, default=CaseTransfer.Grounds.FAMILY_MOVED
+    )
+    reason = Text()
+
+
+class TransferDecisionInput(Input):
+    """The receiving supervisor accepts (naming the new lead) or refuses (saying why)."""
+
+    accept = serializers.BooleanField()
+    lead = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    reason = Text(required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if data["accept"] and not data.get("lead"):
+            raise serializers.ValidationError({"lead": _("Name the new lead worker.")})
+        if not data["accept"] and not data.get("reason", "").strip():
+            raise serializers.ValidationError(
+                {"reason": _("Say why the district does not take the case.")}
+            )
+        return data
+
+
+class TransferOut(serializers.ModelSerializer):
+    """The transfer record: what both districts keep (no content of the file)."""
+
+    case = serializers.CharField(source="case.reference")
+    case_id = serializers.IntegerField(source="case.pk")
+    from_district = serializers.CharField(source="from_district.code")
+    to_district = serializers.CharField(source="to_district.code")
+    from_lead = serializers.SerializerMethodField()
+    to_lead = serializers.SerializerMethodField()
+    requested_by = serializers.SerializerMethodField()
+    decided_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CaseTransfer
+        fields = [
+            "id",
+            "case",
+            "case_id",
+            "kind",
+            "status",
+            "grounds",
+            "reason",
+            "from_district",
+            "to_district",
+            "from_lead",
+            "to_lead",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "refusal_reason",
+        ]
+
+    def get_from_lead(self, transfer) -> str | None:
+        return person(transfer.from_lead)
+
+    def get_to_lead(self, transfer) -> str | None:
+        return person(transfer.to_lead)
+
+    def get_requested_by(self, transfer) -> str | None:
+        return person(transfer.requested_by)
+
+    def get_decided_by(self, transfer) -> str | None:
+        return person(transfer.decided_by)
 
 
 class ServiceOut(serializers.ModelSerializer):

@@ -8,12 +8,14 @@ from .indicators import IndicatorsView
 from .mine import AttachmentViewSet, NotificationViewSet
 from .queue import QueueView
 from .referrals import ReferralViewSet
+from .transfers import TransferViewSet
 
 router = SimpleRouter()
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("cases", CaseViewSet, basename="case")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("attachments", AttachmentViewSet, basename="attachment")
+router.register("transfers", TransferViewSet, basename="transfer")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -152,9 +152,7 @@ def case_change_lead(*, actor, case: Case, lead, grounds: str, reason: str) -> C
     if errors:
         raise ValidationError(errors)
     previous = case.lead_worker
-    leaving = list(
-        case.team.filter(user=previous, removed_at__isnull=True).select_for_update()
-    )
+    leaving = list(case.team.filter(user=previous, removed_at__isnull=True).select_for_update())
     _take_over(
         actor=actor,
         case=case,
