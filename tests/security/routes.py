@@ -223,6 +223,8 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("service", ["north"])
         if r.startswith("casework/referents/"):
             return symbols("referent", ["north"])
+        if r.startswith(("casework/transfers/", "api/v1/^transfers/")):
+            return symbols("transfer", ["pending"])
     if r.startswith(("casework/mailings/", "casework/subscribers/")) and param == "pk":
         return [("missing", {param: "999999"})]
     if r.startswith("mailing-list/") and param == "token":
@@ -329,6 +331,17 @@ def body_for(route: Route, values: dict[str, str], world) -> tuple[dict, str | N
             "extra-decision": "continue",
         },
         "casework:case_review_forward": {"forward-review_on": _today()},
+        "casework:case_change_lead": {
+            "lead-lead": u["reactivated"].pk,
+            "lead-grounds": "workload",
+            "lead-reason": "Matrix",
+        },
+        "casework:case_transfer": {
+            "transfer-to_district": u["south"].pk,
+            "transfer-grounds": "family_moved",
+            "transfer-reason": "Matrix",
+        },
+        "casework:transfer_decide": {"accept": "0", "reason": "Matrix"},
         "set_language": {"language": "en", "next": "/"},
         "password_reset": {"email": "nobody@example.org"},
     }
@@ -367,4 +380,7 @@ def _api_body(name: str, u: dict) -> dict:
         "case-close": {"reason": "All fine"},
         "case-action-update": {"status": "in_progress", "progress_note": "Met"},
         "case-notes": {"body": "Met the family."},
+        "case-lead": {"lead": u["reactivated"].pk, "grounds": "workload", "reason": "Matrix"},
+        "case-transfers": {"to_district": "south", "grounds": "family_moved", "reason": "Matrix"},
+        "transfer-decide": {"accept": False, "reason": "Matrix"},
     }.get(name, {})

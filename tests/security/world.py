@@ -247,9 +247,25 @@ def build_world() -> World:
     steps.closure(case=closed, actor=u["triage_worker"], reason="Meals are regular now")
     closed.refresh_from_db()
     steps.closure(case=closed, actor=u["supervisor"], approve=True)
+    _build_transfer(world, u, cases)
     _record_facts(world, referrals, cases)
     _build_symbols(world, u, referrals, cases)
     return world
+
+
+def _build_transfer(world: World, u: dict, cases: dict) -> None:
+    """The open case's lead asked South to take it over (the family moved); South's supervisor
+    (no persona: nobody of the matrix may decide it) has not answered yet."""
+    south_social = Agency.objects.get(name="Social services South")
+    _member("coord_south", south_social, Membership.Role.SUPERVISOR)
+    transfer = services.case_transfer_request(
+        actor=u["triage_worker"],
+        case=cases["open"],
+        to_district=u["south"],
+        grounds="family_moved",
+        reason="The family moved to South",
+    )
+    world.symbols["transfer:pending"] = str(transfer.pk)
 
 
 def _change_over_time(world: World, u: dict) -> None:
