@@ -83,6 +83,7 @@ CASE = "casework.case"
 CASE_PLAN = "casework.caseplan"
 CASE_TEAM_MEMBER = "casework.caseteammember"
 CASE_TRANSFER = "casework.casetransfer"
+PROTOCOL_VERSION = "casework.protocolversion"
 
 # (code, label, model, ...) of every reason the project writes.
 PROJECT_REASONS = (
@@ -150,6 +151,13 @@ PROJECT_REASONS = (
     ),
     ("casework.action.added", _("Action added"), "casework.action"),
     ("casework.action.reassigned", _("Action handed to the new lead worker"), "casework.action"),
+    ("casework.protocol_version.created", _("Protocol version created"), PROTOCOL_VERSION),
+    ("casework.protocol_version.updated", _("Protocol version changed"), PROTOCOL_VERSION),
+    (
+        "casework.protocol_version.superseded",
+        _("Protocol version ends: the next one starts"),
+        PROTOCOL_VERSION,
+    ),
     ("casework.case_transfer.lead_changed", _("Lead worker changed"), CASE_TRANSFER),
     ("casework.case_transfer.requested", _("Transfer to another district asked"), CASE_TRANSFER),
     ("casework.case_transfer.accepted", _("Transfer accepted"), CASE_TRANSFER),
@@ -200,7 +208,14 @@ PROJECT_REASONS = (
     ("casework.mailing.sending", _("Mailing being sent"), "casework.mailing"),
     ("casework.mailing.sent", _("Mailing sent"), "casework.mailing"),
     ("casework.mailing.imported", _("Mailing brought from a register"), "casework.mailing"),
-    ("casework.demo.loaded", _("Demo data loaded"), "casework.district", "casework.agency"),
+    (
+        "casework.demo.loaded",
+        _("Demo data loaded"),
+        "casework.district",
+        "casework.agency",
+        "casework.municipality",
+        "casework.protocolversion",
+    ),
     *(
         (f"casework.admin.{model}.{verb}", label, f"casework.{model}")
         for model in ADMIN_EDITED

@@ -25,6 +25,7 @@ def navigation(request):
             "supervises": permissions.reads_indicators(user),
             # From the roles already read (no query of its own); the page asks the predicate.
             "audits": Membership.Role.AUDITOR in roles,
+            "protocol": Membership.Role.PROTOCOL_ADMINISTRATOR in roles,
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         }
 

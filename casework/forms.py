@@ -13,6 +13,7 @@ from .models import (
     CaseTransfer,
     ConcernCategory,
     Contact,
+    ProtocolVersion,
     Referent,
     Referral,
     Review,
@@ -134,10 +135,17 @@ class ReferralForm(forms.Form):
         label=_("Language of the interpreter"), max_length=60, required=False
     )
 
-    def __init__(self, *args, sending: bool = False, **kwargs):
+    def __init__(self, *args, sending: bool = False, protocol=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.sending = sending
-        self.urgency_guidance = urgency_guidance()
+        protocol = protocol or selectors.protocol_for(None)
+        self.urgency_guidance = urgency_guidance(protocol=protocol)
+        # The municipality's protocol may offer fewer categories and signs (selectors).
+        chosen = selectors.protocol_categories(protocol)
+        if chosen is not None:
+            categories, signs = chosen
+            self.fields["concern_categories"].choices = categories
+            self.fields["indicator_codes"].choices = signs
 
     def clean(self):
         data = super().clean()
@@ -457,6 +465,79 @@ class TransferDecisionForm(forms.Form):
             self.add_error("lead", _("Name the new lead worker."))
         if data.get("accept") is False and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Say why the district does not take the case."))
+        return data
+
+
+class ProtocolVersionForm(forms.ModelForm):
+    """A protocol version not in force yet. Categories and signs are chosen from the standard
+    lists (ticked: offered on the referral form; none ticked: all of them)."""
+
+    categories = forms.MultipleChoiceField(
+        label=_("Concern categories offered"),
+        choices=ConcernCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    signs = forms.MultipleChoiceField(
+        label=_("Observed signs offered (checklist)"),
+        choices=[(code, label) for items in INDICATORS.values() for code, label in items],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    escalation = forms.CharField(
+        label=_("Escalation chain (one step per line, in order)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+    class Meta:
+        model = ProtocolVersion
+        fields = [
+            "title",
+            "valid_from",
+            "valid_until",
+            "immediate_danger_hours",
+            "urgent_days",
+            "priority_days",
+            "routine_days",
+            "information_request_days",
+            "review_weeks_high",
+            "review_weeks_medium",
+            "review_weeks_low",
+            "team_access_months",
+            "child_max_age",
+            "school_validation",
+            "feedback_message",
+            "closure_message",
+        ]
+        widgets = {
+            "valid_from": DATE,
+            "valid_until": DATE,
+            "feedback_message": forms.Textarea(attrs={"rows": 2}),
+            "closure_message": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        chosen = self.instance.concern_categories or []
+        self.fields["categories"].initial = [c["code"] for c in chosen]
+        self.fields["signs"].initial = [s for c in chosen for s in c.get("signs", [])]
+        self.fields["escalation"].initial = "\n".join(self.instance.escalation_chain or [])
+
+    def changes(self) -> dict:
+        """The fields for services.protocol_version_update."""
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        signs = set(self.cleaned_data["signs"])
+        data["concern_categories"] = [
+            {
+                "code": code,
+                "signs": [s for s, _label in INDICATORS.get(code, []) if s in signs],
+            }
+            for code in self.cleaned_data["categories"]
+        ]
+        data["escalation_chain"] = [
+            line.strip() for line in self.cleaned_data["escalation"].splitlines() if line.strip()
+        ]
         return data
 
 

@@ -546,6 +546,33 @@ def reads_referents(user) -> bool:
     return bool(roles_of(user))
 
 
+def administered_municipality_ids(user) -> list[int]:
+    """The municipalities whose protocol the user administers: an active membership with the
+    protocol administrator's role in an agency of one of its districts. Granted only through
+    the membership, like every scope; the superuser flag opens nothing."""
+    if not is_active(user):
+        return []
+    return _memo(
+        user,
+        "protocol_municipalities",
+        lambda: list(
+            _active_memberships(user, {Membership.Role.PROTOCOL_ADMINISTRATOR})
+            .filter(agency__district__municipality__isnull=False)
+            .values_list("agency__district__municipality_id", flat=True)
+            .distinct()
+        ),
+    )
+
+
+def administers_protocol(user, municipality) -> bool:
+    """List, create and schedule the municipality's protocol versions."""
+    return municipality is not None and municipality.pk in administered_municipality_ids(user)
+
+
+def administers_any_protocol(user) -> bool:
+    return bool(administered_municipality_ids(user))
+
+
 def can_manage_mailing_list(user) -> bool:
     """The mailing list and its mailings are the helpline's work (seed 004): its operators
     write and send mailings, read the subscribers, export or erase one on request."""

@@ -24,20 +24,81 @@ from .models import (
     CaseTeamMember,
     CaseTransfer,
     Child,
+    ConcernCategory,
     Contact,
     District,
     HelplineHours,
     Membership,
     Note,
     Notification,
-    ProtocolSettings,
+    ProtocolVersion,
     Referent,
     Referral,
     Service,
-    Urgency,
 )
 
 Status = Referral.Status
+
+
+def protocol_for(obj=None, *, day: datetime.date | None = None) -> ProtocolVersion:
+    """The protocol that governs `obj` — every deadline, review interval, category list and
+    wording is read through here. A referral or a case: the version it started under (kept
+    when the municipality adopts a new one). A district (or a child, or anything with a
+    district): its municipality's version in force on `day` (today). Nothing, or a district
+    with no municipality or no version in force: the installation's default (the
+    ProtocolSettings row), as before municipalities existed."""
+    return ProtocolVersion.objects.for_(obj, day=day)
+
+
+def protocol_categories(protocol) -> tuple[list, list] | None:
+    """The concern categories and observed signs a protocol offers on the referral form, as
+    (category choices, sign choices); None: the standard lists, all of them."""
+    from .indicators import INDICATORS
+
+    chosen = protocol.concern_categories or []
+    if not chosen:
+        return None
+    labels = dict(ConcernCategory.choices)
+    sign_labels = {code: label for items in INDICATORS.values() for code, label in items}
+    categories = [(c["code"], labels[c["code"]]) for c in chosen if c.get("code") in labels]
+    signs = [
+        (code, sign_labels[code])
+        for c in chosen
+        for code in c.get("signs", [])
+        if code in sign_labels
+    ]
+    return categories, signs
+
+
+def protocol_in_force(municipality, *, day: datetime.date | None = None):
+    """The municipality's version in force on `day` (today), or None."""
+    return ProtocolVersion.objects.current(municipality.pk, day)
+
+
+def protocol_versions(municipality) -> QuerySet[ProtocolVersion]:
+    return municipality.protocol_versions.select_related("created_by").order_by("-number")
+
+
+def municipalities_administered(user) -> QuerySet:
+    from .models import Municipality
+
+    return Municipality.objects.filter(
+        pk__in=permissions.administered_municipality_ids(user)
+    ).order_by("name")
+
+
+def protocol_version_for_admin(user, pk) -> ProtocolVersion | None:
+    if not str(pk).isdigit():
+        return None
+    return (
+        ProtocolVersion.objects.filter(
+            pk=pk, municipality__in=permissions.administered_municipality_ids(user)
+        )
+        .select_related("municipality", "created_by")
+        .first()
+    )
+
+
 NOT_YET_SENT = [Status.DRAFT, Status.AWAITING_VALIDATION]
 QUEUE_STATUSES = [Status.SUBMITTED, Status.IN_TRIAGE, Status.INFORMATION_REQUESTED]
 
@@ -98,22 +159,13 @@ def referral_next_steps(referral: Referral) -> dict:
     """What the referrer is told happens after sending: who reads the referral first, by when
     the social team decides (the protocol's deadline for its urgency), how the school hears
     back. For a draft (the confirmation page) it says what will happen."""
+    config = protocol_for(referral)
     via_referent = referral.status == Status.AWAITING_VALIDATION or (
         referral.status == Status.DRAFT
-        and referral.school.requires_referent_validation
+        and config.needs_referent_validation(referral.school)
         and not permissions.can_validate(referral.referrer, referral.school)
     )
-    config = ProtocolSettings.current()
-    if referral.urgency == Urgency.IMMEDIATE_DANGER:
-        period = {"hours": config.immediate_danger_hours}
-    else:
-        period = {
-            "days": {
-                Urgency.URGENT: config.urgent_days,
-                Urgency.PRIORITY: config.priority_days,
-                Urgency.ROUTINE: config.routine_days,
-            }[referral.urgency]
-        }
+    period = config.triage_period(referral.urgency)
     return {
         "via_referent": via_referent,
         "district": referral.district,

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .web import attachments, audit, cases, home, mailing, network, queue, referrals, transfers
+from .web import (
+    attachments,
+    audit,
+    cases,
+    home,
+    mailing,
+    network,
+    protocol,
+    queue,
+    referrals,
+    transfers,
+)
 
 urlpatterns = [
     path("", home.home, name="index"),
@@ -64,6 +75,10 @@ urlpatterns = [
         name="case_attachment_upload",
     ),
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment_download"),
+    # --- the protocol administrator ---
+    path("protocol/", protocol.protocol_list, name="protocol_list"),
+    path("protocol/<int:pk>/", protocol.protocol_version, name="protocol_version"),
+    path("protocol/<int:pk>/new/", protocol.protocol_version_new, name="protocol_version_new"),
     # --- the auditor ---
     path("audit/", audit.audit_search, name="audit_search"),
     # --- the network ---

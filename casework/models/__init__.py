@@ -39,6 +39,7 @@ from .mailing import (
 )
 from .organisation import Agency, District, Membership, ProtocolSettings
 from .outbox import Notification
+from .protocol import Municipality, ProtocolVersion
 from .referrals import (
     URGENCY_RANK,
     ConcernCategory,
@@ -84,7 +85,9 @@ __all__ = [
     "Membership",
     "Note",
     "Notification",
+    "Municipality",
     "ProtocolSettings",
+    "ProtocolVersion",
     "Referral",
     "Review",
     "RiskLevel",

@@ -22,6 +22,7 @@ from .drafts import *  # noqa: F403
 from .mailing import *  # noqa: F403
 from .notifications import notification_mark_read  # noqa: F401
 from .organisation import *  # noqa: F403
+from .protocol import *  # noqa: F403
 from .referrals import *  # noqa: F403
 from .reminders import *  # noqa: F403
 from .trails import *  # noqa: F403

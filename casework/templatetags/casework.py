@@ -36,3 +36,11 @@ def badges(referral, now):
 def access_label(code):
     """What a read in the access log was, in words (casework.audit.ACCESS_ACTIONS)."""
     return access_action_label(code)
+
+
+@register.filter
+def reason_label(code):
+    """A history row's reason code, in words (casework.audit.REASONS)."""
+    from casework.audit import reason_label as label
+
+    return label(code)
