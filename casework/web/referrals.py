@@ -257,16 +257,21 @@ def _indicator_groups(form):
     """The checklist grouped by area, with each box bound to the form's current value."""
     chosen = set(form["indicator_codes"].value() or [])
     labels = dict(ConcernCategory.choices)
-    return [
+    # The protocol may offer fewer categories and signs (forms.ReferralForm's choices).
+    offered = {code for code, _text in form.fields["indicator_codes"].choices}
+    groups = [
         {
             "category": category,
             "label": labels[category],
             "items": [
-                {"code": code, "label": text, "checked": code in chosen} for code, text in items
+                {"code": code, "label": text, "checked": code in chosen}
+                for code, text in items
+                if code in offered
             ],
         }
         for category, items in INDICATORS.items()
     ]
+    return [group for group in groups if group["items"]]
 
 
 # --- the referral page --------------------------------------------------------------------
