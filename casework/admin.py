@@ -89,9 +89,19 @@ class AuditedAdmin(SimpleHistoryAdmin):
         services.audited_save(obj, actor=request.user, reason=reason, validate=False)
 
 
+@admin.register(models.Municipality)
+class MunicipalityAdmin(AuditedAdmin):
+    """The municipalities; their protocol versions are kept by their protocol administrators
+    on the product's own pages (/casework/protocol/), never here."""
+
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
 @admin.register(models.District)
 class DistrictAdmin(AuditedAdmin):
-    list_display = ["name", "code", "on_duty_phone"]
+    list_display = ["name", "code", "municipality", "on_duty_phone"]
+    list_filter = ["municipality"]
     search_fields = ["name", "code"]
 
 

@@ -60,6 +60,7 @@ def reason_label(code: str | None) -> str:
 
 # Changes made in the administration site, per model edited there (casework.admin).
 ADMIN_EDITED = (
+    "municipality",
     "district",
     "agency",
     "child",

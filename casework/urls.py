@@ -79,6 +79,7 @@ urlpatterns = [
     path("protocol/", protocol.protocol_list, name="protocol_list"),
     path("protocol/<int:pk>/", protocol.protocol_version, name="protocol_version"),
     path("protocol/<int:pk>/new/", protocol.protocol_version_new, name="protocol_version_new"),
+    path("protocol/municipality/<int:pk>/first/", protocol.protocol_first, name="protocol_first"),
     # --- the auditor ---
     path("audit/", audit.audit_search, name="audit_search"),
     # --- the network ---

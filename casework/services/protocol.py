@@ -21,6 +21,7 @@ from .common import TransitionNotAllowed, audited_save
 __all__ = [
     "EDITABLE_FIELDS",
     "protocol_version_create",
+    "protocol_version_first",
     "protocol_version_update",
 ]
 
@@ -66,6 +67,25 @@ def protocol_version_create(*, actor, from_version: ProtocolVersion) -> Protocol
     copy.title = from_version.title
     audited_save(copy, actor=actor, reason="casework.protocol_version.created")
     return copy
+
+
+@transaction.atomic
+def protocol_version_first(*, actor, municipality) -> ProtocolVersion:
+    """A municipality's first version, a copy of the installation's default protocol (the
+    ProtocolSettings row), to change and schedule like any new version."""
+    _require_admin(actor, municipality)
+    if municipality.protocol_versions.select_for_update().exists():
+        raise TransitionNotAllowed(_("The municipality already has a protocol version."))
+    default = ProtocolVersion.fallback()
+    first = ProtocolVersion(
+        municipality=municipality,
+        number=1,
+        valid_from=timezone.localdate() + datetime.timedelta(days=1),
+        created_by=actor,
+        **{name: getattr(default, name) for name in SHARED_FIELDS},
+    )
+    audited_save(first, actor=actor, reason="casework.protocol_version.created")
+    return first
 
 
 def _check_categories(categories, errors: dict) -> list:

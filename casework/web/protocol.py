@@ -84,6 +84,22 @@ def protocol_version(request, pk):
 
 
 @require_POST
+def protocol_first(request, pk):
+    """A municipality's first version, from the installation's default protocol."""
+    municipality = selectors.municipalities_administered(request.user).filter(pk=pk).first()
+    if municipality is None:
+        raise Http404
+    created, ok = apply(
+        request,
+        None,
+        lambda: services.protocol_version_first(actor=request.user, municipality=municipality),
+    )
+    if ok:
+        return redirect("casework:protocol_version", pk=created.pk)
+    return redirect("casework:protocol_list")
+
+
+@require_POST
 def protocol_version_new(request, pk):
     """A new version, copied from this one, to edit before it comes into force."""
     version = _version(request, pk)

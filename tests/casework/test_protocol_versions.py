@@ -66,7 +66,9 @@ def terrassa(south):
 def nursery(south):
     # The school asked for its referent's validation; Terrassa's protocol says no one does.
     return AgencyFactory(
-        name="Escola bressol", kind=Agency.Kind.SCHOOL, district=south,
+        name="Escola bressol",
+        kind=Agency.Kind.SCHOOL,
+        district=south,
         requires_referent_validation=True,
     )
 
@@ -137,7 +139,9 @@ def test_terrassa_takes_children_up_to_six_and_offers_its_own_categories(
 
 
 def test_a_case_reviews_on_its_protocols_rhythm(terrassa, south, nursery, educator, south_worker):
-    referral = protocol("referral.submit")(actor=educator, referral=_draft(educator, south, nursery))
+    referral = protocol("referral.submit")(
+        actor=educator, referral=_draft(educator, south, nursery)
+    )
     before = timezone.now()
     case = protocol("referral.decide")(
         actor=south_worker, referral=referral, decision="open_case", risk_level="medium"
@@ -295,3 +299,24 @@ def test_the_demo_municipalities_behave_differently(django_capture_on_commit_cal
     assert not permissions.administers_protocol(
         users.get(username="protocollo.gatti"), centre_school.district.municipality
     )
+
+
+def test_a_new_municipality_gets_its_first_version_from_the_default(client, south, social_south):
+    municipality = Municipality.objects.create(code="new", name="New town")
+    south.municipality = municipality
+    south.save()
+    admin = _member("protocol_new", social_south, Membership.Role.PROTOCOL_ADMINISTRATOR)
+    client.force_login(admin)
+    page = client.get("/casework/protocol/").content.decode()
+    assert f"/casework/protocol/municipality/{municipality.pk}/first/" in page
+    created = client.post(f"/casework/protocol/municipality/{municipality.pk}/first/")
+    first = ProtocolVersion.objects.get(municipality=municipality)
+    assert created.url == f"/casework/protocol/{first.pk}/"
+    assert first.number == 1 and first.routine_days == ProtocolSettings.value("routine_days")
+    assert first.valid_from > timezone.localdate()
+    # Once is enough; and not for someone else's municipality.
+    client.post(f"/casework/protocol/municipality/{municipality.pk}/first/")
+    assert ProtocolVersion.objects.filter(municipality=municipality).count() == 1
+    other = Municipality.objects.create(code="other", name="Other town")
+    assert client.post(f"/casework/protocol/municipality/{other.pk}/first/").status_code == 404
+    assert not other.protocol_versions.exists()

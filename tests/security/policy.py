@@ -526,6 +526,12 @@ POLICY: list[Rule] = [
     ),
     Rule("casework/cases/<int:pk>/review/forward/", get=may(NOBODY), write=may(CASE_LEAD, MAY)),
     Rule("casework/attachments/<int:pk>/", get=may(ATTACHMENT_READER)),
+    # --- pages: the protocol administrator's (a role of a municipality; no persona holds it,
+    # not even the superuser: tests/casework/test_protocol_versions.py) ---------------------
+    Rule("casework/protocol/", get=may(NOBODY)),
+    Rule("casework/protocol/<int:pk>/", get=may(NOBODY), write=may(NOBODY)),
+    Rule("casework/protocol/<int:pk>/new/", get=may(NOBODY), write=may(NOBODY)),
+    Rule("casework/protocol/municipality/<int:pk>/first/", get=may(NOBODY), write=may(NOBODY)),
     # --- pages: a case moving (another lead, another district) ------------------------------
     # The supervisor names another lead (the world's open case has a transfer pending: 409 as
     # a message); the lead or the supervisor asks another district to take the case over.

@@ -223,6 +223,8 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("service", ["north"])
         if r.startswith("casework/referents/"):
             return symbols("referent", ["north"])
+        if r.startswith("casework/protocol/"):
+            return symbols("protocolversion", ["current"])
         if r.startswith(("casework/transfers/", "api/v1/^transfers/")):
             return symbols("transfer", ["pending"])
     if r.startswith(("casework/mailings/", "casework/subscribers/")) and param == "pk":

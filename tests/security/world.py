@@ -266,6 +266,15 @@ def _build_transfer(world: World, u: dict, cases: dict) -> None:
         reason="The family moved to South",
     )
     world.symbols["transfer:pending"] = str(transfer.pk)
+    # A municipality's protocol version (its districts are not the world's: no persona is
+    # its protocol administrator, and the world's protocol stays the installation's default).
+    from casework.models import Municipality, ProtocolVersion
+
+    municipality = Municipality.objects.create(code="elsewhere", name="Elsewhere")
+    version = ProtocolVersion.objects.create(
+        municipality=municipality, number=1, valid_from=datetime.date(2020, 1, 1)
+    )
+    world.symbols["protocolversion:current"] = str(version.pk)
 
 
 def _change_over_time(world: World, u: dict) -> None:
