@@ -206,6 +206,9 @@ def referral_open_case(
     the referral to the child's case when one is already open — never a second case."""
     referral = lock_referral(referral)
     _require_claimer(referral, actor)
+    # What the school reads when its referral is taken up: the worker's words, or else the
+    # wording of the referral's protocol.
+    feedback = feedback or selectors.protocol_for(referral).feedback_message
     child = _settle_identity_for_a_case(referral, actor)
     existing = open_case_for(child)
     if existing is not None:

@@ -56,6 +56,7 @@ def terrassa(south):
         review_weeks_medium=6,
         child_max_age=6,
         concern_categories=[{"code": "neglect", "signs": ["neglect.hungry"]}],
+        feedback_message="L'equip ha obert un expedient.",
     )
     south.municipality = municipality
     south.save()
@@ -147,6 +148,8 @@ def test_a_case_reviews_on_its_protocols_rhythm(terrassa, south, nursery, educat
         actor=south_worker, referral=referral, decision="open_case", risk_level="medium"
     )
     assert case.protocol_version == terrassa
+    referral.refresh_from_db()
+    assert referral.feedback == "L'equip ha obert un expedient."
     assert case.next_review_at - before >= datetime.timedelta(weeks=6)
     assert case.next_review_at - before < datetime.timedelta(weeks=6, minutes=5)
 
