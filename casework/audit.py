@@ -152,6 +152,12 @@ PROJECT_REASONS = (
     ),
     ("casework.action.added", _("Action added"), "casework.action"),
     ("casework.action.reassigned", _("Action handed to the new lead worker"), "casework.action"),
+    ("casework.handover.sent", _("Hand-over note sent to the school"), "casework.handover"),
+    (
+        "casework.handover.acknowledged",
+        _("Hand-over note acknowledged by the school"),
+        "casework.handover",
+    ),
     ("casework.protocol_version.created", _("Protocol version created"), PROTOCOL_VERSION),
     ("casework.protocol_version.updated", _("Protocol version changed"), PROTOCOL_VERSION),
     (
@@ -253,6 +259,8 @@ ACCESS_ACTIONS = {
     "trail.unlock": _("Opened the values of the trail (break-glass)"),
     "case.closure_decision": _("Opened the closure decision"),
     "case.transfer": _("Read a transfer request of the case"),
+    "handover.list": _("Listed among the school's hand-over notes"),
+    "handover.view": _("Read a hand-over note (the school)"),
     "admin.list": _("Listed in the administration"),
     "admin.search": _("Found by a search in the administration"),
     "admin.view": _("Opened in the administration"),

@@ -26,6 +26,7 @@ def navigation(request):
             # From the roles already read (no query of its own); the page asks the predicate.
             "audits": Membership.Role.AUDITOR in roles,
             "protocol": Membership.Role.PROTOCOL_ADMINISTRATOR in roles,
+            "school_referent": Membership.Role.SCHOOL_REFERENT in roles,
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         }
 

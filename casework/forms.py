@@ -13,6 +13,7 @@ from .models import (
     CaseTransfer,
     ConcernCategory,
     Contact,
+    HandOver,
     ProtocolVersion,
     Referent,
     Referral,
@@ -466,6 +467,33 @@ class TransferDecisionForm(forms.Form):
         if data.get("accept") is False and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Say why the district does not take the case."))
         return data
+
+
+class HandOverForm(forms.Form):
+    to_school = forms.ModelChoiceField(
+        label=_("Receiving school"), queryset=selectors.receiving_schools()
+    )
+    transition = forms.ChoiceField(label=_("Transition"), choices=HandOver.Transition.choices)
+    note = forms.CharField(
+        label=_("Hand-over note for the school's referent"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "What helps the child at the new school: needs, what works, whom to call. No case "
+            "notes."
+        ),
+    )
+    basis = forms.ChoiceField(
+        label=_("Grounds for sharing"), choices=HandOver.Basis.choices, widget=forms.RadioSelect
+    )
+    consent_given_by = forms.CharField(
+        label=_("Consent given by (parent or guardian)"), max_length=200, required=False
+    )
+    consent_given_on = forms.DateField(label=_("Consent given on"), widget=DATE, required=False)
+    legal_basis = forms.CharField(
+        label=_("Legal basis, and why consent is not asked"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
 
 
 class ProtocolVersionForm(forms.ModelForm):

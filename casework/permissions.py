@@ -461,6 +461,17 @@ def reads_transfer(user, transfer) -> bool:
     )
 
 
+def can_send_handover(user, case: Case) -> bool:
+    """Prepare and send a hand-over note at a school-grade transition: whoever works the case
+    (the team, the district's supervisor)."""
+    return can_work_case(user, case)
+
+
+def receives_handover(user, handover) -> bool:
+    """Read and acknowledge a hand-over note: a referent of the receiving school."""
+    return can_validate(user, handover.to_school)
+
+
 def can_hold_extraordinary_review(user, case: Case) -> bool:
     """An extraordinary review, at any time while the case is open: whoever works the case
     (the team and the district's supervisor), as for a periodic review."""

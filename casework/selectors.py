@@ -389,6 +389,32 @@ def transfer_summary(transfer: CaseTransfer) -> dict:
     }
 
 
+def case_handovers(case: Case):
+    return case.handovers.select_related("to_school", "from_school", "sent_by", "acknowledged_by")
+
+
+def handovers_received(user):
+    """The hand-overs sent to the schools whose referent the user is."""
+    from .models import HandOver
+
+    return HandOver.objects.filter(
+        to_school__in=permissions.school_ids(user, permissions.SCHOOL_VALIDATE)
+    ).select_related("case__child", "case__lead_worker", "to_school", "from_school", "sent_by")
+
+
+def handover_for_school(user, pk):
+    if not str(pk).isdigit():
+        return None
+    return handovers_received(user).filter(pk=pk).first()
+
+
+def receiving_schools():
+    """The schools a hand-over may go to (any school of the network)."""
+    return (
+        Agency.objects.filter(kind=Agency.Kind.SCHOOL).select_related("district").order_by("name")
+    )
+
+
 def transfer_districts(case: Case) -> QuerySet[District]:
     """The districts a case may be moved to: every other one."""
     return District.objects.exclude(pk=case.district_id).order_by("name")

@@ -261,6 +261,21 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             raise PermissionDenied
         return self._paged(selectors.case_transfers(case), s.TransferOut)
 
+    @extend_schema(methods=["get"], request=None, responses=s.HandOverOut(many=True))
+    @extend_schema(methods=["post"], request=s.HandOverInput, responses={201: s.HandOverOut})
+    @action(detail=True, methods=["get", "post"])
+    def handovers(self, request, pk=None):
+        """Hand-over notes to a receiving school at a school-grade transition (the team)."""
+        case = self.get_object()
+        if not permissions.can_send_handover(request.user, case):
+            raise PermissionDenied
+        if request.method == "POST":
+            data = s.HandOverInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            handover = services.handover_send(actor=request.user, case=case, **data.validated_data)
+            return Response(s.HandOverOut(handover).data, status=status.HTTP_201_CREATED)
+        return self._paged(selectors.case_handovers(case), s.HandOverOut)
+
     @extend_schema(responses=s.HistoryRow(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):

@@ -14,6 +14,7 @@ from casework.models import (
     Child,
     ConcernCategory,
     District,
+    HandOver,
     InformationRequest,
     Note,
     Notification,
@@ -609,6 +610,57 @@ class TransferOut(serializers.ModelSerializer):
 
     def get_decided_by(self, transfer) -> str | None:
         return person(transfer.decided_by)
+
+
+class HandOverInput(Input):
+    """A hand-over note to the receiving school's referent, with the family's consent (who,
+    when) or the legal basis for sharing without it."""
+
+    to_school = serializers.PrimaryKeyRelatedField(queryset=selectors.receiving_schools())
+    from_school = serializers.PrimaryKeyRelatedField(
+        queryset=selectors.receiving_schools(), required=False, allow_null=True
+    )
+    transition = serializers.ChoiceField(choices=HandOver.Transition.choices)
+    note = Text()
+    basis = serializers.ChoiceField(choices=HandOver.Basis.choices)
+    consent_given_by = Line(required=False, allow_blank=True, default="", max_length=200)
+    consent_given_on = serializers.DateField(required=False, allow_null=True, default=None)
+    legal_basis = Text(required=False, allow_blank=True, default="")
+
+
+class HandOverOut(serializers.ModelSerializer):
+    """What the case team and the receiving school read of a hand-over: the note, the child's
+    name, whom to call — never the file."""
+
+    child = serializers.SerializerMethodField()
+    contact_person = serializers.SerializerMethodField()
+    to_school = serializers.CharField(source="to_school.name")
+    from_school = serializers.CharField(source="from_school.name", default=None)
+
+    class Meta:
+        model = HandOver
+        fields = [
+            "id",
+            "child",
+            "transition",
+            "from_school",
+            "to_school",
+            "note",
+            "basis",
+            "consent_given_by",
+            "consent_given_on",
+            "legal_basis",
+            "status",
+            "sent_at",
+            "acknowledged_at",
+            "contact_person",
+        ]
+
+    def get_child(self, handover) -> str:
+        return str(handover.case.child)
+
+    def get_contact_person(self, handover) -> str | None:
+        return person(handover.case.lead_worker)
 
 
 class ServiceOut(serializers.ModelSerializer):

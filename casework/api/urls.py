@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from .cases import CaseViewSet
 from .directory import ServiceListView
+from .handovers import HandOverViewSet
 from .indicators import IndicatorsView
 from .mine import AttachmentViewSet, NotificationViewSet
 from .queue import QueueView
@@ -16,6 +17,7 @@ router.register("cases", CaseViewSet, basename="case")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("transfers", TransferViewSet, basename="transfer")
+router.register("handovers", HandOverViewSet, basename="handover")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

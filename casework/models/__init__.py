@@ -29,6 +29,7 @@ from .grants import (
     DistrictGroupObjectPermission,
     DistrictUserObjectPermission,
 )
+from .handovers import HandOver
 from .mailing import (
     DEFAULT_CATEGORIES,
     Mailing,
@@ -81,6 +82,7 @@ __all__ = [
     "DistrictGroupObjectPermission",
     "DistrictUserObjectPermission",
     "Guardian",
+    "HandOver",
     "InformationRequest",
     "Membership",
     "Note",

@@ -35,6 +35,8 @@ class Notification(models.Model):
         TRAIL_UNLOCKED = "trail_unlocked", _("An auditor opened the values of a trail")
         TRANSFER_REQUESTED = "transfer_requested", _("A case transfer awaits your decision")
         TRANSFER_DECIDED = "transfer_decided", _("A case transfer was decided")
+        HANDOVER_RECEIVED = "handover_received", _("A hand-over note for a new pupil")
+        HANDOVER_ACKNOWLEDGED = "handover_acknowledged", _("The school acknowledged a hand-over")
 
     recipient = models.ForeignKey(
         User, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"

@@ -19,6 +19,7 @@ from .cases import *  # noqa: F403
 from .common import TransitionNotAllowed, audited_save  # noqa: F401
 from .directory import *  # noqa: F403
 from .drafts import *  # noqa: F403
+from .handovers import *  # noqa: F403
 from .mailing import *  # noqa: F403
 from .notifications import notification_mark_read  # noqa: F401
 from .organisation import *  # noqa: F403

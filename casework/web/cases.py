@@ -80,6 +80,7 @@ def case_detail(request, pk):
         "action_statuses": Action.Status.choices,
         "now": timezone.now(),
         "transfers": selectors.case_transfers(case),
+        "handovers": selectors.case_handovers(case),
         "pending_transfer": selectors.case_transfers(case)
         .filter(status=CaseTransfer.Status.REQUESTED)
         .first(),
@@ -92,6 +93,8 @@ def case_detail(request, pk):
         if can_lead:
             context["plan_form"] = forms.PlanForm(initial={"objectives": case.plan.objectives})
             context["member_form"] = forms.TeamMemberForm(case=case, any_district=is_supervisor)
+        if permissions.can_send_handover(user, case):
+            context["handover_form"] = forms.HandOverForm(prefix="handover")
         if permissions.can_request_transfer(user, case) and context["pending_transfer"] is None:
             context["transfer_form"] = forms.TransferRequestForm(case=case, prefix="transfer")
         if review_due:

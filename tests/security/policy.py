@@ -196,6 +196,8 @@ CASE_SUPERVISOR = Who(
 # take it over. The lead who asked and the sending district's supervisor read the record and
 # may withdraw it; nobody of the matrix may decide it.
 TRANSFER_SIDE = personas("triage_worker", "supervisor")
+# The world's hand-over went to the Rodari school: its referent reads and acknowledges it.
+RECEIVING_REFERENT = personas("school_referent")
 CASE_WORK = TEAM_OR_SUPERVISOR & _case_open()
 CASE_LEAD = LEAD_OR_SUPERVISOR & _case_open()
 
@@ -532,6 +534,24 @@ POLICY: list[Rule] = [
     Rule("casework/protocol/<int:pk>/", get=may(NOBODY), write=may(NOBODY)),
     Rule("casework/protocol/<int:pk>/new/", get=may(NOBODY), write=may(NOBODY)),
     Rule("casework/protocol/municipality/<int:pk>/first/", get=may(NOBODY), write=may(NOBODY)),
+    # --- hand-overs at school-grade transitions: the team sends (the world's open case sent
+    # one to the Rodari school); the receiving school's referent reads and acknowledges ------
+    Rule("casework/cases/<int:pk>/handover/", get=may(NOBODY), write=may(CASE_WORK, MAY)),
+    Rule("casework/handovers/", get=may(AUTHENTICATED)),
+    Rule("casework/handovers/<int:pk>/", get=may(RECEIVING_REFERENT)),
+    Rule(
+        "casework/handovers/<int:pk>/acknowledge/",
+        get=may(NOBODY),
+        write=may(RECEIVING_REFERENT, MAY),
+    ),
+    Rule(API_CASE + "handovers/$", get=may(TEAM_OR_SUPERVISOR), write=may(CASE_WORK, MAY)),
+    Rule("api/v1/^handovers/$", get=may(AUTHENTICATED)),
+    Rule("api/v1/^handovers/(?P<pk>[^/.]+)/$", get=may(RECEIVING_REFERENT)),
+    Rule(
+        "api/v1/^handovers/(?P<pk>[^/.]+)/acknowledge/$",
+        get=may(NOBODY),
+        write=may(RECEIVING_REFERENT, MAY),
+    ),
     # --- pages: a case moving (another lead, another district) ------------------------------
     # The supervisor names another lead (the world's open case has a transfer pending: 409 as
     # a message); the lead or the supervisor asks another district to take the case over.

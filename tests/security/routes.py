@@ -223,6 +223,8 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("service", ["north"])
         if r.startswith("casework/referents/"):
             return symbols("referent", ["north"])
+        if r.startswith(("casework/handovers/", "api/v1/^handovers/")):
+            return symbols("handover", ["sent"])
         if r.startswith("casework/protocol/"):
             return symbols("protocolversion", ["current"])
         if r.startswith(("casework/transfers/", "api/v1/^transfers/")):
@@ -344,6 +346,13 @@ def body_for(route: Route, values: dict[str, str], world) -> tuple[dict, str | N
             "transfer-reason": "Matrix",
         },
         "casework:transfer_decide": {"accept": "0", "reason": "Matrix"},
+        "casework:case_handover": {
+            "handover-to_school": u["school"].pk,
+            "handover-transition": "change_of_school",
+            "handover-note": "Matrix",
+            "handover-basis": "legal_basis",
+            "handover-legal_basis": "Child protection law, art. 1: the school must know",
+        },
         "set_language": {"language": "en", "next": "/"},
         "password_reset": {"email": "nobody@example.org"},
     }
@@ -385,4 +394,11 @@ def _api_body(name: str, u: dict) -> dict:
         "case-lead": {"lead": u["reactivated"].pk, "grounds": "workload", "reason": "Matrix"},
         "case-transfers": {"to_district": "south", "grounds": "family_moved", "reason": "Matrix"},
         "transfer-decide": {"accept": False, "reason": "Matrix"},
+        "case-handovers": {
+            "to_school": u["school"].pk,
+            "transition": "change_of_school",
+            "note": "Matrix",
+            "basis": "legal_basis",
+            "legal_basis": "Child protection law, art. 1: the school must know",
+        },
     }.get(name, {})

@@ -266,6 +266,18 @@ def _build_transfer(world: World, u: dict, cases: dict) -> None:
         reason="The family moved to South",
     )
     world.symbols["transfer:pending"] = str(transfer.pk)
+    # The open case's lead sent a hand-over note to the Rodari school (the child moves up).
+    handover = services.handover_send(
+        actor=u["triage_worker"],
+        case=cases["open"],
+        to_school=u["school"],
+        transition="preschool_to_primary",
+        note="Needs a quiet corner in the morning",
+        basis="consent",
+        consent_given_by="Anna Bruno (mother)",
+        consent_given_on=timezone.localdate(),
+    )
+    world.symbols["handover:sent"] = str(handover.pk)
     # A municipality's protocol version (its districts are not the world's: no persona is
     # its protocol administrator, and the world's protocol stays the installation's default).
     from casework.models import Municipality, ProtocolVersion
