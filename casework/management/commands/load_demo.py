@@ -1,4 +1,4 @@
-"""Load the demo municipality (fixtures/demo.py). Safe to run again: nothing is duplicated.
+"""Load the demo municipalities (fixtures/demo.py). Safe to run again: nothing is duplicated.
 
 Every object is found by its natural key; an existing district, agency or service is saved
 again only when the demo data differs from it, so a second run writes no history rows. Existing
