@@ -133,6 +133,30 @@ class ProtocolRecordAdmin(LoggedReadsAdmin, SimpleHistoryAdmin):
         return False
 
 
+@admin.register(models.ProtocolVersion)
+class ProtocolVersionAdmin(ProtocolRecordAdmin):
+    """Read here; kept by the municipality's protocol administrators on /casework/protocol/."""
+
+    list_display = ["municipality", "number", "title", "valid_from", "valid_until"]
+    list_filter = ["municipality"]
+
+
+@admin.register(models.CaseTransfer)
+class CaseTransferAdmin(ProtocolRecordAdmin):
+    """Made by the services (casework.services.transfers), whose grants and tasks follow."""
+
+    list_display = ["case", "kind", "status", "from_district", "to_district", "requested_at"]
+    list_filter = ["kind", "status"]
+    raw_id_fields = ["case", "from_lead", "to_lead", "requested_by", "decided_by"]
+
+
+@admin.register(models.HandOver)
+class HandOverAdmin(ProtocolRecordAdmin):
+    list_display = ["case", "to_school", "transition", "status", "sent_at"]
+    list_filter = ["status", "transition"]
+    raw_id_fields = ["case", "sent_by", "acknowledged_by"]
+
+
 @admin.register(models.Membership)
 class MembershipAdmin(AuditedAdmin):
     """A role is given and ended through the services, which open and close its scopes. A
