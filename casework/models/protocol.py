@@ -2,6 +2,7 @@
 review rhythm, concern categories and their observed signs, whether schools validate through
 their referent, the escalation chain, the wording the school reads)."""
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -185,7 +186,8 @@ class ProtocolVersion(AuditedModel):
     @classmethod
     def fallback(cls) -> "ProtocolVersion":
         """The installation's default protocol (never saved): the ProtocolSettings row."""
-        from .organisation import ProtocolSettings
+        # By name: organisation.py imports this module (District.municipality).
+        ProtocolSettings = apps.get_model("casework", "ProtocolSettings")  # noqa: N806
 
         stored = ProtocolSettings.objects.filter(pk=1).values(*SHARED_FIELDS).first() or {}
         values = {
