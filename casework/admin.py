@@ -89,9 +89,19 @@ class AuditedAdmin(SimpleHistoryAdmin):
         services.audited_save(obj, actor=request.user, reason=reason, validate=False)
 
 
+@admin.register(models.Municipality)
+class MunicipalityAdmin(AuditedAdmin):
+    """The municipalities; their protocol versions are kept by their protocol administrators
+    on the product's own pages (/casework/protocol/), never here."""
+
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
 @admin.register(models.District)
 class DistrictAdmin(AuditedAdmin):
-    list_display = ["name", "code", "on_duty_phone"]
+    list_display = ["name", "code", "municipality", "on_duty_phone"]
+    list_filter = ["municipality"]
     search_fields = ["name", "code"]
 
 
@@ -121,6 +131,30 @@ class ProtocolRecordAdmin(LoggedReadsAdmin, SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(models.ProtocolVersion)
+class ProtocolVersionAdmin(ProtocolRecordAdmin):
+    """Read here; kept by the municipality's protocol administrators on /casework/protocol/."""
+
+    list_display = ["municipality", "number", "title", "valid_from", "valid_until"]
+    list_filter = ["municipality"]
+
+
+@admin.register(models.CaseTransfer)
+class CaseTransferAdmin(ProtocolRecordAdmin):
+    """Made by the services (casework.services.transfers), whose grants and tasks follow."""
+
+    list_display = ["case", "kind", "status", "from_district", "to_district", "requested_at"]
+    list_filter = ["kind", "status"]
+    raw_id_fields = ["case", "from_lead", "to_lead", "requested_by", "decided_by"]
+
+
+@admin.register(models.HandOver)
+class HandOverAdmin(ProtocolRecordAdmin):
+    list_display = ["case", "to_school", "transition", "status", "sent_at"]
+    list_filter = ["status", "transition"]
+    raw_id_fields = ["case", "sent_by", "acknowledged_by"]
 
 
 @admin.register(models.Membership)

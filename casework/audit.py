@@ -60,6 +60,7 @@ def reason_label(code: str | None) -> str:
 
 # Changes made in the administration site, per model edited there (casework.admin).
 ADMIN_EDITED = (
+    "municipality",
     "district",
     "agency",
     "child",
@@ -82,6 +83,8 @@ INFORMATION_REQUEST = "casework.informationrequest"
 CASE = "casework.case"
 CASE_PLAN = "casework.caseplan"
 CASE_TEAM_MEMBER = "casework.caseteammember"
+CASE_TRANSFER = "casework.casetransfer"
+PROTOCOL_VERSION = "casework.protocolversion"
 
 # (code, label, model, ...) of every reason the project writes.
 PROJECT_REASONS = (
@@ -106,6 +109,11 @@ PROJECT_REASONS = (
         _("The referrer told that the social service concluded its involvement"),
         REFERRAL,
     ),
+    (
+        "casework.referral.contact_person_changed",
+        _("The referrer's contact person changed with the case's lead worker"),
+        REFERRAL,
+    ),
     ("casework.information_request.created", _("Question to the referrer"), INFORMATION_REQUEST),
     ("casework.information_request.answered", _("Answer from the referrer"), INFORMATION_REQUEST),
     ("casework.case.opened", _("Case opened"), CASE),
@@ -115,6 +123,8 @@ PROJECT_REASONS = (
     ("casework.case.closure_requested", _("Closure proposed"), CASE),
     ("casework.case.closed", _("Case closed"), CASE),
     ("casework.case.closure_rejected", _("Closure refused, case kept open"), CASE),
+    ("casework.case.lead_changed", _("Lead worker changed by the supervisor"), CASE),
+    ("casework.case.transferred", _("Case moved to another district"), CASE),
     ("casework.case_plan.created", _("Plan created"), CASE_PLAN),
     ("casework.case_plan.updated", _("Plan written"), CASE_PLAN),
     ("casework.case_team.lead_assigned", _("Lead worker assigned"), CASE_TEAM_MEMBER),
@@ -130,7 +140,36 @@ PROJECT_REASONS = (
         _("Left the team: their role in the agency ended"),
         CASE_TEAM_MEMBER,
     ),
+    (
+        "casework.case_team.lead_handed_over",
+        _("Left the team: the case has a new lead worker"),
+        CASE_TEAM_MEMBER,
+    ),
+    (
+        "casework.case_team.left_with_transfer",
+        _("Left the team: the case moved to another district"),
+        CASE_TEAM_MEMBER,
+    ),
     ("casework.action.added", _("Action added"), "casework.action"),
+    ("casework.action.reassigned", _("Action handed to the new lead worker"), "casework.action"),
+    ("casework.handover.sent", _("Hand-over note sent to the school"), "casework.handover"),
+    (
+        "casework.handover.acknowledged",
+        _("Hand-over note acknowledged by the school"),
+        "casework.handover",
+    ),
+    ("casework.protocol_version.created", _("Protocol version created"), PROTOCOL_VERSION),
+    ("casework.protocol_version.updated", _("Protocol version changed"), PROTOCOL_VERSION),
+    (
+        "casework.protocol_version.superseded",
+        _("Protocol version ends: the next one starts"),
+        PROTOCOL_VERSION,
+    ),
+    ("casework.case_transfer.lead_changed", _("Lead worker changed"), CASE_TRANSFER),
+    ("casework.case_transfer.requested", _("Transfer to another district asked"), CASE_TRANSFER),
+    ("casework.case_transfer.accepted", _("Transfer accepted"), CASE_TRANSFER),
+    ("casework.case_transfer.refused", _("Transfer refused"), CASE_TRANSFER),
+    ("casework.case_transfer.withdrawn", _("Transfer request withdrawn"), CASE_TRANSFER),
     ("casework.action.updated", _("Action updated"), "casework.action"),
     ("casework.review.recorded", _("Review meeting recorded"), "casework.review"),
     (
@@ -214,7 +253,14 @@ PROJECT_REASONS = (
     ),
     ("casework.meeting_action.agreed", _("Action agreed"), "casework.meetingaction"),
     ("casework.meeting_action.updated", _("Agreed action updated"), "casework.meetingaction"),
-    ("casework.demo.loaded", _("Demo data loaded"), "casework.district", "casework.agency"),
+    (
+        "casework.demo.loaded",
+        _("Demo data loaded"),
+        "casework.district",
+        "casework.agency",
+        "casework.municipality",
+        "casework.protocolversion",
+    ),
     *(
         (f"casework.admin.{model}.{verb}", label, f"casework.{model}")
         for model in ADMIN_EDITED
@@ -250,6 +296,9 @@ ACCESS_ACTIONS = {
     "referral.matches": _("Saw it among the possible matches at triage"),
     "trail.unlock": _("Opened the values of the trail (break-glass)"),
     "case.closure_decision": _("Opened the closure decision"),
+    "case.transfer": _("Read a transfer request of the case"),
+    "handover.list": _("Listed among the school's hand-over notes"),
+    "handover.view": _("Read a hand-over note (the school)"),
     "admin.list": _("Listed in the administration"),
     "admin.search": _("Found by a search in the administration"),
     "admin.view": _("Opened in the administration"),

@@ -37,6 +37,8 @@ def navigation(request):
             # Legal holds: the data protection officer (auditor) and the supervisors.
             "holds": Membership.Role.AUDITOR in roles
             or bool(permissions.district_ids(user, permissions.SUPERVISE)),
+            "protocol": Membership.Role.PROTOCOL_ADMINISTRATOR in roles,
+            "school_referent": Membership.Role.SCHOOL_REFERENT in roles,
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         }
 

@@ -10,8 +10,11 @@ from .indicators import INDICATORS, urgency_guidance
 from .models import (
     Action,
     CaseTeamMember,
+    CaseTransfer,
     ConcernCategory,
     Contact,
+    HandOver,
+    ProtocolVersion,
     Referent,
     Referral,
     Review,
@@ -133,10 +136,17 @@ class ReferralForm(forms.Form):
         label=_("Language of the interpreter"), max_length=60, required=False
     )
 
-    def __init__(self, *args, sending: bool = False, **kwargs):
+    def __init__(self, *args, sending: bool = False, protocol=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.sending = sending
-        self.urgency_guidance = urgency_guidance()
+        protocol = protocol or selectors.protocol_for(None)
+        self.urgency_guidance = urgency_guidance(protocol=protocol)
+        # The municipality's protocol may offer fewer categories and signs (selectors).
+        chosen = selectors.protocol_categories(protocol)
+        if chosen is not None:
+            categories, signs = chosen
+            self.fields["concern_categories"].choices = categories
+            self.fields["indicator_codes"].choices = signs
 
     def clean(self):
         data = super().clean()
@@ -395,6 +405,168 @@ class BringForwardForm(forms.Form):
         help_text=_("Today makes it due at once."),
         widget=DATE,
     )
+
+
+class ChangeLeadForm(forms.Form):
+    lead = PersonChoiceField(label=_("New lead worker"), queryset=User.objects.none())
+    grounds = forms.ChoiceField(label=_("Grounds"), choices=CaseTransfer.Grounds.choices)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = selectors.district_lead_candidates(case.district).exclude(
+            pk=case.lead_worker_id
+        )
+
+
+class TransferRequestForm(forms.Form):
+    to_district = forms.ModelChoiceField(
+        label=_("District the family moved to"), queryset=selectors.districts()
+    )
+    grounds = forms.ChoiceField(
+        label=_("Grounds"),
+        choices=CaseTransfer.Grounds.choices,
+        initial=CaseTransfer.Grounds.FAMILY_MOVED,
+    )
+    reason = forms.CharField(
+        label=_("What the receiving team should know"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_district"].queryset = selectors.transfer_districts(case)
+
+
+class TransferDecisionForm(forms.Form):
+    # No default: taking over a child's case is chosen, never defaulted.
+    accept = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("Accept the case")), ("0", _("Refuse"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose whether the district takes the case.")},
+    )
+    lead = PersonChoiceField(
+        label=_("New lead worker"), queryset=User.objects.none(), required=False
+    )
+    reason = forms.CharField(
+        label=_("Why the district refuses"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+    def __init__(self, *args, transfer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = selectors.district_lead_candidates(transfer.to_district)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("accept") is True and not data.get("lead"):
+            self.add_error("lead", _("Name the new lead worker."))
+        if data.get("accept") is False and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Say why the district does not take the case."))
+        return data
+
+
+class HandOverForm(forms.Form):
+    to_school = forms.ModelChoiceField(
+        label=_("Receiving school"), queryset=selectors.receiving_schools()
+    )
+    transition = forms.ChoiceField(label=_("Transition"), choices=HandOver.Transition.choices)
+    note = forms.CharField(
+        label=_("Hand-over note for the school's referent"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "What helps the child at the new school: needs, what works, whom to call. No case "
+            "notes."
+        ),
+    )
+    basis = forms.ChoiceField(
+        label=_("Grounds for sharing"), choices=HandOver.Basis.choices, widget=forms.RadioSelect
+    )
+    consent_given_by = forms.CharField(
+        label=_("Consent given by (parent or guardian)"), max_length=200, required=False
+    )
+    consent_given_on = forms.DateField(label=_("Consent given on"), widget=DATE, required=False)
+    legal_basis = forms.CharField(
+        label=_("Legal basis, and why consent is not asked"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
+class ProtocolVersionForm(forms.ModelForm):
+    """A protocol version not in force yet. Categories and signs are chosen from the standard
+    lists (ticked: offered on the referral form; none ticked: all of them)."""
+
+    categories = forms.MultipleChoiceField(
+        label=_("Concern categories offered"),
+        choices=ConcernCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    signs = forms.MultipleChoiceField(
+        label=_("Observed signs offered (checklist)"),
+        choices=[(code, label) for items in INDICATORS.values() for code, label in items],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    escalation = forms.CharField(
+        label=_("Escalation chain (one step per line, in order)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+    class Meta:
+        model = ProtocolVersion
+        fields = [
+            "title",
+            "valid_from",
+            "valid_until",
+            "immediate_danger_hours",
+            "urgent_days",
+            "priority_days",
+            "routine_days",
+            "information_request_days",
+            "review_weeks_high",
+            "review_weeks_medium",
+            "review_weeks_low",
+            "team_access_months",
+            "child_max_age",
+            "school_validation",
+            "feedback_message",
+            "closure_message",
+        ]
+        widgets = {
+            "valid_from": DATE,
+            "valid_until": DATE,
+            "feedback_message": forms.Textarea(attrs={"rows": 2}),
+            "closure_message": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        chosen = self.instance.concern_categories or []
+        self.fields["categories"].initial = [c["code"] for c in chosen]
+        self.fields["signs"].initial = [s for c in chosen for s in c.get("signs", [])]
+        self.fields["escalation"].initial = "\n".join(self.instance.escalation_chain or [])
+
+    def changes(self) -> dict:
+        """The fields for services.protocol_version_update."""
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        signs = set(self.cleaned_data["signs"])
+        data["concern_categories"] = [
+            {
+                "code": code,
+                "signs": [s for s, _label in INDICATORS.get(code, []) if s in signs],
+            }
+            for code in self.cleaned_data["categories"]
+        ]
+        data["escalation_chain"] = [
+            line.strip() for line in self.cleaned_data["escalation"].splitlines() if line.strip()
+        ]
+        return data
 
 
 class ClosureForm(forms.Form):

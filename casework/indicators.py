@@ -64,11 +64,9 @@ INDICATORS = {
 LABELS = {code: label for items in INDICATORS.values() for code, label in items}
 
 
-def urgency_guidance() -> dict[str, str]:
-    """What each urgency level means, with the district's current deadlines."""
-    from .models import ProtocolSettings
-
-    config = ProtocolSettings.current()
+def urgency_guidance(*, protocol) -> dict[str, str]:
+    """What each urgency level means, with the deadlines of `protocol` (selectors.protocol_for)."""
+    config = protocol
     return {
         "routine": _("A worry with no immediate risk: the social team answers within %(n)s days.")
         % {"n": config.routine_days},

@@ -159,6 +159,18 @@ def case_revoke_lead(*, case: Case, user) -> None:
     remove_perm(CASE_LEAD, user, case)
 
 
+def case_hand_over(*, case: Case, leaving, arriving) -> None:
+    """The grants follow the lead: whoever leaves the case loses the lead's grant and the
+    team's group; the new lead gets both. `leaving` may be empty (the lead had already gone)."""
+    for user in leaving:
+        if arriving is not None and user.pk == arriving.pk:
+            continue
+        case_revoke_lead(case=case, user=user)
+        case_revoke_team(case=case, user=user)
+    if arriving is not None:
+        case_grant_lead(case=case, user=arriving)
+
+
 # The roles whose active membership a scope needs, on top of the scope's grant: a group joined
 # any other way (an administrator adding a user to a group) opens nothing.
 SCOPE_ROLES = {
@@ -508,6 +520,55 @@ def can_decide_closure(user, case: Case) -> bool:
     return is_supervisor(user, case)
 
 
+def can_change_lead(user, case: Case) -> bool:
+    """Name another lead worker of the district: the district's supervisor."""
+    return is_supervisor(user, case)
+
+
+def can_request_transfer(user, case: Case) -> bool:
+    """Ask another district to take the case over (the family moved): the lead worker and
+    the district's supervisor."""
+    return can_lead_case(user, case)
+
+
+def can_decide_transfer(user, transfer) -> bool:
+    """Accept or refuse a case coming from another district: the receiving district's
+    supervisor."""
+    return supervises_district(user, transfer.to_district)
+
+
+def can_withdraw_transfer(user, transfer) -> bool:
+    """Withdraw a request not yet decided: whoever leads the case in the sending district."""
+    return transfer.case.district_id == transfer.from_district_id and can_lead_case(
+        user, transfer.case
+    )
+
+
+def reads_transfer(user, transfer) -> bool:
+    """The transfer record (reference, dates, districts, reason): the supervisors of both
+    districts, whoever asked for it, and whoever leads the case now. What the sending district
+    keeps of a case that moved away is this record, not the file."""
+    if not is_active(user):
+        return False
+    return (
+        transfer.requested_by_id == user.pk
+        or supervises_district(user, transfer.to_district)
+        or supervises_district(user, transfer.from_district)
+        or can_lead_case(user, transfer.case)
+    )
+
+
+def can_send_handover(user, case: Case) -> bool:
+    """Prepare and send a hand-over note at a school-grade transition: whoever works the case
+    (the team, the district's supervisor)."""
+    return can_work_case(user, case)
+
+
+def receives_handover(user, handover) -> bool:
+    """Read and acknowledge a hand-over note: a referent of the receiving school."""
+    return can_validate(user, handover.to_school)
+
+
 def can_hold_extraordinary_review(user, case: Case) -> bool:
     """An extraordinary review, at any time while the case is open: whoever works the case
     (the team and the district's supervisor), as for a periodic review."""
@@ -592,6 +653,33 @@ def reads_referents(user) -> bool:
     """Referents are professionals' work contacts: every signed-in member of the network,
     never the public."""
     return bool(roles_of(user))
+
+
+def administered_municipality_ids(user) -> list[int]:
+    """The municipalities whose protocol the user administers: an active membership with the
+    protocol administrator's role in an agency of one of its districts. Granted only through
+    the membership, like every scope; the superuser flag opens nothing."""
+    if not is_active(user):
+        return []
+    return _memo(
+        user,
+        "protocol_municipalities",
+        lambda: list(
+            _active_memberships(user, {Membership.Role.PROTOCOL_ADMINISTRATOR})
+            .filter(agency__district__municipality__isnull=False)
+            .values_list("agency__district__municipality_id", flat=True)
+            .distinct()
+        ),
+    )
+
+
+def administers_protocol(user, municipality) -> bool:
+    """List, create and schedule the municipality's protocol versions."""
+    return municipality is not None and municipality.pk in administered_municipality_ids(user)
+
+
+def administers_any_protocol(user) -> bool:
+    return bool(administered_municipality_ids(user))
 
 
 def can_manage_mailing_list(user) -> bool:

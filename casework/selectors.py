@@ -23,6 +23,7 @@ from .models import (
     Attachment,
     Case,
     CaseTeamMember,
+    CaseTransfer,
     Child,
     ConcernCategory,
     Contact,
@@ -31,14 +32,74 @@ from .models import (
     Membership,
     Note,
     Notification,
-    ProtocolSettings,
+    ProtocolVersion,
     Referent,
     Referral,
     Service,
-    Urgency,
 )
 
 Status = Referral.Status
+
+
+def protocol_for(obj=None, *, day: datetime.date | None = None) -> ProtocolVersion:
+    """The protocol that governs `obj` — every deadline, review interval, category list and
+    wording is read through here. A referral or a case: the version it started under (kept
+    when the municipality adopts a new one). A district (or a child, or anything with a
+    district): its municipality's version in force on `day` (today). Nothing, or a district
+    with no municipality or no version in force: the installation's default (the
+    ProtocolSettings row), as before municipalities existed."""
+    return ProtocolVersion.objects.for_(obj, day=day)
+
+
+def protocol_categories(protocol) -> tuple[list, list] | None:
+    """The concern categories and observed signs a protocol offers on the referral form, as
+    (category choices, sign choices); None: the standard lists, all of them."""
+    from .indicators import INDICATORS
+
+    chosen = protocol.concern_categories or []
+    if not chosen:
+        return None
+    labels = dict(ConcernCategory.choices)
+    sign_labels = {code: label for items in INDICATORS.values() for code, label in items}
+    categories = [(c["code"], labels[c["code"]]) for c in chosen if c.get("code") in labels]
+    signs = [
+        (code, sign_labels[code])
+        for c in chosen
+        for code in c.get("signs", [])
+        if code in sign_labels
+    ]
+    return categories, signs
+
+
+def protocol_in_force(municipality, *, day: datetime.date | None = None):
+    """The municipality's version in force on `day` (today), or None."""
+    return ProtocolVersion.objects.current(municipality.pk, day)
+
+
+def protocol_versions(municipality) -> QuerySet[ProtocolVersion]:
+    return municipality.protocol_versions.select_related("created_by").order_by("-number")
+
+
+def municipalities_administered(user) -> QuerySet:
+    from .models import Municipality
+
+    return Municipality.objects.filter(
+        pk__in=permissions.administered_municipality_ids(user)
+    ).order_by("name")
+
+
+def protocol_version_for_admin(user, pk) -> ProtocolVersion | None:
+    if not str(pk).isdigit():
+        return None
+    return (
+        ProtocolVersion.objects.filter(
+            pk=pk, municipality__in=permissions.administered_municipality_ids(user)
+        )
+        .select_related("municipality", "created_by")
+        .first()
+    )
+
+
 NOT_YET_SENT = [Status.DRAFT, Status.AWAITING_VALIDATION]
 QUEUE_STATUSES = [Status.SUBMITTED, Status.IN_TRIAGE, Status.INFORMATION_REQUESTED]
 
@@ -99,22 +160,13 @@ def referral_next_steps(referral: Referral) -> dict:
     """What the referrer is told happens after sending: who reads the referral first, by when
     the social team decides (the protocol's deadline for its urgency), how the school hears
     back. For a draft (the confirmation page) it says what will happen."""
+    config = protocol_for(referral)
     via_referent = referral.status == Status.AWAITING_VALIDATION or (
         referral.status == Status.DRAFT
-        and referral.school.requires_referent_validation
+        and config.needs_referent_validation(referral.school)
         and not permissions.can_validate(referral.referrer, referral.school)
     )
-    config = ProtocolSettings.current()
-    if referral.urgency == Urgency.IMMEDIATE_DANGER:
-        period = {"hours": config.immediate_danger_hours}
-    else:
-        period = {
-            "days": {
-                Urgency.URGENT: config.urgent_days,
-                Urgency.PRIORITY: config.priority_days,
-                Urgency.ROUTINE: config.routine_days,
-            }[referral.urgency]
-        }
+    period = config.triage_period(referral.urgency)
     return {
         "via_referent": via_referent,
         "district": referral.district,
@@ -288,6 +340,113 @@ def cases_visible_to(user) -> QuerySet[Case]:
         return Case.objects.none()
     supervised = permissions.district_ids(user, permissions.SUPERVISE)
     return Case.objects.filter(Q(pk__in=active_case_ids(user)) | Q(district__in=supervised))
+
+
+# --- transfers -----------------------------------------------------------------------------
+
+
+def transfers_visible_to(user) -> QuerySet[CaseTransfer]:
+    """The transfer records the user may read (permissions.reads_transfer), as one indexed
+    query: those coming to or leaving a district they supervise, those they asked for, and
+    those of the cases they lead."""
+    if not permissions.is_active(user):
+        return CaseTransfer.objects.none()
+    supervised = permissions.district_ids(user, permissions.SUPERVISE)
+    led = Case.objects.filter(lead_worker=user, pk__in=active_case_ids(user)).values("pk")
+    return CaseTransfer.objects.filter(
+        Q(to_district__in=supervised)
+        | Q(from_district__in=supervised)
+        | Q(requested_by=user)
+        | Q(case__in=led)
+    ).select_related(
+        "case", "from_district", "to_district", "from_lead", "to_lead", "requested_by", "decided_by"
+    )
+
+
+def transfers_awaiting(user) -> QuerySet[CaseTransfer]:
+    """Transfers waiting for this supervisor's answer (coming to a district they supervise)."""
+    supervised = permissions.district_ids(user, permissions.SUPERVISE)
+    return transfers_visible_to(user).filter(
+        status=CaseTransfer.Status.REQUESTED, to_district__in=supervised
+    )
+
+
+def transfer_for(user, pk) -> CaseTransfer | None:
+    if not str(pk).isdigit():
+        return None
+    return transfers_visible_to(user).filter(pk=pk).first()
+
+
+def case_transfers(case: Case) -> QuerySet[CaseTransfer]:
+    return case.transfers.select_related(
+        "from_district", "to_district", "from_lead", "to_lead", "requested_by", "decided_by"
+    )
+
+
+def transfer_summary(transfer: CaseTransfer) -> dict:
+    """What the receiving supervisor reads before deciding: enough to know whom they take
+    over and what is under way — no notes, documents or review minutes."""
+    case = transfer.case
+    return {
+        "child": case.child,
+        "risk_level": case.get_risk_level_display(),
+        "opened_at": case.opened_at,
+        "next_review_at": case.next_review_at,
+        "open_actions": case.plan.actions.filter(
+            status__in=[Action.Status.PLANNED, Action.Status.IN_PROGRESS]
+        ).count(),
+        "team_size": case.team.filter(removed_at__isnull=True).count(),
+    }
+
+
+def case_handovers(case: Case):
+    return case.handovers.select_related("to_school", "from_school", "sent_by", "acknowledged_by")
+
+
+def handovers_received(user):
+    """The hand-overs sent to the schools whose referent the user is."""
+    from .models import HandOver
+
+    return HandOver.objects.filter(
+        to_school__in=permissions.school_ids(user, permissions.SCHOOL_VALIDATE)
+    ).select_related("case__child", "case__lead_worker", "to_school", "from_school", "sent_by")
+
+
+def handover_for_school(user, pk):
+    if not str(pk).isdigit():
+        return None
+    return handovers_received(user).filter(pk=pk).first()
+
+
+def receiving_schools():
+    """The schools a hand-over may go to (any school of the network)."""
+    return (
+        Agency.objects.filter(kind=Agency.Kind.SCHOOL).select_related("district").order_by("name")
+    )
+
+
+def transfer_districts(case: Case) -> QuerySet[District]:
+    """The districts a case may be moved to: every other one."""
+    return District.objects.exclude(pk=case.district_id).order_by("name")
+
+
+def district_lead_candidates(district: District) -> QuerySet:
+    """Who may lead a case of `district`: the active members of its triage team (social
+    workers, triage coordinators, supervisors)."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__active=True,
+            memberships__agency__district=district,
+            memberships__role__in=[
+                *permissions.TRIAGE_ROLES,
+                Membership.Role.SUPERVISOR,
+            ],
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
 
 
 def services_directory(

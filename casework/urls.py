@@ -4,13 +4,16 @@ from .web import (
     attachments,
     audit,
     cases,
+    handovers,
     home,
     mailing,
     network,
     prevention,
+    protocol,
     queue,
     referrals,
     retention,
+    transfers,
 )
 
 urlpatterns = [
@@ -71,6 +74,20 @@ urlpatterns = [
     ),
     path("cases/<int:pk>/review/forward/", cases.case_review_forward, name="case_review_forward"),
     path("cases/<int:pk>/close/", cases.case_close, name="case_close"),
+    path("cases/<int:pk>/lead/", transfers.case_change_lead, name="case_change_lead"),
+    path("cases/<int:pk>/transfer/", transfers.case_transfer_request, name="case_transfer"),
+    path("cases/<int:pk>/handover/", handovers.case_handover, name="case_handover"),
+    path("handovers/", handovers.handover_list, name="handover_list"),
+    path("handovers/<int:pk>/", handovers.handover_detail, name="handover_detail"),
+    path(
+        "handovers/<int:pk>/acknowledge/",
+        handovers.handover_acknowledge,
+        name="handover_acknowledge",
+    ),
+    path("transfers/", transfers.transfer_list, name="transfer_list"),
+    path("transfers/<int:pk>/", transfers.transfer_detail, name="transfer_detail"),
+    path("transfers/<int:pk>/decide/", transfers.transfer_decide, name="transfer_decide"),
+    path("transfers/<int:pk>/withdraw/", transfers.transfer_withdraw, name="transfer_withdraw"),
     path("cases/<int:pk>/history/", cases.case_history, name="case_history"),
     path("cases/<int:pk>/history/unlock/", cases.case_history_unlock, name="case_history_unlock"),
     path("cases/<int:pk>/access/", cases.case_access, name="case_access"),
@@ -80,6 +97,11 @@ urlpatterns = [
         name="case_attachment_upload",
     ),
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment_download"),
+    # --- the protocol administrator ---
+    path("protocol/", protocol.protocol_list, name="protocol_list"),
+    path("protocol/<int:pk>/", protocol.protocol_version, name="protocol_version"),
+    path("protocol/<int:pk>/new/", protocol.protocol_version_new, name="protocol_version_new"),
+    path("protocol/municipality/<int:pk>/first/", protocol.protocol_first, name="protocol_first"),
     # --- the auditor ---
     path("audit/", audit.audit_search, name="audit_search"),
     # --- retention: legal holds ---

@@ -409,3 +409,60 @@ def _drive(step: Step, activation, actor, work: Callable):
         activation.start(None)
         activation.execute()
     return result
+
+
+# --- the lead changes: the case's tasks follow it ------------------------------------------
+
+# The services that move a case's lead. They are flow-owned: the flow's open tasks of the case
+# (a review waiting for the team, a closure waiting for the supervisor) must never stay with
+# someone who has left the case, nor wait for a lead who cannot see them.
+# (service, whether it takes the case itself; the other takes the transfer).
+LEAD_MOVES = {
+    "case.change_lead": (services.case_change_lead, True),
+    "case.transfer_decide": (services.case_transfer_decide, False),
+}
+
+
+def move_lead(name: str, *, case, actor, **fields):
+    """Run the lead-moving service `name` under the case process's lock, then hand the
+    case's open tasks held by someone who may no longer take them to the new lead."""
+    service, takes_case = LEAD_MOVES[name]
+    if takes_case:
+        fields["case"] = case
+    with transaction.atomic(), protocol_step(name):
+        processes = CaseFlow.process_class.objects.filter(
+            flow_class=CaseFlow,
+            artifact_content_type=ContentType.objects.get_for_model(case),
+            artifact_object_id=case.pk,
+        )
+        # The same lock the steps take: a review being recorded finishes first (or waits).
+        list(Process.objects.select_for_update().filter(pk__in=processes.values("pk")))
+        result = service(actor=actor, **fields)
+        fresh = type(case).objects.get(pk=case.pk)
+        reassign_case_tasks(case=fresh, lead=fresh.lead_worker)
+        return result
+
+
+def reassign_case_tasks(*, case, lead) -> int:
+    """The case's open tasks whose owner may no longer take them go to `lead` — or back to
+    the queue of those the node allows (a closure to approve goes to the receiving district's
+    supervisors, not to the lead). Returns how many moved."""
+    moved = 0
+    tasks = Task.objects.filter(
+        process__flow_class=CaseFlow,
+        **_artifact(case),
+        status__in=[STATUS.ASSIGNED, STATUS.STARTED],
+        owner__isnull=False,
+    ).select_related("process", "owner")
+    for task in tasks:
+        node = task.flow_task
+        if not hasattr(node, "allows") or node.allows(task.owner, process=task.process):
+            continue
+        if node.allows(lead, process=task.process):
+            task.owner = lead
+        else:
+            task.owner = None
+            task.status = STATUS.NEW
+        task.save(update_fields=["owner", "status"])
+        moved += 1
+    return moved

@@ -230,6 +230,52 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             steps.closure(case=case, actor=request.user, **data.validated_data)
             return self._detail(case)
 
+    @extend_schema(request=s.ChangeLeadInput, responses=s.TransferOut)
+    @action(detail=True, methods=["post"])
+    def lead(self, request, pk=None):
+        """The district supervisor hands the case to another worker of the district: the
+        previous lead leaves the team and loses access; the case's open tasks follow."""
+        case = self.get_object()
+        data = s.ChangeLeadInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        transfer = steps.move_lead(
+            "case.change_lead", case=case, actor=request.user, **data.validated_data
+        )
+        return Response(s.TransferOut(transfer).data)
+
+    @extend_schema(methods=["get"], request=None, responses=s.TransferOut(many=True))
+    @extend_schema(methods=["post"], request=s.TransferRequestInput, responses={201: s.TransferOut})
+    @action(detail=True, methods=["get", "post"])
+    def transfers(self, request, pk=None):
+        """The case's moves (lead changes, transfers); asking another district to take the
+        case over (the lead worker or the supervisor)."""
+        case = self.get_object()
+        if request.method == "POST":
+            data = s.TransferRequestInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            transfer = services.case_transfer_request(
+                actor=request.user, case=case, **data.validated_data
+            )
+            return Response(s.TransferOut(transfer).data, status=status.HTTP_201_CREATED)
+        if not permissions.can_work_case(request.user, case):
+            raise PermissionDenied
+        return self._paged(selectors.case_transfers(case), s.TransferOut)
+
+    @extend_schema(methods=["get"], request=None, responses=s.HandOverOut(many=True))
+    @extend_schema(methods=["post"], request=s.HandOverInput, responses={201: s.HandOverOut})
+    @action(detail=True, methods=["get", "post"])
+    def handovers(self, request, pk=None):
+        """Hand-over notes to a receiving school at a school-grade transition (the team)."""
+        case = self.get_object()
+        if not permissions.can_send_handover(request.user, case):
+            raise PermissionDenied
+        if request.method == "POST":
+            data = s.HandOverInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            handover = services.handover_send(actor=request.user, case=case, **data.validated_data)
+            return Response(s.HandOverOut(handover).data, status=status.HTTP_201_CREATED)
+        return self._paged(selectors.case_handovers(case), s.HandOverOut)
+
     @extend_schema(responses=s.HistoryRow(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):

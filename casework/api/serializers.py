@@ -10,9 +10,11 @@ from casework.models import (
     Attachment,
     Case,
     CaseTeamMember,
+    CaseTransfer,
     Child,
     ConcernCategory,
     District,
+    HandOver,
     InformationRequest,
     Note,
     Notification,
@@ -547,6 +549,140 @@ class ReviewInput(Input):
 class CloseInput(Input):
     approve = serializers.BooleanField(required=False, default=True)
     reason = Text(required=False, allow_blank=True, default="")
+
+
+class ChangeLeadInput(Input):
+    """The district supervisor names another lead worker of the district."""
+
+    lead = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    grounds = serializers.ChoiceField(choices=CaseTransfer.Grounds.choices)
+    reason = Text()
+
+
+class TransferRequestInput(Input):
+    """The lead worker (or the supervisor) asks another district to take the case over."""
+
+    to_district = serializers.SlugRelatedField(slug_field="code", queryset=District.objects.all())
+    grounds = serializers.ChoiceField(
+        choices=CaseTransfer.Grounds.choices, default=CaseTransfer.Grounds.FAMILY_MOVED
+    )
+    reason = Text()
+
+
+class TransferDecisionInput(Input):
+    """The receiving supervisor accepts (naming the new lead) or refuses (saying why)."""
+
+    accept = serializers.BooleanField()
+    lead = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    reason = Text(required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if data["accept"] and not data.get("lead"):
+            raise serializers.ValidationError({"lead": _("Name the new lead worker.")})
+        if not data["accept"] and not data.get("reason", "").strip():
+            raise serializers.ValidationError(
+                {"reason": _("Say why the district does not take the case.")}
+            )
+        return data
+
+
+class TransferOut(serializers.ModelSerializer):
+    """The transfer record: what both districts keep (no content of the file)."""
+
+    case = serializers.CharField(source="case.reference")
+    case_id = serializers.IntegerField(source="case.pk")
+    from_district = serializers.CharField(source="from_district.code")
+    to_district = serializers.CharField(source="to_district.code")
+    from_lead = serializers.SerializerMethodField()
+    to_lead = serializers.SerializerMethodField()
+    requested_by = serializers.SerializerMethodField()
+    decided_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CaseTransfer
+        fields = [
+            "id",
+            "case",
+            "case_id",
+            "kind",
+            "status",
+            "grounds",
+            "reason",
+            "from_district",
+            "to_district",
+            "from_lead",
+            "to_lead",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "refusal_reason",
+        ]
+
+    def get_from_lead(self, transfer) -> str | None:
+        return person(transfer.from_lead)
+
+    def get_to_lead(self, transfer) -> str | None:
+        return person(transfer.to_lead)
+
+    def get_requested_by(self, transfer) -> str | None:
+        return person(transfer.requested_by)
+
+    def get_decided_by(self, transfer) -> str | None:
+        return person(transfer.decided_by)
+
+
+class HandOverInput(Input):
+    """A hand-over note to the receiving school's referent, with the family's consent (who,
+    when) or the legal basis for sharing without it."""
+
+    to_school = serializers.PrimaryKeyRelatedField(queryset=selectors.receiving_schools())
+    from_school = serializers.PrimaryKeyRelatedField(
+        queryset=selectors.receiving_schools(), required=False, allow_null=True
+    )
+    transition = serializers.ChoiceField(choices=HandOver.Transition.choices)
+    note = Text()
+    basis = serializers.ChoiceField(choices=HandOver.Basis.choices)
+    consent_given_by = Line(required=False, allow_blank=True, default="", max_length=200)
+    consent_given_on = serializers.DateField(required=False, allow_null=True, default=None)
+    legal_basis = Text(required=False, allow_blank=True, default="")
+
+
+class HandOverOut(serializers.ModelSerializer):
+    """What the case team and the receiving school read of a hand-over: the note, the child's
+    name, whom to call — never the file."""
+
+    child = serializers.SerializerMethodField()
+    contact_person = serializers.SerializerMethodField()
+    to_school = serializers.CharField(source="to_school.name")
+    from_school = serializers.CharField(source="from_school.name", default=None)
+
+    class Meta:
+        model = HandOver
+        fields = [
+            "id",
+            "child",
+            "transition",
+            "from_school",
+            "to_school",
+            "note",
+            "basis",
+            "consent_given_by",
+            "consent_given_on",
+            "legal_basis",
+            "status",
+            "sent_at",
+            "acknowledged_at",
+            "contact_person",
+        ]
+
+    def get_child(self, handover) -> str:
+        return str(handover.case.child)
+
+    def get_contact_person(self, handover) -> str | None:
+        return person(handover.case.lead_worker)
 
 
 class ServiceOut(serializers.ModelSerializer):

@@ -4,12 +4,14 @@ from rest_framework.routers import SimpleRouter
 
 from .cases import CaseViewSet
 from .directory import ServiceListView
+from .handovers import HandOverViewSet
 from .holds import HoldViewSet
 from .indicators import IndicatorsView
 from .mine import AttachmentViewSet, NotificationViewSet
 from .prevention import AlertViewSet, ConsultationViewSet, MeetingViewSet
 from .queue import QueueView
 from .referrals import ReferralViewSet
+from .transfers import TransferViewSet
 
 router = SimpleRouter()
 router.register("referrals", ReferralViewSet, basename="referral")
@@ -20,6 +22,8 @@ router.register("holds", HoldViewSet, basename="hold")
 router.register("consultations", ConsultationViewSet, basename="consultation")
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("transfers", TransferViewSet, basename="transfer")
+router.register("handovers", HandOverViewSet, basename="handover")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

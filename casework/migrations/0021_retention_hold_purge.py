@@ -63,7 +63,7 @@ def drop_append_only(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("casework", "0019_consultations_alerts_network_meetings"),
+        ("casework", "0020_transfers_and_municipal_protocols"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -29,6 +29,7 @@ from .grants import (
     DistrictGroupObjectPermission,
     DistrictUserObjectPermission,
 )
+from .handovers import HandOver
 from .mailing import (
     DEFAULT_CATEGORIES,
     Mailing,
@@ -47,6 +48,7 @@ from .prevention import (
     NetworkMeeting,
     PatternAlert,
 )
+from .protocol import Municipality, ProtocolVersion
 from .referrals import (
     URGENCY_RANK,
     ConcernCategory,
@@ -55,6 +57,7 @@ from .referrals import (
     Urgency,
 )
 from .retention import LegalHold, PurgeRecord, RetainedFigure
+from .transfers import CaseTransfer
 
 __all__ = [
     "AgeBand",
@@ -84,6 +87,7 @@ __all__ = [
     "CaseGroupObjectPermission",
     "CasePlan",
     "CaseTeamMember",
+    "CaseTransfer",
     "CaseUserObjectPermission",
     "Child",
     "ConcernCategory",
@@ -93,6 +97,7 @@ __all__ = [
     "DistrictGroupObjectPermission",
     "DistrictUserObjectPermission",
     "Guardian",
+    "HandOver",
     "InformationRequest",
     "LegalHold",
     "PurgeRecord",
@@ -100,7 +105,9 @@ __all__ = [
     "Membership",
     "Note",
     "Notification",
+    "Municipality",
     "ProtocolSettings",
+    "ProtocolVersion",
     "Referral",
     "Review",
     "RiskLevel",

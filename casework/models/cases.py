@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 from .audit import AuditedModel
 from .children import Child
 from .organisation import Agency, District
+from .protocol import ProtocolVersion
 from .referrals import Referral
 
 User = settings.AUTH_USER_MODEL
@@ -41,6 +42,15 @@ class Case(AuditedModel):
     )
     lead_worker = models.ForeignKey(
         User, verbose_name=_("lead worker"), on_delete=models.PROTECT, related_name="led_cases"
+    )
+    protocol_version = models.ForeignKey(
+        ProtocolVersion,
+        verbose_name=_("protocol version"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The version of the municipality's protocol the case started under."),
     )
     risk_level = models.CharField(
         _("risk level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.MEDIUM

@@ -68,14 +68,16 @@ class Child(AuditedModel):
         protocol settings' oldest age, 18 by default)."""
         from django.core.exceptions import ValidationError
 
-        from .organisation import ProtocolSettings
+        from .protocol import ProtocolVersion
 
         born = self.date_of_birth
         if born is None or isinstance(born, str):
             return
         if born > timezone.localdate():
             raise ValidationError({"date_of_birth": _("The date of birth is in the future.")})
-        oldest = ProtocolSettings.value("child_max_age")
+        oldest = ProtocolVersion.objects.for_(
+            self.district if self.district_id else None
+        ).child_max_age
         if self.age > oldest:
             raise ValidationError(
                 {

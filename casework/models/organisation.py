@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .audit import AuditedModel
+from .protocol import Municipality
 
 User = settings.AUTH_USER_MODEL
 
@@ -17,6 +18,15 @@ class District(AuditedModel):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="districts",
+        help_text=_("Whose protocol the district follows."),
+    )
     on_duty_phone = models.CharField(_("on-duty phone"), max_length=40, blank=True)
     on_duty_user = models.ForeignKey(
         User,
@@ -100,6 +110,7 @@ class Membership(AuditedModel):
         SUPERVISOR = "supervisor", _("Supervisor")
         HELPLINE_OPERATOR = "helpline_operator", _("Helpline operator")
         NETWORK_COORDINATOR = "network_coordinator", _("Network coordinator")
+        PROTOCOL_ADMINISTRATOR = "protocol_administrator", _("Protocol administrator")
         AUDITOR = "auditor", _("Auditor")
 
     user = models.ForeignKey(

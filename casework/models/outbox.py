@@ -36,6 +36,10 @@ class Notification(models.Model):
         CONSULTATION_ASKED = "consultation_asked", _("A school asks the social team for advice")
         CONSULTATION_ANSWERED = "consultation_answered", _("The social team answered you")
         PATTERN_ALERT = "pattern_alert", _("Several worries about one child: a pattern alert")
+        TRANSFER_REQUESTED = "transfer_requested", _("A case transfer awaits your decision")
+        TRANSFER_DECIDED = "transfer_decided", _("A case transfer was decided")
+        HANDOVER_RECEIVED = "handover_received", _("A hand-over note for a new pupil")
+        HANDOVER_ACKNOWLEDGED = "handover_acknowledged", _("The school acknowledged a hand-over")
 
     recipient = models.ForeignKey(
         User, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"

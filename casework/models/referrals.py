@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 from .audit import AuditedModel
 from .children import Child
 from .organisation import Agency, District
+from .protocol import ProtocolVersion
 
 User = settings.AUTH_USER_MODEL
 
@@ -89,6 +90,15 @@ class Referral(AuditedModel):
         on_delete=models.PROTECT,
         related_name="referrals",
         help_text=_("The child's district, whose social team triages the referral."),
+    )
+    protocol_version = models.ForeignKey(
+        ProtocolVersion,
+        verbose_name=_("protocol version"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The version of the municipality's protocol the referral started under."),
     )
     concern_categories = models.JSONField(_("concern categories"), default=list, blank=True)
     indicators = models.JSONField(_("observed indicators"), default=list, blank=True)

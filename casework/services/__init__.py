@@ -6,7 +6,8 @@ their step, through protocols.steps.run_step.
   what the referral services share; triage: claim, decisions, the referrer's answer, feedback;
 - cases: team, plan, actions, reviews, closure, documents; organisation: memberships, the
   directory, helpline contacts; notifications: the bell; reminders: the beat sweeps' findings;
-  trails: an auditor's break-glass reading of a trail's values.
+  trails: an auditor's break-glass reading of a trail's values; transfers: a case moving to
+  another lead worker or another district.
 
 Each service is keyword-only with an explicit actor, runs in one transaction, validates with
 full_clean(), and saves with a dotted reason code that django-simple-history records beside
@@ -18,12 +19,15 @@ from .cases import *  # noqa: F403
 from .common import TransitionNotAllowed, audited_save  # noqa: F401
 from .directory import *  # noqa: F403
 from .drafts import *  # noqa: F403
+from .handovers import *  # noqa: F403
 from .mailing import *  # noqa: F403
 from .notifications import notification_mark_read  # noqa: F401
 from .organisation import *  # noqa: F403
 from .prevention import *  # noqa: F403
+from .protocol import *  # noqa: F403
 from .referrals import *  # noqa: F403
 from .reminders import *  # noqa: F403
 from .retention import *  # noqa: F403
 from .trails import *  # noqa: F403
+from .transfers import *  # noqa: F403
 from .triage import *  # noqa: F403

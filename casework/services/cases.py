@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import permissions
+from .. import permissions, selectors
 from ..models import (
     Action,
     Agency,
@@ -18,7 +18,6 @@ from ..models import (
     Membership,
     Note,
     Notification,
-    ProtocolSettings,
     Review,
     RiskLevel,
 )
@@ -60,15 +59,15 @@ def _months_later(day: datetime.date, months: int) -> datetime.date:
     raise AssertionError("unreachable")
 
 
-def team_access_limit(today: datetime.date | None = None) -> datetime.date:
-    """The latest end date of a professional's access to a case (protocol settings)."""
+def team_access_limit(today: datetime.date | None = None, *, case=None) -> datetime.date:
+    """The latest end date of a professional's access to a case (the case's protocol)."""
     today = today or timezone.localdate()
-    return _months_later(today, ProtocolSettings.value("team_access_months"))
+    return _months_later(today, selectors.protocol_for(case).team_access_months)
 
 
-def _check_end_date(valid_until: datetime.date | None, errors: dict) -> datetime.date:
+def _check_end_date(valid_until: datetime.date | None, errors: dict, case=None) -> datetime.date:
     today = timezone.localdate()
-    limit = team_access_limit(today)
+    limit = team_access_limit(today, case=case)
     if valid_until is None:
         return limit
     if valid_until < today:
@@ -77,7 +76,7 @@ def _check_end_date(valid_until: datetime.date | None, errors: dict) -> datetime
         errors["valid_until"] = _(
             "Access is given for %(months)s months at most (until %(date)s)."
         ) % {
-            "months": ProtocolSettings.value("team_access_months"),
+            "months": selectors.protocol_for(case).team_access_months,
             "date": limit,
         }
     return valid_until
@@ -116,7 +115,7 @@ def case_add_member(
         errors["user"] = _("This person is already on the team.")
     if not (reason or "").strip():
         errors["reason"] = _("Say why this professional needs access to the case.")
-    valid_until = _check_end_date(valid_until, errors)
+    valid_until = _check_end_date(valid_until, errors, case)
     if errors:
         raise ValidationError(errors)
     member = CaseTeamMember(
@@ -151,7 +150,7 @@ def case_member_renew(
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = _("Say why the access is extended.")
-    valid_until = _check_end_date(valid_until, errors)
+    valid_until = _check_end_date(valid_until, errors, case)
     if errors:
         raise ValidationError(errors)
     member.valid_until = valid_until
@@ -338,7 +337,9 @@ def case_record_review(
         if extraordinary and still_ahead:
             next_review_at = case.next_review_at
         else:
-            next_review_at = now + review_interval(risk_level)
+            next_review_at = now + review_interval(
+                risk_level, protocol=selectors.protocol_for(case)
+            )
     review = Review(
         case=case,
         kind=kind,
@@ -423,7 +424,7 @@ def case_decide_closure(*, actor, case: Case, approve: bool, reason: str = "") -
         audited_save(case, actor=actor, reason="casework.case.closed")
         # The school learns that the social service has concluded its involvement — in the
         # protocol's wording, and nothing of the file (no reason, no outcome of the work).
-        wording = ProtocolSettings.value("closure_message")
+        wording = selectors.protocol_for(case).closure_message
         for referral in case.referrals.select_related("referrer"):
             referral.concluded_at = case.closed_at
             referral.closing_feedback = wording
@@ -439,7 +440,9 @@ def case_decide_closure(*, actor, case: Case, approve: bool, reason: str = "") -
         raise ValidationError({"reason": _("Say why the case stays open.")})
     case.status = CaseStatus.OPEN
     case.closure_reason = ""
-    case.next_review_at = timezone.now() + review_interval(case.risk_level)
+    case.next_review_at = timezone.now() + review_interval(
+        case.risk_level, protocol=selectors.protocol_for(case)
+    )
     audited_save(case, actor=actor, reason="casework.case.closure_rejected")
     notify(recipients=[case.lead_worker], kind=Notification.Kind.REVIEW_DUE, case=case)
     return case

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import selectors
 from ..models import Agency, Child, District, Guardian, Membership, Referral
 from .common import TransitionNotAllowed, audit_as, audited_save
 from .referrals import lock_referral, require_status
@@ -155,11 +156,14 @@ def referral_create_draft(
     """Start a referral form as a draft; only its author sees it until it is submitted."""
     _check_form_fields(fields)
     school = referrer_school(actor)
+    # The referral starts under the protocol in force in the child's district, and keeps it.
+    protocol = selectors.protocol_for(child.district)
     referral = Referral(
         child=child,
         referrer=actor,
         school=school,
         district=child.district,
+        protocol_version=protocol if protocol.pk else None,
         idempotency_key=idempotency_key,
         **fields,
     )

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import permissions
-from ..models import District, Notification, ProtocolSettings, Referral, RiskLevel, Urgency
+from .. import permissions, selectors
+from ..models import District, Notification, Referral, Urgency
 from ..outbox import notify
 from .common import TransitionNotAllowed, audited_save, flow_owned
 
@@ -49,17 +49,11 @@ def require_status(referral: Referral, *allowed: str) -> None:
         )
 
 
-def triage_deadline(urgency: str, start: datetime.datetime) -> datetime.datetime:
-    """When triage is due for a referral of this urgency that reached the district at `start`."""
-    config = ProtocolSettings.current()
-    if urgency == Urgency.IMMEDIATE_DANGER:
-        return start + datetime.timedelta(hours=config.immediate_danger_hours)
-    days = {
-        Urgency.URGENT: config.urgent_days,
-        Urgency.PRIORITY: config.priority_days,
-        Urgency.ROUTINE: config.routine_days,
-    }[urgency]
-    return start + datetime.timedelta(days=days)
+def triage_deadline(urgency: str, start: datetime.datetime, *, protocol=None) -> datetime.datetime:
+    """When triage is due for a referral of this urgency that reached the district at `start`,
+    by the referral's protocol (selectors.protocol_for)."""
+    protocol = protocol or selectors.protocol_for(None)
+    return start + datetime.timedelta(**protocol.triage_period(urgency))
 
 
 def members_of(*groups):
@@ -75,15 +69,11 @@ def triage_team(district: District):
     )
 
 
-def review_interval(risk_level: str) -> datetime.timedelta:
-    """How long until the next review of a case at this risk level."""
-    config = ProtocolSettings.current()
-    weeks = {
-        RiskLevel.HIGH: config.review_weeks_high,
-        RiskLevel.MEDIUM: config.review_weeks_medium,
-        RiskLevel.LOW: config.review_weeks_low,
-    }[risk_level]
-    return datetime.timedelta(weeks=weeks)
+def review_interval(risk_level: str, *, protocol=None) -> datetime.timedelta:
+    """How long until the next review of a case at this risk level, by the case's protocol
+    (selectors.protocol_for)."""
+    protocol = protocol or selectors.protocol_for(None)
+    return datetime.timedelta(weeks=protocol.review_weeks(risk_level))
 
 
 # --- the way in ---------------------------------------------------------------------------
@@ -115,7 +105,11 @@ def _check_complete(referral: Referral) -> None:
 
 
 def needs_validation(referral: Referral) -> bool:
-    return referral.school.requires_referent_validation and not permissions.can_validate(
+    """The referral goes to the school referent first: where the protocol (or, where the
+    protocol leaves it to each school, the school) asks for it — not when its author is a
+    referent of the school."""
+    protocol = selectors.protocol_for(referral)
+    return protocol.needs_referent_validation(referral.school) and not permissions.can_validate(
         referral.referrer, referral.school
     )
 
@@ -160,7 +154,9 @@ def referral_validate(*, actor, referral: Referral) -> Referral:
 def _enter_triage(referral: Referral, *, actor, reason: str, start) -> Referral:
     """The triage clock starts when the referral reaches the district."""
     referral.status = Status.SUBMITTED
-    referral.triage_due_at = triage_deadline(referral.urgency, start)
+    referral.triage_due_at = triage_deadline(
+        referral.urgency, start, protocol=selectors.protocol_for(referral)
+    )
     audited_save(referral, actor=actor, reason=reason)
     district = referral.district
     if referral.urgency == Urgency.IMMEDIATE_DANGER:

@@ -21,7 +21,6 @@ from ..models import (
     InformationRequest,
     Membership,
     Notification,
-    ProtocolSettings,
     Referral,
     RiskLevel,
     Service,
@@ -207,6 +206,9 @@ def referral_open_case(
     the referral to the child's case when one is already open — never a second case."""
     referral = lock_referral(referral)
     _require_claimer(referral, actor)
+    # What the school reads when its referral is taken up: the worker's words, or else the
+    # wording of the referral's protocol.
+    feedback = feedback or selectors.protocol_for(referral).feedback_message
     child = _settle_identity_for_a_case(referral, actor)
     existing = open_case_for(child)
     if existing is not None:
@@ -235,14 +237,17 @@ def referral_open_case(
         )
     if risk_level not in RiskLevel.values:
         raise ValidationError({"risk_level": _("Choose a risk level.")})
+    # The case starts under the protocol in force in the district today, and keeps it.
+    protocol = selectors.protocol_for(referral.district)
     case = Case(
         reference=case_reference(referral.district),
         child=child,
         district=referral.district,
         lead_worker=lead_worker,
+        protocol_version=protocol if protocol.pk else None,
         risk_level=risk_level,
         status=Case.Status.OPEN,
-        next_review_at=timezone.now() + review_interval(risk_level),
+        next_review_at=timezone.now() + review_interval(risk_level, protocol=protocol),
     )
     audited_save(case, actor=actor, reason="casework.case.opened")
     audited_save(CasePlan(case=case), actor=actor, reason="casework.case_plan.created")
@@ -283,7 +288,8 @@ def referral_request_information(*, actor, referral: Referral, question: str) ->
         question=question,
         requested_by=actor,
         requested_at=now,
-        due_at=now + datetime.timedelta(days=ProtocolSettings.current().information_request_days),
+        due_at=now
+        + datetime.timedelta(days=selectors.protocol_for(referral).information_request_days),
     )
     audited_save(request, actor=actor, reason="casework.information_request.created")
     referral.status = Status.INFORMATION_REQUESTED
@@ -311,7 +317,9 @@ def referral_answer_information(*, actor, referral: Referral, answer: str) -> Re
     request.answered_by = actor
     request.answered_at = timezone.now()
     audited_save(request, actor=actor, reason="casework.information_request.answered")
-    referral.triage_due_at = triage_deadline(referral.urgency, request.answered_at)
+    referral.triage_due_at = triage_deadline(
+        referral.urgency, request.answered_at, protocol=selectors.protocol_for(referral)
+    )
     asker = referral.claimed_by
     if asker is not None and permissions.can_triage(asker, referral):
         # Back to the worker who asked (the flow assigns the triage task to the claimer).

@@ -100,3 +100,11 @@ def menu_key(nav, site, app, viewset, user):
     apps = tuple(has_perm(app, user) for app in site.menu_items()) if site else ()
     turbo_disabled = bool(getattr(viewset, "turbo_disabled", False))
     return (entries, apps, id(app), id(site), turbo_disabled)
+
+
+@register.filter
+def reason_label(code):
+    """A history row's reason code, in words (casework.audit.REASONS)."""
+    from casework.audit import reason_label as label
+
+    return label(code)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from casework import forms, permissions, selectors, services, trails
 from casework.audit import access_report, log_access
-from casework.models import Action, Case, CaseTeamMember
+from casework.models import Action, Case, CaseTeamMember, CaseTransfer
 from protocols import steps
 
 from .common import (
@@ -83,13 +83,24 @@ def case_detail(request, pk):
         and permissions.can_bring_review_forward(user, case),
         "action_statuses": Action.Status.choices,
         "now": timezone.now(),
+        "transfers": selectors.case_transfers(case),
+        "handovers": selectors.case_handovers(case),
+        "pending_transfer": selectors.case_transfers(case)
+        .filter(status=CaseTransfer.Status.REQUESTED)
+        .first(),
     }
+    if case.status != Case.Status.CLOSED and permissions.can_change_lead(user, case):
+        context["lead_form"] = forms.ChangeLeadForm(case=case, prefix="lead")
     if is_open:
         context["attachment_form"] = forms.AttachmentForm()
         context["action_form"] = forms.ActionForm(case=case)
         if can_lead:
             context["plan_form"] = forms.PlanForm(initial={"objectives": case.plan.objectives})
             context["member_form"] = forms.TeamMemberForm(case=case, any_district=is_supervisor)
+        if permissions.can_send_handover(user, case):
+            context["handover_form"] = forms.HandOverForm(prefix="handover")
+        if permissions.can_request_transfer(user, case) and context["pending_transfer"] is None:
+            context["transfer_form"] = forms.TransferRequestForm(case=case, prefix="transfer")
         if review_due:
             context["review_form"] = forms.ReviewForm(
                 actions=actions, initial={"risk_level": case.risk_level}

@@ -35,6 +35,11 @@ def notification_open(request, pk):
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
     services.notification_mark_read(actor=request.user, notification=notification)
     target = notification.case or notification.referral
+    if target is None and notification.kind in (
+        Notification.Kind.TRANSFER_REQUESTED,
+        Notification.Kind.TRANSFER_DECIDED,
+    ):
+        return redirect("casework:transfer_list")
     if target is not None:
         return redirect(target)
     # Consultations and pattern alerts are named by topic and id (the page checks who asks).

@@ -56,7 +56,11 @@ def referral_new(request):
         token = fresh  # a client posting without the page's key: no repeat to recognise
     sending = "submit" in request.POST
     child_form = forms.ChildForm(request.POST or None, prefix="child")
-    form = forms.ReferralForm(request.POST or None, sending=sending)
+    form = forms.ReferralForm(
+        request.POST or None,
+        sending=sending,
+        protocol=selectors.protocol_for(school.district),
+    )
     if request.method == "POST":
         child_ok = child_form.is_valid()
         if form.is_valid() and child_ok:
@@ -121,6 +125,7 @@ def referral_edit(request, pk):
         request.POST or None,
         initial=forms.ReferralForm.initial_from(referral),
         sending=sending,
+        protocol=selectors.protocol_for(referral),
     )
     # The child as the teacher typed it, correctable while the referral is a draft.
     child_form = forms.ChildForm(
@@ -252,16 +257,21 @@ def _indicator_groups(form):
     """The checklist grouped by area, with each box bound to the form's current value."""
     chosen = set(form["indicator_codes"].value() or [])
     labels = dict(ConcernCategory.choices)
-    return [
+    # The protocol may offer fewer categories and signs (forms.ReferralForm's choices).
+    offered = {code for code, _text in form.fields["indicator_codes"].choices}
+    groups = [
         {
             "category": category,
             "label": labels[category],
             "items": [
-                {"code": code, "label": text, "checked": code in chosen} for code, text in items
+                {"code": code, "label": text, "checked": code in chosen}
+                for code, text in items
+                if code in offered
             ],
         }
         for category, items in INDICATORS.items()
     ]
+    return [group for group in groups if group["items"]]
 
 
 # --- the referral page --------------------------------------------------------------------

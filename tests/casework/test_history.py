@@ -31,6 +31,8 @@ def every_object(north, school, teacher, triage_worker, child, case, mailing_cat
     services.audited_save(plan, actor=triage_worker, reason="test.plan")
     service = ServiceFactory(district=north)
     now = timezone.now()
+    municipality = models.Municipality(code="town", name="Town")
+    services.audited_save(municipality, actor=triage_worker, reason="test.audited.change")
     attachment = models.Attachment(
         referral=referral, title="Report", uploaded_by=teacher, token="tok-1"
     )
@@ -106,6 +108,28 @@ def every_object(north, school, teacher, triage_worker, child, case, mailing_cat
         ),
         meeting,
         models.MeetingAction(meeting=meeting, description="Map the nurseries", owner_agency=school),
+        municipality,
+        models.ProtocolVersion(municipality=municipality, number=1, valid_from=now.date()),
+        models.CaseTransfer(
+            case=case,
+            kind="district",
+            grounds="family_moved",
+            reason="Moved",
+            from_district=north,
+            to_district=north,
+            from_lead=triage_worker,
+            requested_by=triage_worker,
+        ),
+        models.HandOver(
+            case=case,
+            to_school=school,
+            transition="change_of_school",
+            note="Quiet corner",
+            basis="consent",
+            consent_given_by="Mother",
+            consent_given_on=now.date(),
+            sent_by=triage_worker,
+        ),
     ]
 
 

@@ -96,7 +96,11 @@ def test_schools_and_districts(loaded):
     assert verdi_school.requires_referent_validation
     assert Membership.objects.get(user__username="referente.bianchi").agency == rossi_school
     assert Membership.objects.get(user__username="referente.neri").agency == verdi_school
-    assert set(District.objects.values_list("code", flat=True)) == {"nord", "sud"}
+    assert set(District.objects.values_list("code", flat=True)) == {"nord", "sud", "centre"}
+    assert set(District.objects.values_list("municipality__code", flat=True)) == {
+        "vallebruna",
+        "vallserena",
+    }
     assert not District.objects.filter(on_duty_user=None).exists()
     assert set(Service.objects.values_list("kind", flat=True)) == set(Service.Kind.values)
 

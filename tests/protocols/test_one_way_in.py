@@ -60,6 +60,8 @@ def test_every_step_of_the_table_runs_a_flow_owned_service():
     # And every flow-owned service is reached by a step (directly or through a decision).
     reached = {step.service.__name__ for step in steps.STEPS.values()}
     reached |= {service.__name__ for service in services.DECISIONS.values()}
+    # The lead's moves (a new lead, an accepted transfer): their driver hands the tasks over.
+    reached |= {service.__name__ for service, _case in steps.LEAD_MOVES.values()}
     reached.add("referral_send_feedback")  # the flow's feedback node
     assert set(FLOW_OWNED) <= reached
 

@@ -200,6 +200,16 @@ TRIAGE_WAITING = TRIAGES & _state("submitted", "in_triage")
 DECIDER = TRIAGES & (_state("submitted") | (CLAIMER & _state("in_triage")))
 # Releasing a claim: the worker who claimed it, or a supervisor.
 RELEASER = TRIAGES & (CLAIMER | DISTRICT_SUPERVISOR) & _state("in_triage")
+CASE_SUPERVISOR = Who(
+    "the case's district supervisor",
+    lambda p, t: t.world.supervised_district.get(p) == t.world.cases[t.case].district,
+)
+# The world's transfer: the open case's lead asked South (whose supervisor is no persona) to
+# take it over. The lead who asked and the sending district's supervisor read the record and
+# may withdraw it; nobody of the matrix may decide it.
+TRANSFER_SIDE = personas("triage_worker", "supervisor")
+# The world's hand-over went to the Rodari school: its referent reads and acknowledges it.
+RECEIVING_REFERENT = personas("school_referent")
 CASE_WORK = TEAM_OR_SUPERVISOR & _case_open()
 CASE_LEAD = LEAD_OR_SUPERVISOR & _case_open()
 
@@ -404,6 +414,18 @@ POLICY: list[Rule] = [
         get=may(NOBODY),
         write=may(NETWORK_KEEPERS, MAY),
     ),
+    # A case moving: the supervisor changes the lead; the lead or the supervisor asks another
+    # district to take it over; the team reads the case's moves.
+    Rule(API_CASE + "lead/$", get=may(NOBODY), write=may(CASE_SUPERVISOR, MAY)),
+    Rule(API_CASE + "transfers/$", get=may(TEAM_OR_SUPERVISOR), write=may(CASE_LEAD, MAY)),
+    Rule("api/v1/^transfers/$", get=may(AUTHENTICATED)),
+    Rule("api/v1/^transfers/(?P<pk>[^/.]+)/$", get=may(TRANSFER_SIDE)),
+    Rule("api/v1/^transfers/(?P<pk>[^/.]+)/decide/$", get=may(NOBODY), write=may(NOBODY)),
+    Rule(
+        "api/v1/^transfers/(?P<pk>[^/.]+)/withdraw/$",
+        get=may(NOBODY),
+        write=may(TRANSFER_SIDE, MAY),
+    ),
     # --- API: the caller's notifications, and documents ---------------------------------------
     Rule("api/v1/^notifications/$", get=may(AUTHENTICATED)),
     Rule("api/v1/^notifications/(?P<pk>[^/.]+)/read/$", get=may(NOBODY), write=may(RECIPIENT, MAY)),
@@ -580,6 +602,39 @@ POLICY: list[Rule] = [
     ),
     Rule("casework/cases/<int:pk>/review/forward/", get=may(NOBODY), write=may(CASE_LEAD, MAY)),
     Rule("casework/attachments/<int:pk>/", get=may(ATTACHMENT_READER)),
+    # --- pages: the protocol administrator's (a role of a municipality; no persona holds it,
+    # not even the superuser: tests/casework/test_protocol_versions.py) ---------------------
+    Rule("casework/protocol/", get=may(NOBODY)),
+    Rule("casework/protocol/<int:pk>/", get=may(NOBODY), write=may(NOBODY)),
+    Rule("casework/protocol/<int:pk>/new/", get=may(NOBODY), write=may(NOBODY)),
+    Rule("casework/protocol/municipality/<int:pk>/first/", get=may(NOBODY), write=may(NOBODY)),
+    # --- hand-overs at school-grade transitions: the team sends (the world's open case sent
+    # one to the Rodari school); the receiving school's referent reads and acknowledges ------
+    Rule("casework/cases/<int:pk>/handover/", get=may(NOBODY), write=may(CASE_WORK, MAY)),
+    Rule("casework/handovers/", get=may(AUTHENTICATED)),
+    Rule("casework/handovers/<int:pk>/", get=may(RECEIVING_REFERENT)),
+    Rule(
+        "casework/handovers/<int:pk>/acknowledge/",
+        get=may(NOBODY),
+        write=may(RECEIVING_REFERENT, MAY),
+    ),
+    Rule(API_CASE + "handovers/$", get=may(TEAM_OR_SUPERVISOR), write=may(CASE_WORK, MAY)),
+    Rule("api/v1/^handovers/$", get=may(AUTHENTICATED)),
+    Rule("api/v1/^handovers/(?P<pk>[^/.]+)/$", get=may(RECEIVING_REFERENT)),
+    Rule(
+        "api/v1/^handovers/(?P<pk>[^/.]+)/acknowledge/$",
+        get=may(NOBODY),
+        write=may(RECEIVING_REFERENT, MAY),
+    ),
+    # --- pages: a case moving (another lead, another district) ------------------------------
+    # The supervisor names another lead (the world's open case has a transfer pending: 409 as
+    # a message); the lead or the supervisor asks another district to take the case over.
+    Rule("casework/cases/<int:pk>/lead/", get=may(NOBODY), write=may(CASE_SUPERVISOR, MAY)),
+    Rule("casework/cases/<int:pk>/transfer/", get=may(NOBODY), write=may(CASE_LEAD, MAY)),
+    Rule("casework/transfers/", get=may(AUTHENTICATED)),
+    Rule("casework/transfers/<int:pk>/", get=may(TRANSFER_SIDE)),
+    Rule("casework/transfers/<int:pk>/decide/", get=may(NOBODY), write=may(NOBODY)),
+    Rule("casework/transfers/<int:pk>/withdraw/", get=may(NOBODY), write=may(TRANSFER_SIDE, MAY)),
     # --- Viewflow's own pages ---------------------------------------------------------------
     # The work is done on the project's pages through casework.services (protocols/views.py:
     # "never through a bare Viewflow form"); Viewflow's lists, dashboards, process and task

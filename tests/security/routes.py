@@ -231,6 +231,12 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("alert", ["north"])
         if r.startswith(("casework/meetings/", "api/v1/^meetings/")):
             return symbols("meeting", ["north"])
+        if r.startswith(("casework/handovers/", "api/v1/^handovers/")):
+            return symbols("handover", ["sent"])
+        if r.startswith("casework/protocol/"):
+            return symbols("protocolversion", ["current"])
+        if r.startswith(("casework/transfers/", "api/v1/^transfers/")):
+            return symbols("transfer", ["pending"])
     if r.startswith(("casework/mailings/", "casework/subscribers/")) and param == "pk":
         return [("missing", {param: "999999"})]
     if r.startswith("mailing-list/") and param == "token":
@@ -366,6 +372,24 @@ def body_for(route: Route, values: dict[str, str], world) -> tuple[dict, str | N
             "owner_agency": u["school"].pk,
         },
         "casework:meeting_action_update": {"status": "done"},
+        "casework:case_change_lead": {
+            "lead-lead": u["reactivated"].pk,
+            "lead-grounds": "workload",
+            "lead-reason": "Matrix",
+        },
+        "casework:case_transfer": {
+            "transfer-to_district": u["south"].pk,
+            "transfer-grounds": "family_moved",
+            "transfer-reason": "Matrix",
+        },
+        "casework:transfer_decide": {"accept": "0", "reason": "Matrix"},
+        "casework:case_handover": {
+            "handover-to_school": u["school"].pk,
+            "handover-transition": "change_of_school",
+            "handover-note": "Matrix",
+            "handover-basis": "legal_basis",
+            "handover-legal_basis": "Child protection law, art. 1: the school must know",
+        },
         "set_language": {"language": "en", "next": "/"},
         "password_reset": {"email": "nobody@example.org"},
     }
@@ -417,4 +441,14 @@ def _api_body(name: str, u: dict) -> dict:
         "alert-dismiss": {"note": "Two children"},
         "meeting-list": {"district": "north", "held_on": _today(), "title": "Network table"},
         "meeting-actions": {"description": "Map the nurseries", "owner_agency": u["school"].pk},
+        "case-lead": {"lead": u["reactivated"].pk, "grounds": "workload", "reason": "Matrix"},
+        "case-transfers": {"to_district": "south", "grounds": "family_moved", "reason": "Matrix"},
+        "transfer-decide": {"accept": False, "reason": "Matrix"},
+        "case-handovers": {
+            "to_school": u["school"].pk,
+            "transition": "change_of_school",
+            "note": "Matrix",
+            "basis": "legal_basis",
+            "legal_basis": "Child protection law, art. 1: the school must know",
+        },
     }.get(name, {})

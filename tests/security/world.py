@@ -248,9 +248,46 @@ def build_world() -> World:
     steps.closure(case=closed, actor=u["triage_worker"], reason="Meals are regular now")
     closed.refresh_from_db()
     steps.closure(case=closed, actor=u["supervisor"], approve=True)
+    _build_transfer(world, u, cases)
     _record_facts(world, referrals, cases)
     _build_symbols(world, u, referrals, cases)
     return world
+
+
+def _build_transfer(world: World, u: dict, cases: dict) -> None:
+    """The open case's lead asked South to take it over (the family moved); South's supervisor
+    (no persona: nobody of the matrix may decide it) has not answered yet."""
+    south_social = Agency.objects.get(name="Social services South")
+    _member("coord_south", south_social, Membership.Role.SUPERVISOR)
+    transfer = services.case_transfer_request(
+        actor=u["triage_worker"],
+        case=cases["open"],
+        to_district=u["south"],
+        grounds="family_moved",
+        reason="The family moved to South",
+    )
+    world.symbols["transfer:pending"] = str(transfer.pk)
+    # The open case's lead sent a hand-over note to the Rodari school (the child moves up).
+    handover = services.handover_send(
+        actor=u["triage_worker"],
+        case=cases["open"],
+        to_school=u["school"],
+        transition="preschool_to_primary",
+        note="Needs a quiet corner in the morning",
+        basis="consent",
+        consent_given_by="Anna Bruno (mother)",
+        consent_given_on=timezone.localdate(),
+    )
+    world.symbols["handover:sent"] = str(handover.pk)
+    # A municipality's protocol version (its districts are not the world's: no persona is
+    # its protocol administrator, and the world's protocol stays the installation's default).
+    from casework.models import Municipality, ProtocolVersion
+
+    municipality = Municipality.objects.create(code="elsewhere", name="Elsewhere")
+    version = ProtocolVersion.objects.create(
+        municipality=municipality, number=1, valid_from=datetime.date(2020, 1, 1)
+    )
+    world.symbols["protocolversion:current"] = str(version.pk)
 
 
 def _change_over_time(world: World, u: dict) -> None:

@@ -1,4 +1,4 @@
-"""Load the demo municipality (fixtures/demo.py). Safe to run again: nothing is duplicated.
+"""Load the demo municipalities (fixtures/demo.py). Safe to run again: nothing is duplicated.
 
 Every object is found by its natural key; an existing district, agency or service is saved
 again only when the demo data differs from it, so a second run writes no history rows. Existing
@@ -18,7 +18,17 @@ from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework import services
-from casework.models import Agency, Child, District, Referent, Referral, Service
+from casework.models import (
+    Agency,
+    Child,
+    District,
+    Membership,
+    Municipality,
+    ProtocolVersion,
+    Referent,
+    Referral,
+    Service,
+)
 from casework.services import audited_save
 from fixtures import demo
 
@@ -58,6 +68,25 @@ def _child(key) -> Child:
     )
 
 
+def load_municipalities() -> int:
+    """The municipalities and their protocol's version 1 (written once: a protocol
+    administrator's later versions are theirs)."""
+    created = 0
+    for data in demo.MUNICIPALITIES:
+        municipality = Municipality.objects.filter(code=data["code"]).first()
+        if municipality is None:
+            municipality = Municipality(code=data["code"])
+            created += 1
+        if _sync(municipality, {"name": data["name"]}) or municipality.pk is None:
+            services.audited_save(municipality, actor=None, reason=DEMO_REASON)
+        if not municipality.protocol_versions.exists():
+            protocol = dict(data["protocol"])
+            protocol["valid_from"] = _date(protocol["valid_from"])
+            version = ProtocolVersion(municipality=municipality, number=1, **protocol)
+            services.audited_save(version, actor=None, reason=DEMO_REASON)
+    return created
+
+
 def load_districts() -> int:
     created = 0
     for data in demo.DISTRICTS:
@@ -65,7 +94,13 @@ def load_districts() -> int:
         if district is None:
             district = District(code=data["code"])
             created += 1
-        values = {"name": data["name"], "on_duty_phone": data["on_duty_phone"]}
+        values = {
+            "name": data["name"],
+            "on_duty_phone": data["on_duty_phone"],
+            "municipality": Municipality.objects.get(
+                code=data.get("municipality", demo.VALLEBRUNA)
+            ),
+        }
         if _sync(district, values) or district.pk is None:
             services.audited_save(district, actor=None, reason=DEMO_REASON)
     return created
@@ -224,7 +259,15 @@ def _drive(referral: Referral, stage: str) -> None:
     if referral.status == Referral.Status.AWAITING_VALIDATION:
         if stage == "awaiting_validation":
             return
-        steps.run_step("referral.validate", obj=referral, actor=_user("referente.neri"))
+        referent = (
+            Membership.objects.filter(
+                agency=referral.school, role=Membership.Role.SCHOOL_REFERENT, active=True
+            )
+            .order_by("pk")
+            .first()
+            .user
+        )
+        steps.run_step("referral.validate", obj=referral, actor=referent)
     if stage == "submitted":
         return
     worker = _user("as.ferri")
@@ -401,6 +444,7 @@ class Command(BaseCommand):
                 _("Refusing to load demo users with DEBUG off; pass --force on a test machine.")
             )
         lines = [
+            (_("Municipalities"), load_municipalities(), Municipality.objects.count),
             (_("Districts"), load_districts(), District.objects.count),
             (_("Agencies"), load_agencies(), Agency.objects.count),
             (_("Services"), load_services(), Service.objects.count),
