@@ -176,6 +176,43 @@ PROJECT_REASONS = (
     ("casework.mailing.sending", _("Mailing being sent"), "casework.mailing"),
     ("casework.mailing.sent", _("Mailing sent"), "casework.mailing"),
     ("casework.mailing.imported", _("Mailing brought from a register"), "casework.mailing"),
+    # Family information and consent on a case; the data subject's requests (issue 16).
+    (
+        "casework.family_information.recorded",
+        _("The family was informed"),
+        "casework.familyinformation",
+    ),
+    ("casework.consent.given", _("Consent given by the family"), "casework.consent"),
+    ("casework.consent.withdrawn", _("Consent withdrawn by the family"), "casework.consent"),
+    ("casework.objection.raised", _("Objection raised by the family"), "casework.objection"),
+    ("casework.objection.handled", _("Objection handled"), "casework.objection"),
+    (
+        "casework.sharing.recorded",
+        _("File shared with an agency, with its legal basis"),
+        "casework.sharing",
+    ),
+    (
+        "casework.subject_access.recorded",
+        _("Subject access request recorded"),
+        "casework.subjectaccessrequest",
+    ),
+    (
+        "casework.rectification.requested",
+        _("Rectification request recorded"),
+        "casework.rectificationrequest",
+    ),
+    (
+        "casework.rectification.accepted",
+        _("Rectification accepted"),
+        "casework.rectificationrequest",
+    ),
+    (
+        "casework.rectification.refused",
+        _("Rectification refused"),
+        "casework.rectificationrequest",
+    ),
+    ("casework.child.rectified", _("Corrected on the person's request"), "casework.child"),
+    ("casework.guardian.rectified", _("Corrected on the person's request"), "casework.guardian"),
     ("casework.demo.loaded", _("Demo data loaded"), "casework.district", "casework.agency"),
     *(
         (f"casework.admin.{model}.{verb}", label, f"casework.{model}")
@@ -212,6 +249,8 @@ ACCESS_ACTIONS = {
     "referral.matches": _("Saw it among the possible matches at triage"),
     "trail.unlock": _("Opened the values of the trail (break-glass)"),
     "case.closure_decision": _("Opened the closure decision"),
+    "subject_access.export": _("Included in a subject access export"),
+    "dpo.subject_access": _("Listed on the data protection officer's subject access page"),
     "admin.list": _("Listed in the administration"),
     "admin.search": _("Found by a search in the administration"),
     "admin.view": _("Opened in the administration"),

@@ -363,6 +363,8 @@ def _build_referrals(world: World, u: dict):
         agency=u["health_north"],
         role="psychologist",
         reason="Assessment of the child's wellbeing",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     services.case_add_member(
         actor=worker,
@@ -371,6 +373,8 @@ def _build_referrals(world: World, u: dict):
         agency=u["social_north"],
         role="social_worker",
         reason="Home visits",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     services.case_add_member(
         actor=worker,
@@ -380,6 +384,8 @@ def _build_referrals(world: World, u: dict):
         role="psychologist",
         reason="A first assessment",
         valid_until=timezone.localdate() + datetime.timedelta(days=7),
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     services.case_add_action(
         actor=worker,
