@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .web import attachments, audit, cases, home, mailing, network, queue, referrals
+from .web import attachments, audit, cases, dpo, family, home, mailing, network, queue, referrals
 
 urlpatterns = [
     path("", home.home, name="index"),
@@ -57,9 +57,42 @@ urlpatterns = [
         attachments.case_attachment_upload,
         name="case_attachment_upload",
     ),
+    # --- the family: information, consent, objections ---
+    path("cases/<int:pk>/family/informed/", family.family_informed, name="family_informed"),
+    path("cases/<int:pk>/family/consent/", family.consent_add, name="consent_add"),
+    path(
+        "cases/<int:pk>/family/consent/<int:consent_pk>/withdraw/",
+        family.consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path("cases/<int:pk>/family/objection/", family.objection_add, name="objection_add"),
+    path(
+        "cases/<int:pk>/family/objection/<int:objection_pk>/handle/",
+        family.objection_handle,
+        name="objection_handle",
+    ),
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment_download"),
     # --- the auditor ---
     path("audit/", audit.audit_search, name="audit_search"),
+    # --- the data protection officer ---
+    path("dpo/", dpo.register, name="dpo_register"),
+    path("dpo/break-glass/", dpo.break_glass, name="dpo_break_glass"),
+    path("dpo/access-patterns/", dpo.access_patterns, name="dpo_access_patterns"),
+    path("dpo/subject-access/", dpo.subject_access, name="dpo_subject_access"),
+    path(
+        "dpo/subject-access/<int:pk>/", dpo.subject_access_detail, name="dpo_subject_access_detail"
+    ),
+    path(
+        "dpo/subject-access/<int:pk>/export.<str:fmt>",
+        dpo.subject_access_export,
+        name="dpo_subject_access_export",
+    ),
+    path("dpo/rectifications/", dpo.rectifications, name="dpo_rectifications"),
+    path(
+        "dpo/rectifications/<int:pk>/decide/",
+        dpo.rectification_decide,
+        name="dpo_rectification_decide",
+    ),
     # --- the network ---
     path("services/", network.directory, name="directory"),
     path("services/kept/", network.directory_kept, name="directory_kept"),

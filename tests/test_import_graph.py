@@ -48,6 +48,7 @@ LAYERS = {
         "casework.locks",
         "casework.uploads",
         "casework.db_roles",
+        "casework.privacy",
     ),
     "models": ("casework.models",),
 }
