@@ -249,6 +249,7 @@ ACCESS_ACTIONS = {
     "referral.matches": _("Saw it among the possible matches at triage"),
     "trail.unlock": _("Opened the values of the trail (break-glass)"),
     "case.closure_decision": _("Opened the closure decision"),
+    "case.family": _("Read what the family was told and agreed to"),
     "subject_access.export": _("Included in a subject access export"),
     "dpo.subject_access": _("Listed on the data protection officer's subject access page"),
     "admin.list": _("Listed in the administration"),

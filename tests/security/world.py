@@ -405,6 +405,38 @@ def _build_referrals(world: World, u: dict):
         purpose="quality",
         explanation="Quality review of the service, sample 2026",
     )
+    # The family's consent and an objection on the open case; a subject access request and a
+    # rectification request about its child (the DPO's pages).
+    services.consent_record(
+        actor=worker,
+        case=open_case,
+        purpose="share_agency",
+        agency=u["health_north"],
+        given_by="The mother",
+        given_on=timezone.localdate(),
+        how_obtained="signed",
+    )
+    services.objection_record(
+        actor=worker,
+        case=open_case,
+        raised_on=timezone.localdate(),
+        raised_by="The father",
+        about="The school is told too much.",
+    )
+    services.subject_access_record(
+        actor=u["auditor"],
+        child=open_case.child,
+        requested_by="The mother",
+        received_on=timezone.localdate(),
+    )
+    services.rectification_request_record(
+        actor=u["auditor"],
+        child=open_case.child,
+        field="school_class",
+        requested_value="5A",
+        requested_by="The mother",
+        received_on=timezone.localdate(),
+    )
     note = Note(case=open_case, author=worker, body="Met the mother.")
     services.audited_save(note, actor=worker, reason="test.note.added")
     contact = Contact(
@@ -478,6 +510,12 @@ def _build_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
     s["action:open"] = str(open_case.plan.actions.get().pk)
     s["member:open"] = str(open_case.team.get(user=u["psychologist"]).pk)
     s["attachment:case"] = str(Attachment.objects.get(case=open_case).pk)
+    from casework.models import RectificationRequest, SubjectAccessRequest
+
+    s["consent:open"] = str(open_case.consents.get().pk)
+    s["objection:open"] = str(open_case.objections.get().pk)
+    s["sar:one"] = str(SubjectAccessRequest.objects.get().pk)
+    s["rectification:one"] = str(RectificationRequest.objects.get().pk)
     s["attachment:draft"] = str(Attachment.objects.get(referral=referrals["draft"]).pk)
     notification = (
         Notification.objects.filter(recipient=u[world.notification_recipient])
