@@ -416,6 +416,15 @@ def _build_referrals(world: World, u: dict):
         given_on=timezone.localdate(),
         how_obtained="signed",
     )
+    services.case_record_family_information(
+        actor=worker,
+        case=open_case,
+        informed_on=timezone.localdate(),
+        informed_whom="The mother",
+        what="Why the case was opened",
+        channel="in_person",
+        language="Italian",
+    )
     services.objection_record(
         actor=worker,
         case=open_case,
