@@ -60,6 +60,9 @@ def _value(obj, field):
     value = getattr(obj, field.attname)
     if field.choices and value not in (None, ""):
         return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, list):
+        labels = trails.list_labels(field.name)
+        return [str(labels.get(item, item)) for item in value]
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).isoformat(timespec="minutes")
     if isinstance(value, datetime.date):
@@ -74,7 +77,7 @@ def _is_user(obj) -> bool:
 
 
 # Fields that are machinery, not data about the person.
-_SKIP = {"token", "file"}
+_SKIP = {"token", "file", "idempotency_key", "urgency_rank"}
 
 
 def record(obj, *, skip=()) -> dict:
