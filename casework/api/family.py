@@ -3,6 +3,7 @@ their consents (and withdrawals) and objections (and how they were handled). The
 district's supervisor; never the referrer (the case itself answers 404 to them)."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -12,12 +13,14 @@ from casework import permissions, services
 from casework.audit import log_access
 from casework.models import (
     Agency,
+    Case,
     Consent,
     ConsentPurpose,
     FamilyInformation,
     HowObtained,
     Objection,
 )
+from casework.services import TransitionNotAllowed
 
 from .inputs import Input, Line, Text
 from .serializers import person
@@ -141,7 +144,10 @@ class FamilyActions:
             raise PermissionDenied
         return case
 
-    def _create(self, request, input_class, output_class, change):
+    def _create(self, request, case, input_class, output_class, change):
+        # The state is checked before the body: a closed case answers 409 whatever is sent.
+        if case.status == Case.Status.CLOSED:
+            raise TransitionNotAllowed(_("The case is closed: its file is kept as it was."))
         data = input_class(data=request.data)
         data.is_valid(raise_exception=True)
         created = change(data.validated_data)
@@ -158,6 +164,7 @@ class FamilyActions:
         if request.method == "POST":
             return self._create(
                 request,
+                case,
                 FamilyInformationInput,
                 FamilyInformationIO,
                 lambda data: services.case_record_family_information(
@@ -177,6 +184,7 @@ class FamilyActions:
         if request.method == "POST":
             return self._create(
                 request,
+                case,
                 ConsentInput,
                 ConsentOut,
                 lambda data: services.consent_record(actor=request.user, case=case, **data),
@@ -211,6 +219,7 @@ class FamilyActions:
         if request.method == "POST":
             return self._create(
                 request,
+                case,
                 ObjectionInput,
                 ObjectionOut,
                 lambda data: services.objection_record(actor=request.user, case=case, **data),
@@ -228,6 +237,8 @@ class FamilyActions:
     def objection_handle(self, request, pk=None, objection_pk=None):
         """The lead worker or the supervisor decides an objection, with the reason."""
         case = self._family_case(request)
+        if not permissions.handles_objection(request.user, case):
+            raise PermissionDenied
         objection = _sub(Objection.objects.filter(case=case), objection_pk)
         data = ObjectionHandleInput(data=request.data)
         data.is_valid(raise_exception=True)
