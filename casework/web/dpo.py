@@ -173,8 +173,11 @@ def rectifications(request):
         request,
         "casework/dpo/rectifications.html",
         {"q": query, "found": found, "child": child, "form": form,
-         "requests": privacy.rectification_requests(),
-         "decision_form": forms.RectificationDecisionForm(), "error_summary": summary},
+         "requests": [
+             (r, forms.RectificationDecisionForm(prefix=f"r{r.pk}"))
+             for r in privacy.rectification_requests()
+         ],
+         "error_summary": summary},
         status=422 if summary else 200,
     )  # fmt: skip
 
@@ -183,7 +186,7 @@ def rectifications(request):
 def rectification_decide(request, pk):
     _dpo(request)
     found = get_object_or_404(RectificationRequest, pk=pk)
-    form = forms.RectificationDecisionForm(request.POST)
+    form = forms.RectificationDecisionForm(request.POST, prefix=f"r{found.pk}")
     if form.is_valid():
         _result, ok = apply(
             request,

@@ -292,7 +292,9 @@ def test_web_subject_access_and_rectification_pages_work_for_the_dpo(client, dpo
         },
     )
     request = RectificationRequest.objects.get()
-    client.post(f"/casework/dpo/rectifications/{request.pk}/decide/", {"accept": "yes"})
+    client.post(
+        f"/casework/dpo/rectifications/{request.pk}/decide/", {f"r{request.pk}-accept": "yes"}
+    )
     child.refresh_from_db()
     assert child.home_languages == "Italian, Arabic"
 
