@@ -309,7 +309,7 @@ def _categories(*models) -> list[str]:
     seen: dict[str, None] = {}
     for model in models:
         for field in model._meta.concrete_fields:
-            if field.name in ("id", "token"):
+            if field.name == "id" or field.name in _SKIP:
                 continue
             seen.setdefault(str(capfirst(field.verbose_name)), None)
     return list(seen)
@@ -321,7 +321,7 @@ def retention_settings() -> list[dict]:
     found = []
     stored = ProtocolSettings.objects.filter(pk=1).first()
     for field in ProtocolSettings._meta.concrete_fields:
-        if "retention" not in field.name and "retain" not in field.name:
+        if not any(word in field.name for word in ("retention", "retain", "keep_")):
             continue
         value = getattr(stored, field.name, None) if stored else None
         if value is None:
