@@ -352,6 +352,8 @@ SPECTACULAR_SETTINGS = {
         "ReviewDecisionEnum": "casework.models.Review.Decision",
         "ReviewKindEnum": "casework.models.Review.Kind",
         "EscalationTargetEnum": "casework.models.Referral.EscalationTarget",
+        "ConsentPurposeEnum": "casework.models.ConsentPurpose",
+        "HowObtainedEnum": "casework.models.HowObtained",
     },
 }
 
