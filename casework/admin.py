@@ -463,3 +463,20 @@ class TrailUnlockAdmin(ReadOnlyAdmin):
     list_filter = ["purpose", "object_type"]
     search_fields = ["user__username", "=object_id"]
     date_hierarchy = "opened_at"
+
+
+@admin.register(models.PurgeRecord)
+class PurgeRecordAdmin(ReadOnlyAdmin):
+    """The purge register: what the retention purge deleted, when and under which rule."""
+
+    list_display = ["at", "rule", "retention", "kind", "count"]
+    list_filter = ["rule"]
+    date_hierarchy = "at"
+
+
+@admin.register(models.LegalHold)
+class LegalHoldAdmin(ReadOnlyAdmin):
+    """Holds are placed and lifted on the Legal holds page (with their history), not here."""
+
+    list_display = ["kind", "object_id", "district", "placed_by", "placed_at", "lifted_at"]
+    list_filter = ["kind", "district"]

@@ -213,6 +213,8 @@ PROJECT_REASONS = (
     ),
     ("casework.child.rectified", _("Corrected on the person's request"), "casework.child"),
     ("casework.guardian.rectified", _("Corrected on the person's request"), "casework.guardian"),
+    ("casework.legal_hold.placed", _("Legal hold placed"), "casework.legalhold"),
+    ("casework.legal_hold.lifted", _("Legal hold lifted"), "casework.legalhold"),
     ("casework.demo.loaded", _("Demo data loaded"), "casework.district", "casework.agency"),
     *(
         (f"casework.admin.{model}.{verb}", label, f"casework.{model}")
@@ -300,7 +302,12 @@ def log_access(
             rows.append(AccessLog(object_type=kind, object_id=ids[0], **common))
         elif ids:
             rows.append(AccessLog(object_type=kind, object_ids=ids, **common))
-    AccessLog.objects.bulk_create(rows)
+    if len(rows) == 1:
+        # One row (a list page, a record opened): a plain INSERT, without the transaction
+        # bulk_create opens around it (BEGIN and COMMIT are two more round trips).
+        rows[0].save(force_insert=True)
+    else:
+        AccessLog.objects.bulk_create(rows)
     return len(rows)
 
 

@@ -25,6 +25,9 @@ def navigation(request):
             "supervises": permissions.reads_indicators(user),
             # From the roles already read (no query of its own); the page asks the predicate.
             "audits": Membership.Role.AUDITOR in roles,
+            # Legal holds: the data protection officer (auditor) and the supervisors.
+            "holds": Membership.Role.AUDITOR in roles
+            or bool(permissions.district_ids(user, permissions.SUPERVISE)),
             "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         }
 
@@ -41,6 +44,12 @@ class _Lazy:
     def __init__(self, compute):
         self._compute = compute
         self._value = None
+
+    def entries(self) -> tuple:
+        """Every value, as a key for the menu rendered once (casework templatetags)."""
+        if self._value is None:
+            self._value = self._compute()
+        return tuple(sorted(self._value.items()))
 
     def __getattr__(self, name):
         if self._value is None:

@@ -20,15 +20,17 @@ import re
 from django.apps import apps
 from django.db import connection as default_connection
 
+APPEND_ONLY_MODELS = ("AccessLog", "TrailUnlock", "PurgeRecord")
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def audit_tables() -> list[str]:
-    """Every history table (django-simple-history) and the access log: append-only."""
+    """Every history table (django-simple-history), the access log, the trail unlocks and the
+    purge register: append-only."""
     return sorted(
         model._meta.db_table
         for model in apps.get_models()
-        if (model._meta.app_label == "casework" and model.__name__ in ("AccessLog", "TrailUnlock"))
+        if (model._meta.app_label == "casework" and model.__name__ in APPEND_ONLY_MODELS)
         or model.__name__.startswith("Historical")
     )
 

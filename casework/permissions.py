@@ -12,7 +12,10 @@ is an administrator of the installation, not a member of any district's team.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
@@ -219,6 +222,97 @@ def _memo(user, key, compute):
     return memo[key]
 
 
+class _Snapshot:
+    """Everything a read-only request may ask about its user's grants, read in ONE query (a
+    `UNION ALL` over the memberships, the district and school grant tables and the model-wide
+    permissions): the menu, the page, its selectors and Viewflow's menu then ask no more.
+    Each answer below is the one the matching query of `_scoped_query`, `roles_of` or
+    `_role_permissions` gives."""
+
+    def __init__(self, rows):
+        self.memberships = []  # (role, agency_id, district_id) of the active memberships
+        self.grants = {District: {}, Agency: {}}  # klass -> perm -> {pk}
+        self.model_permissions = set()  # "app_label.codename", held directly or by a group
+        for kind, label, codename, object_id, district_id in rows:
+            if kind == "membership":
+                self.memberships.append((label, object_id, district_id))
+            elif kind == "permission":
+                self.model_permissions.add(f"{label}.{codename}")
+            else:
+                klass = District if kind == "district" else Agency
+                self.grants[klass].setdefault(f"{label}.{codename}", set()).add(object_id)
+
+    def roles(self, roles=None) -> list[tuple]:
+        return [m for m in self.memberships if roles is None or m[0] in roles]
+
+    def scope_ids(self, perm: str, klass) -> list[int]:
+        held = self.roles(SCOPE_ROLES.get(perm))
+        opened = {m[2] if klass is District else m[1] for m in held}
+        return sorted(self.grants[klass].get(perm, set()) & opened)
+
+
+def _snapshot(user) -> _Snapshot:
+    return _memo(user, "snapshot", lambda: _Snapshot(_snapshot_rows(user)))
+
+
+def _snapshot_rows(user):
+    User = get_user_model()
+    user_groups = User.groups.through._meta.db_table
+    user_permissions = User.user_permissions.through._meta.db_table
+    group_permissions = Group.permissions.through._meta.db_table
+    permission = Permission._meta.db_table
+    content_type = ContentType._meta.db_table
+    joined = (
+        f"JOIN {permission} p ON p.id = g.permission_id "
+        f"JOIN {content_type} ct ON ct.id = p.content_type_id"
+    )
+    branches = [
+        f"SELECT 'membership', m.role, NULL, m.agency_id, a.district_id "  # noqa: S608 - names from _meta, values bound
+        f"FROM {Membership._meta.db_table} m JOIN {Agency._meta.db_table} a ON a.id = m.agency_id "
+        f"WHERE m.user_id = %s AND m.active"
+    ]
+    params = [user.pk]
+    for kind, klass, (group_table, user_table) in (
+        ("district", District, _GRANT_TABLES[District]),
+        ("agency", Agency, _GRANT_TABLES[Agency]),
+    ):
+        model = klass._meta.model_name
+        branches.append(
+            f"SELECT '{kind}', ct.app_label, p.codename, g.content_object_id, NULL "  # noqa: S608 - names from _meta, values bound
+            f"FROM {group_table._meta.db_table} g {joined} "
+            f"JOIN {user_groups} ug ON ug.group_id = g.group_id "
+            f"WHERE ug.user_id = %s AND ct.model = '{model}'"
+        )
+        branches.append(
+            f"SELECT '{kind}', ct.app_label, p.codename, g.content_object_id, NULL "  # noqa: S608 - names from _meta, values bound
+            f"FROM {user_table._meta.db_table} g {joined} "
+            f"WHERE g.user_id = %s AND ct.model = '{model}'"
+        )
+        params += [user.pk, user.pk]
+    branches.append(
+        f"SELECT 'permission', ct.app_label, p.codename, NULL, NULL "  # noqa: S608 - names from _meta, values bound
+        f"FROM {user_permissions} g {joined} WHERE g.user_id = %s"
+    )
+    branches.append(
+        f"SELECT 'permission', ct.app_label, p.codename, NULL, NULL "  # noqa: S608 - names from _meta, values bound
+        f"FROM {group_permissions} g {joined} "
+        f"JOIN {user_groups} ug ON ug.group_id = g.group_id WHERE ug.user_id = %s"
+    )
+    params += [user.pk, user.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches), params)
+        rows = cursor.fetchall()
+    if not user.is_superuser and not hasattr(user, "_perm_cache"):
+        # Django's ModelBackend keeps the user's model-wide permissions on the user object
+        # (`_perm_cache`, the union of the direct and the group permissions, for an active
+        # user who is not a superuser): the same set, so Viewflow's menu (`user.has_perm`)
+        # asks no more queries of its own.
+        user._perm_cache = {
+            f"{label}.{codename}" for kind, label, codename, *_rest in rows if kind == "permission"
+        }
+    return rows
+
+
 def _granted(user, perm: str, klass):
     """The pks of `klass` on which `perm` is granted to the user or to one of their groups,
     read straight from the direct-foreign-key tables: one query (guardian's generic
@@ -253,11 +347,9 @@ def scope_ids(user, perm: str, klass) -> list[int]:
     literal ids the database plans the lists on the referral indexes instead of guessing."""
     if not is_active(user):
         return []
-    return _memo(
-        user,
-        (perm, klass),
-        lambda: list(_scoped_query(user, perm, klass).values_list("pk", flat=True)),
-    )
+    if hasattr(user, _MEMO) and klass in (District, Agency):
+        return _memo(user, (perm, klass), lambda: _snapshot(user).scope_ids(perm, klass))
+    return list(_scoped_query(user, perm, klass).values_list("pk", flat=True))
 
 
 def district_ids(user, perm: str = TRIAGE) -> list[int]:
@@ -334,7 +426,9 @@ def _has_role_permission(user, perm: str) -> bool:
     the groups themselves: the superuser flag does not imply it."""
     if not is_active(user):
         return False
-    return perm in _memo(user, "role_permissions", lambda: _role_permissions(user))
+    if hasattr(user, _MEMO):
+        return perm in _snapshot(user).model_permissions
+    return perm in _role_permissions(user)
 
 
 def _role_permissions(user) -> set[str]:
@@ -352,11 +446,9 @@ def roles_of(user) -> set[str]:
     """The roles of the user's active memberships (memoised for a read-only request)."""
     if not is_active(user):
         return set()
-    return _memo(
-        user,
-        "roles",
-        lambda: set(_active_memberships(user).values_list("role", flat=True)),
-    )
+    if hasattr(user, _MEMO):
+        return {role for role, _agency, _district in _snapshot(user).memberships}
+    return set(_active_memberships(user).values_list("role", flat=True))
 
 
 def triages_district(user, district: District) -> bool:
@@ -394,7 +486,9 @@ def is_on_team(user, case: Case) -> bool:
     (checked at every request)."""
     if not is_active(user):
         return False
-    return team_case_ids(user).filter(case_id=case.pk).exists()
+    return _memo(
+        user, ("team", case.pk), lambda: team_case_ids(user).filter(case_id=case.pk).exists()
+    )
 
 
 def can_work_case(user, case: Case) -> bool:
@@ -433,9 +527,14 @@ def queue_name_checker(user):
     """referral → True when the queue may show the child's full name to `user` (initials
     otherwise). Two queries for the whole list, none per row."""
     triage = set(district_ids(user, TRIAGE))
-    naming = set(
-        _active_memberships(user, QUEUE_NAME_ROLES).values_list("agency__district_id", flat=True)
-    )
+    if hasattr(user, _MEMO):
+        naming = {m[2] for m in _snapshot(user).roles(QUEUE_NAME_ROLES)}
+    else:
+        naming = set(
+            _active_memberships(user, QUEUE_NAME_ROLES).values_list(
+                "agency__district_id", flat=True
+            )
+        )
     districts = triage & naming
     user_id = user.pk
 
@@ -477,13 +576,9 @@ def referent_agency_ids(user) -> set[int]:
     """The agencies whose referents `user` keeps."""
     if not is_active(user):
         return set()
-    return _memo(
-        user,
-        "referent_agencies",
-        lambda: set(
-            _active_memberships(user, REFERENT_KEEPER_ROLES).values_list("agency_id", flat=True)
-        ),
-    )
+    if hasattr(user, _MEMO):
+        return {m[1] for m in _snapshot(user).roles(REFERENT_KEEPER_ROLES)}
+    return set(_active_memberships(user, REFERENT_KEEPER_ROLES).values_list("agency_id", flat=True))
 
 
 def keeps_referents(user, agency: Agency) -> bool:
@@ -642,3 +737,23 @@ def is_data_protection_officer(user) -> bool:
     subject access exports and rectification requests: the auditors' role (the municipality's
     data protection office)."""
     return is_auditor(user)
+
+
+# --- retention: legal holds ------------------------------------------------------------------
+
+
+def may_place_any_hold(user) -> bool:
+    """The holds' pages: the data protection officer (auditor role) and the supervisors."""
+    return is_auditor(user) or bool(district_ids(user, SUPERVISE))
+
+
+def may_place_hold(user, *, district) -> bool:
+    """A hold on a record: the data protection officer on any record, a supervisor on the
+    records of their district (a contact with no district: the officer only)."""
+    if is_auditor(user):
+        return True
+    return district is not None and supervises_district(user, district)
+
+
+def may_lift_hold(user, hold) -> bool:
+    return may_place_hold(user, district=hold.district)

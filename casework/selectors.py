@@ -5,6 +5,7 @@ never a scan of per-record permission rows, never a model-wide permission."""
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from . import permissions, trails
+from . import permissions, retention, trails
 from .audit import reason_label
 from .models import (
     Action,
@@ -23,6 +24,7 @@ from .models import (
     Case,
     CaseTeamMember,
     Child,
+    ConcernCategory,
     Contact,
     District,
     HelplineHours,
@@ -219,6 +221,11 @@ def queue_rows(referrals, *, user, now: datetime.datetime) -> list[QueueRow]:
     queryset brings the child, the school and the claimer along (two queries for the rule)."""
     shows_name = permissions.queue_name_checker(user)
     waiting = {Status.SUBMITTED, Status.IN_TRIAGE}
+    # The labels in the request's language, once for the whole list (what get_FOO_display
+    # and concern_labels give: asking them per row hashed every choice for every line).
+    urgency_labels = _labels(Referral._meta.get_field("urgency").flatchoices)
+    status_labels = _labels(Referral._meta.get_field("status").flatchoices)
+    concern_labels = _labels(ConcernCategory.choices)
     rows = []
     for r in referrals:
         named = shows_name(r)
@@ -235,17 +242,21 @@ def queue_rows(referrals, *, user, now: datetime.datetime) -> list[QueueRow]:
                 named=named,
                 age=child.age,
                 school=r.school.name,
-                concerns=r.concern_labels(),
+                concerns=[concern_labels.get(code, code) for code in r.concern_categories],
                 urgency=r.urgency,
-                urgency_label=r.get_urgency_display(),
+                urgency_label=urgency_labels.get(r.urgency, r.urgency),
                 due=r.triage_due_at,
                 time_left=time_left(r.triage_due_at, now) if r.status in waiting else "",
                 overdue=overdue,
-                status=r.get_status_display(),
+                status=status_labels.get(r.status, r.status),
                 claimed_by=(claimer.get_full_name() or claimer.username) if claimer else "",
             )
         )
     return rows
+
+
+def _labels(choices) -> dict:
+    return {value: str(label) for value, label in choices}
 
 
 def referral_dossier(referral: Referral) -> dict:
@@ -441,6 +452,19 @@ def contacts_for(user, limit: int = 50) -> QuerySet[Contact]:
 
 
 # --- who the child is: matching at triage ------------------------------------------------------
+
+
+def child_identity(referral: Referral) -> dict:
+    """Who the referral's child is, for the triage team (the decision page and the API's
+    matches alike): the record as typed, whether it is still unchecked, and while it is the
+    possible matches among the children the district's team knows (child_matches)."""
+    child = referral.child
+    unchecked = child.identity == Child.Identity.AS_TYPED
+    return {
+        "child": child,
+        "unchecked": unchecked,
+        "matches": child_matches(referral) if unchecked else [],
+    }
 
 
 def child_matches(referral: Referral, *, limit: int = 10) -> list[dict]:
@@ -769,8 +793,7 @@ def history_rows(*historical_querysets, values: bool = True) -> list[dict]:
                     if getattr(record, f.attname) not in (None, "", [], {}) and f.name != "id"
                 ]
             else:
-                delta = record.diff_against(before)
-                raw = [(c.field, c.old, c.new) for c in delta.changes]
+                raw = _field_changes(record, before)
             previous[record.id] = record
             changes = [
                 {
@@ -803,6 +826,33 @@ def history_rows(*historical_querysets, values: bool = True) -> list[dict]:
     return rows
 
 
+@functools.cache
+def _history(model):
+    """`model.history`, kept: simple-history builds a new manager class at every access of
+    the attribute (a tenth of the case page's chronology)."""
+    return model.history
+
+
+@functools.cache
+def _diffed_fields(historical_model) -> list[tuple[str, str]]:
+    """(name, attname) of the fields simple-history's `diff_against` compares, by name."""
+    m2m = {f.name for f in historical_model._history_m2m_fields}
+    names = {f.name for f in historical_model.tracked_fields if f.editable} - m2m
+    return [(name, historical_model._meta.get_field(name).attname) for name in sorted(names)]
+
+
+def _field_changes(record, before) -> list[tuple]:
+    """`record.diff_against(before)` as (field, old, new), compared attribute by attribute
+    (the same fields, values and order, without its two `model_to_dict` per record)."""
+    if record._history_m2m_fields:
+        return [(c.field, c.old, c.new) for c in record.diff_against(before).changes]
+    return [
+        (name, old, new)
+        for name, attname in _diffed_fields(type(record))
+        if (old := getattr(before, attname)) != (new := getattr(record, attname))
+    ]
+
+
 def _text(value):
     return None if value is None else str(value)
 
@@ -818,8 +868,8 @@ def referrals_history(referral_ids, *, values: bool = True) -> list[dict]:
 
     ids = list(referral_ids)
     return history_rows(
-        Referral.history.filter(id__in=ids),
-        InformationRequest.history.filter(referral_id__in=ids),
+        _history(Referral).filter(id__in=ids),
+        _history(InformationRequest).filter(referral_id__in=ids),
         values=values,
     )
 
@@ -836,18 +886,18 @@ def case_history(case: Case, *, values: bool = True) -> list[dict]:
         Sharing,
     )
 
-    plans = CasePlan.history.filter(case_id=case.pk)
+    plans = _history(CasePlan).filter(case_id=case.pk)
     return history_rows(
-        Case.history.filter(id=case.pk),
-        CaseTeamMember.history.filter(case_id=case.pk),
+        _history(Case).filter(id=case.pk),
+        _history(CaseTeamMember).filter(case_id=case.pk),
         plans,
-        Action.history.filter(plan_id__in=plans.values("id")),
-        Review.history.filter(case_id=case.pk),
-        Note.history.filter(case_id=case.pk),
-        FamilyInformation.history.filter(case_id=case.pk),
-        Consent.history.filter(case_id=case.pk),
-        Objection.history.filter(case_id=case.pk),
-        Sharing.history.filter(case_id=case.pk),
+        _history(Action).filter(plan_id__in=plans.values("id")),
+        _history(Review).filter(case_id=case.pk),
+        _history(Note).filter(case_id=case.pk),
+        _history(FamilyInformation).filter(case_id=case.pk),
+        _history(Consent).filter(case_id=case.pk),
+        _history(Objection).filter(case_id=case.pk),
+        _history(Sharing).filter(case_id=case.pk),
         values=values,
     )
 
@@ -951,6 +1001,18 @@ def yearly_indicators(
         return {("" if key is None else key): n for key, n in rows}
 
     report: dict = {"year": year, "district": district_code}
+    # What records purged since (casework.services.purge) counted for: added to what is
+    # counted from the records still there, so that a past year's report does not change.
+    kept = retention.retained_figures(year, districts, unassigned=unassigned)
+
+    def plus(counts: dict, key: str) -> dict:
+        for code, n in kept.get(key, {}).items():
+            counts[code] = counts.get(code, 0) + n
+        return counts
+
+    def total(key: str) -> int:
+        return sum(kept.get(key, {}).values())
+
     referrals = Referral.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
     if districts is not None:
         referrals = referrals.filter(district__in=districts)
@@ -960,12 +1022,12 @@ def yearly_indicators(
             for code in categories or []:
                 concern_counts[code] = concern_counts.get(code, 0) + 1
         report["referrals"] = {
-            "total": referrals.count(),
-            "by_category": concern_counts,
-            "by_source_agency": by(referrals, "school__name"),
-            "by_urgency": by(referrals, "urgency"),
-            "by_outcome": by(referrals, "status"),
-            "by_district": by(referrals, "district__code"),
+            "total": referrals.count() + total("referrals.total"),
+            "by_category": plus(concern_counts, "referrals.by_category"),
+            "by_source_agency": plus(by(referrals, "school__name"), "referrals.by_source_agency"),
+            "by_urgency": plus(by(referrals, "urgency"), "referrals.by_urgency"),
+            "by_outcome": plus(by(referrals, "status"), "referrals.by_outcome"),
+            "by_district": plus(by(referrals, "district__code"), "referrals.by_district"),
         }
     if "triage" in parts:
         decided = list(
@@ -975,11 +1037,15 @@ def yearly_indicators(
         )
         hours = [(done - sent).total_seconds() / 3600 for sent, done, _due in decided]
         in_time = sum(1 for _sent, done, due in decided if due is not None and done <= due)
+        for value, n in kept.get("triage.hours", {}).items():
+            hours += [float(value)] * n
+        in_time += total("triage.in_time")
+        count = len(decided) + total("triage.decided")
         report["triage"] = {
-            "decided": len(decided),
+            "decided": count,
             "median_hours": _percentile(hours, 0.5),
             "p90_hours": _percentile(hours, 0.9),
-            "within_deadline_share": round(in_time / len(decided), 3) if decided else None,
+            "within_deadline_share": round(in_time / count, 3) if count else None,
         }
     if "cases" in parts:
         cases = Case.objects.all()
@@ -988,23 +1054,26 @@ def yearly_indicators(
             cases = cases.filter(district__in=districts)
             reviews = reviews.filter(case__district__in=districts)
         report["cases"] = {
-            "opened": cases.filter(opened_at__gte=start, opened_at__lt=end).count(),
-            "closed": cases.filter(closed_at__gte=start, closed_at__lt=end).count(),
-            "reviews_held": reviews.count(),
+            "opened": cases.filter(opened_at__gte=start, opened_at__lt=end).count()
+            + total("cases.opened"),
+            "closed": cases.filter(closed_at__gte=start, closed_at__lt=end).count()
+            + total("cases.closed"),
+            "reviews_held": reviews.count() + total("cases.reviews_held"),
             # Held by the end of the day after the one it was due.
             "reviews_on_time": reviews.filter(
                 held_on__lte=F("scheduled_for") + datetime.timedelta(days=1)
-            ).count(),
+            ).count()
+            + total("cases.reviews_on_time"),
         }
     if "contacts" in parts:
         contacts = scoped(Contact.objects.filter(contacted_at__gte=start, contacted_at__lt=end))
         report["contacts"] = {
-            "total": contacts.count(),
-            "by_channel": by(contacts, "channel"),
-            "by_category": by(contacts, "category"),
+            "total": contacts.count() + total("contacts.total"),
+            "by_channel": plus(by(contacts, "channel"), "contacts.by_channel"),
+            "by_category": plus(by(contacts, "category"), "contacts.by_category"),
         }
         if any(f.name == "caller" for f in Contact._meta.get_fields()):
-            report["contacts"]["by_caller"] = by(contacts, "caller")
+            report["contacts"]["by_caller"] = plus(by(contacts, "caller"), "contacts.by_caller")
     if "mailing_list" in parts:
         # On the list at 31 December: confirmed by then, not unsubscribed by then.
         listed = scoped(
@@ -1014,10 +1083,12 @@ def yearly_indicators(
         )
         kinds = by(listed, "kind")
         report["mailing_list"] = {
-            "families": kinds.get(Subscriber.Kind.FAMILY, 0),
-            "institutions": kinds.get(Subscriber.Kind.INSTITUTION, 0),
-            "institutions_by_type": by(
-                listed.filter(kind=Subscriber.Kind.INSTITUTION), "institution_type"
+            "families": kinds.get(Subscriber.Kind.FAMILY, 0) + total("mailing_list.families"),
+            "institutions": kinds.get(Subscriber.Kind.INSTITUTION, 0)
+            + total("mailing_list.institutions"),
+            "institutions_by_type": plus(
+                by(listed.filter(kind=Subscriber.Kind.INSTITUTION), "institution_type"),
+                "mailing_list.institutions_by_type",
             ),
         }
     if "mailings" in parts:

@@ -22,6 +22,7 @@ from .locks import (
     INFORMATION_LOCK,
     MAILINGS_LOCK,
     OUTBOX_LOCK,
+    PURGE_LOCK,
     REVIEWS_LOCK,
     TEAM_ACCESS_LOCK,
     TRIAGE_LOCK,
@@ -30,6 +31,7 @@ from .locks import (
 from .outbox import deliver_notification
 from .services import cases as case_services
 from .services import mailing as mailing_services
+from .services import purge as purge_services
 from .services import reminders
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "remind_overdue_actions",
     "remind_overdue_information_requests",
     "remind_overdue_triage",
+    "purge_retention",
     "remind_reviews",
     "resume_mailings",
     "requeue_undelivered_notifications",
@@ -111,6 +114,17 @@ def resume_mailings() -> int:
             log.info("mailing sweep skipped: another sweeper is running")
             return 0
         return mailing_services.mailings_resume()
+
+
+@shared_task(**SWEEP)
+def purge_retention() -> int:
+    """The nightly retention purge. No arguments: what is due is read from the database."""
+    with single_sweeper(PURGE_LOCK) as mine:
+        if not mine:
+            log.info("retention purge skipped: another purge is running")
+            return 0
+        report = purge_services.purge()
+    return sum(report.counts.values())
 
 
 def run_sweeps() -> dict[str, int]:

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .web import attachments, audit, cases, dpo, family, home, mailing, network, queue, referrals
+from .web import (
+    attachments,
+    audit,
+    cases,
+    dpo,
+    family,
+    home,
+    mailing,
+    network,
+    queue,
+    referrals,
+    retention,
+)
 
 urlpatterns = [
     path("", home.home, name="index"),
@@ -93,6 +105,9 @@ urlpatterns = [
         dpo.rectification_decide,
         name="dpo_rectification_decide",
     ),
+    # --- retention: legal holds ---
+    path("holds/", retention.holds, name="holds"),
+    path("holds/<int:pk>/lift/", retention.hold_lift, name="hold_lift"),
     # --- the network ---
     path("services/", network.directory, name="directory"),
     path("services/kept/", network.directory_kept, name="directory_kept"),

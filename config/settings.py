@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from celery.schedules import crontab
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -139,6 +140,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer, with the <select> written in Python (one template per option was a
+# third of the case page's rendering; the same HTML: config/form_renderer.py).
+FORM_RENDERER = "config.form_renderer.Renderer"
+
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # PostgreSQL: the role the web and Celery processes connect as, when it is not the owner of the
 # tables (docs/operations.md, "Two database roles"). Set it where `migrate` runs (as the owner):
@@ -149,6 +154,12 @@ if DATABASE_APP_ROLE and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_APP
         f"Environment variable DATABASE_APP_ROLE={DATABASE_APP_ROLE!r} is invalid: expected a "
         "plain PostgreSQL role name such as casework_app."
     )
+# PostgreSQL: the retention purge deletes audit rows, which only the tables' owner may do
+# (docs/security.md, "The retention purge"). Where it runs (`manage.py purge`, or the Celery
+# worker of the RETENTION_PURGE_QUEUE), give it the owner's URL; nowhere else.
+if env_str("DATABASE_OWNER_URL"):
+    DATABASES["owner"] = env_database("DATABASE_OWNER_URL", "")
+    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 # Viewflow stores the id of the domain object as an integer: keep integer primary keys.
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
@@ -177,6 +188,8 @@ LANGUAGES = [
     ("en", _("English")),
 ]
 LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "it", [code for code, _name in LANGUAGES])
+# English dates day first, on a 24-hour clock (config/formats/en).
+FORMAT_MODULE_PATH = ["config.formats"]
 # The project's catalogue first; then the Catalan of the framework strings Viewflow lacks.
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_framework"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Rome")
@@ -272,6 +285,23 @@ CELERY_BEAT_SCHEDULE = {
     "expire-team-access": _every(3600.0, "casework.tasks.expire_team_access"),
     "resume-mailings": _every(300.0, "casework.tasks.resume_mailings"),
 }
+# The retention purge (casework.services.purge), once a night at this hour (local time), on
+# the queue of the one worker that holds DATABASE_OWNER_URL (empty: the default queue).
+RETENTION_PURGE_HOUR = env_int("RETENTION_PURGE_HOUR", 3)
+if not 0 <= RETENTION_PURGE_HOUR <= 23:
+    raise ImproperlyConfigured(
+        f"Environment variable RETENTION_PURGE_HOUR={RETENTION_PURGE_HOUR} is invalid: "
+        "expected an hour from 0 to 23."
+    )
+RETENTION_PURGE_QUEUE = env_str("RETENTION_PURGE_QUEUE")
+CELERY_BEAT_SCHEDULE["retention-purge"] = {
+    "task": "casework.tasks.purge_retention",
+    "schedule": crontab(hour=RETENTION_PURGE_HOUR, minute=30),
+    "options": {
+        "expire_seconds": 6 * 3600,
+        **({"queue": RETENTION_PURGE_QUEUE} if RETENTION_PURGE_QUEUE else {}),
+    },
+}
 # The outbox (casework/outbox.py) tries to e-mail a notification for this many hours after it
 # was written (or after an operator's retry), then gives up and alerts (an ERROR log line).
 OUTBOX_GIVE_UP_HOURS = env_int("OUTBOX_GIVE_UP_HOURS", 24)
@@ -302,7 +332,7 @@ if not 1 <= CASEWORK_TRAIL_UNLOCK_MINUTES <= 480:
 REST_FRAMEWORK = {
     # Tokens first: a call without credentials gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "casework.api.auth.TokenAuthentication",  # knox, with the scopes read once per GET
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -234,6 +234,47 @@ def is_open(name: str, obj: models.Model) -> bool:
     return _may_wake(step, waiting_timer(name, obj))
 
 
+def open_steps(obj: models.Model, names) -> dict[str, bool]:
+    """`is_open` for several steps of one referral or case, from ONE read of its tasks that
+    are open or waiting (a page that offers several steps asks this instead of `is_open` for
+    each: the answers are the same)."""
+    wanted = [STEPS[name] for name in names]
+    tasks = list(
+        Task.objects.filter(**_artifact(obj), status__in=[*ACTIVE, STATUS.SCHEDULED])
+        .order_by("-pk")
+        .values_list("process__flow_class", "flow_task", "status", "scheduled")
+    )
+
+    def newest(flow_class, node, statuses):
+        for task_flow, task_node, status, scheduled in tasks:
+            if task_flow == flow_class and task_node == node and status in statuses:
+                return scheduled
+        return _NONE
+
+    answers = {}
+    for name, step in zip(names, wanted, strict=True):
+        if step.action == RESCHEDULE:
+            timer = newest(step.flow_class, step.node, [STATUS.SCHEDULED])
+            before = step.before is not None and (
+                newest(step.flow_class, getattr(step.flow_class, step.before), ACTIVE) is not _NONE
+            )
+            answers[name] = timer is not _NONE or before
+        elif newest(step.flow_class, step.node, ACTIVE) is not _NONE:
+            answers[name] = True
+        elif step.wake is None:
+            answers[name] = False
+        else:
+            node = getattr(step.flow_class, step.wake[0])
+            scheduled = newest(step.flow_class, node, [STATUS.SCHEDULED])
+            answers[name] = scheduled is not _NONE and (
+                step.wake[1] == ANY_TIME or scheduled <= timezone.now()
+            )
+    return answers
+
+
+_NONE = object()  # no such task (a task's `scheduled` may itself be None)
+
+
 def run_step(name: str, *, obj: models.Model, actor, **fields):
     """Run the protocol step `name` on `obj` (a referral or a case) as `actor`."""
     step = STEPS[name]

@@ -165,3 +165,36 @@ def protocol(name: str, **fixed):
 
     run.__name__ = name
     return run
+
+
+@pytest.fixture
+def case_to_close(teacher, child, triage_worker):
+    """A case whose periodic review proposed closing it: the supervisor's decision awaits."""
+    import datetime
+
+    import time_machine
+    from viewflow.workflow.timers import fire_due_timers
+
+    draft = services.referral_create_draft(
+        actor=teacher,
+        child=child,
+        concern_categories=["neglect"],
+        observations="Hungry",
+        family_informed=True,
+    )
+    referral = protocol("referral.submit")(referral=draft, actor=teacher)
+    case = protocol("referral.decide")(referral=referral, actor=triage_worker, decision="open_case")
+    protocol("case.plan")(actor=triage_worker, case=case, objectives="Meals")
+    case.refresh_from_db()
+    with time_machine.travel(case.next_review_at + datetime.timedelta(hours=1), tick=False):
+        assert fire_due_timers() == 1
+        protocol("case.review")(
+            actor=triage_worker,
+            case=case,
+            risk_level="low",
+            decision="close",
+            notes="Meals are regular, attendance good",
+            attendees="Ferri, the mother",
+        )
+    case.refresh_from_db()
+    return case

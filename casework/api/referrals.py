@@ -22,7 +22,7 @@ from rest_framework.utils.urls import replace_query_param
 from casework import permissions, selectors, services
 from casework.audit import log_access
 from casework.filters import ReferralFilter
-from casework.models import Child, Referral
+from casework.models import Referral
 from protocols import steps
 
 from . import serializers as s
@@ -141,7 +141,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             {
                 "next": following,
                 "previous": None,
-                "results": s.ReferralListItem(page, many=True).data,
+                "results": s.ReferralListItem.rows(page),
             }
         )
 
@@ -241,9 +241,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         referral = self.get_object()
         if not permissions.can_triage(request.user, referral):
             raise PermissionDenied
-        found = []
-        if referral.child.identity == Child.Identity.AS_TYPED:
-            found = selectors.child_matches(referral)
+        found = selectors.child_identity(referral)["matches"]
         log_access(
             request,
             action="referral.matches",

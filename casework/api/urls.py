@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from .cases import CaseViewSet
 from .directory import ServiceListView
+from .holds import HoldViewSet
 from .indicators import IndicatorsView
 from .mine import AttachmentViewSet, NotificationViewSet
 from .queue import QueueView
@@ -14,6 +15,7 @@ router.register("referrals", ReferralViewSet, basename="referral")
 router.register("cases", CaseViewSet, basename="case")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("attachments", AttachmentViewSet, basename="attachment")
+router.register("holds", HoldViewSet, basename="hold")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

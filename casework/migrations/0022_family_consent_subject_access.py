@@ -39,7 +39,7 @@ def drop_append_only(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casework', '0018_mailing_list'),
+        ('casework', '0021_retention_hold_purge'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -58,6 +58,7 @@ from .referrals import (
     Referral,
     Urgency,
 )
+from .retention import LegalHold, PurgeRecord, RetainedFigure
 
 __all__ = [
     "RECTIFIABLE",
@@ -101,6 +102,9 @@ __all__ = [
     "DistrictUserObjectPermission",
     "Guardian",
     "InformationRequest",
+    "LegalHold",
+    "PurgeRecord",
+    "RetainedFigure",
     "Membership",
     "Note",
     "Notification",

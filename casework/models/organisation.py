@@ -160,6 +160,40 @@ class ProtocolSettings(AuditedModel):
             "Empty: the standard wording. Never name the reasons or the content of the file."
         ),
     )
+    # Retention (casework.services.purge). The defaults are placeholders: how long Italian and
+    # Catalan social services keep each kind of record is set by regional rules and each
+    # municipality's records schedule (massimario di scarto / taula d'avaluació documental),
+    # which the project does not know. The DPO must set every one of them (docs/operations.md).
+    retention_draft_days = models.PositiveIntegerField(
+        _("keep a draft never sent (days after its last change)"), default=180
+    )
+    retention_no_further_action_days = models.PositiveIntegerField(
+        _("keep a referral closed with no further action (days after the decision)"),
+        default=5 * 365,
+    )
+    retention_redirected_days = models.PositiveIntegerField(
+        _("keep a redirected referral (days after the decision)"), default=5 * 365
+    )
+    retention_closed_case_days = models.PositiveIntegerField(
+        _("keep a closed case and its referrals (days after the closure)"), default=10 * 365
+    )
+    retention_contact_days = models.PositiveIntegerField(
+        _("keep a helpline contact (days after the contact)"), default=2 * 365
+    )
+    retention_subscriber_days = models.PositiveIntegerField(
+        _("keep an unsubscribed mailing-list subscriber (days after leaving)"), default=30
+    )
+    retention_access_log_days = models.PositiveIntegerField(
+        _("keep the access log (days)"), default=2 * 365
+    )
+    retention_history_days = models.PositiveIntegerField(
+        _("keep the history of the organisation's records (days)"),
+        default=10 * 365,
+        help_text=_(
+            "Districts, agencies, roles, the directory, settings: older versions are deleted, "
+            "the latest version of each record is kept. A case's history goes with the case."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -24,5 +24,6 @@ from .notifications import notification_mark_read  # noqa: F401
 from .organisation import *  # noqa: F403
 from .referrals import *  # noqa: F403
 from .reminders import *  # noqa: F403
+from .retention import *  # noqa: F403
 from .trails import *  # noqa: F403
 from .triage import *  # noqa: F403

@@ -1,7 +1,13 @@
+import threading
+from collections import OrderedDict
+
 from django import template
+from django.urls import get_script_prefix
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from viewflow.templatetags.viewflow import has_perm
 
 from casework.audit import access_action_label
 
@@ -36,3 +42,61 @@ def badges(referral, now):
 def access_label(code):
     """What a read in the access log was, in words (casework.audit.ACCESS_ACTIONS)."""
     return access_action_label(code)
+
+
+# --- fragments rendered once ----------------------------------------------------------------
+# The side menu and the language list are the same HTML for everyone who has the same menu
+# entries, the same unread count and the same language: each is rendered once per process and
+# key (`{% rendered_once "name" key... %}...{% endrendered_once %}`), and a page that needs it
+# again copies the string. The key names everything the fragment shows, so nothing is ever
+# stale and nothing is invalidated; nothing personal is kept (no name, no token, no id).
+_RENDERED: OrderedDict = OrderedDict()
+_RENDERED_MAX = 512
+_RENDERED_LOCK = threading.Lock()
+
+
+class RenderedOnceNode(template.Node):
+    def __init__(self, nodelist, name, keys):
+        self.nodelist = nodelist
+        self.name = name
+        self.keys = keys
+
+    def render(self, context):
+        key = (
+            self.name,
+            translation.get_language(),
+            get_script_prefix(),
+            *(k.resolve(context) for k in self.keys),
+        )
+        with _RENDERED_LOCK:
+            html = _RENDERED.get(key)
+            if html is not None:
+                _RENDERED.move_to_end(key)
+                return html
+        html = self.nodelist.render(context)
+        with _RENDERED_LOCK:
+            _RENDERED[key] = html
+            while len(_RENDERED) > _RENDERED_MAX:
+                _RENDERED.popitem(last=False)
+        return html
+
+
+@register.tag
+def rendered_once(parser, token):
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("rendered_once needs a fragment name")
+    nodelist = parser.parse(("endrendered_once",))
+    parser.delete_first_token()
+    return RenderedOnceNode(nodelist, bits[1], [parser.compile_filter(b) for b in bits[2:]])
+
+
+@register.simple_tag
+def menu_key(nav, site, app, viewset, user):
+    """Everything the side menu shows that varies: the project's entries (casework.
+    context_processors.navigation, the unread count among them), the Viewflow applications
+    the user may open (as Viewflow's own menu asks) and the current viewset's Turbo setting."""
+    entries = nav.entries() if hasattr(nav, "entries") else None
+    apps = tuple(has_perm(app, user) for app in site.menu_items()) if site else ()
+    turbo_disabled = bool(getattr(viewset, "turbo_disabled", False))
+    return (entries, apps, id(app), id(site), turbo_disabled)

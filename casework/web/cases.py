@@ -2,6 +2,7 @@
 plan, an action, a team member, a review, the closure); the case's trail and access report."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -55,7 +56,10 @@ def case_detail(request, pk):
     is_open = case.status == Case.Status.OPEN
     rights = permissions.case_page_rights(user, case)
     can_lead, is_supervisor = rights["lead"], rights["supervisor"]
-    review_due = steps.is_open("case.review", case)
+    offered = steps.open_steps(
+        case, ["case.review", "case.extraordinary_review", "case.bring_review_forward"]
+    )
+    review_due = offered["case.review"]
     timeline = selectors.case_timeline(case, [r.pk for r in referrals])
     kind = request.GET.get("kind") or None
     context = {
@@ -73,10 +77,10 @@ def case_detail(request, pk):
         "review_due": review_due,
         "history_allowed": rights["history"],
         "extraordinary_open": is_open
-        and steps.is_open("case.extraordinary_review", case)
+        and offered["case.extraordinary_review"]
         and permissions.can_hold_extraordinary_review(user, case),
         "forward_open": is_open
-        and steps.is_open("case.bring_review_forward", case)
+        and offered["case.bring_review_forward"]
         and permissions.can_bring_review_forward(user, case),
         "action_statuses": Action.Status.choices,
         "now": timezone.now(),
@@ -215,9 +219,9 @@ def case_close(request, pk):
     repeats the choice and its consequences and asks to confirm. Only the confirmation runs the
     protocol step."""
     case = visible_case(request, pk)
-    if case.status != Case.Status.CLOSURE_REQUESTED or not permissions.can_decide_closure(
-        request.user, case
-    ):
+    if not permissions.can_decide_closure(request.user, case):
+        raise PermissionDenied
+    if case.status != Case.Status.CLOSURE_REQUESTED:
         messages.error(request, _("No closure awaits your decision on this case."))
         return redirect(case)
     form = forms.ClosureForm(request.POST or None)

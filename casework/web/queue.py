@@ -137,7 +137,7 @@ def referral_decide(request, pk):
         if ok:
             messages.success(request, _("Decision recorded; the referrer has been informed."))
             return redirect(referral)
-    identity = _identity_panel(referral)
+    identity = selectors.child_identity(referral)
     log_access(
         request,
         action="referral.decide",
@@ -166,18 +166,6 @@ def referral_decide(request, pk):
         },
         status=422 if form.errors else 200,
     )
-
-
-def _identity_panel(referral) -> dict:
-    """Who the child is: the record as typed, and while it is unchecked the possible matches
-    among the children the district's team knows."""
-    child = referral.child
-    unchecked = child.identity == child.Identity.AS_TYPED
-    return {
-        "child": child,
-        "unchecked": unchecked,
-        "matches": selectors.child_matches(referral) if unchecked else [],
-    }
 
 
 def _identity_change(request, pk, change, done):

@@ -3,15 +3,10 @@
 clicked (desktop and a 390 px phone), and a closure is chosen and confirmed. axe-core checks
 each new page."""
 
-import datetime
-
 import pytest
-import time_machine
-from viewflow.workflow.timers import fire_due_timers
 
 from casework import services
 from casework.models import Case, Referral
-from tests.conftest import protocol
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -134,32 +129,6 @@ def test_danger_guidance_is_in_view_where_the_teacher_clicked(
             no_js.close()
     finally:
         context.close()
-
-
-@pytest.fixture
-def case_to_close(teacher, child, triage_worker):
-    draft = services.referral_create_draft(
-        actor=teacher,
-        child=child,
-        concern_categories=["neglect"],
-        observations="Hungry",
-        family_informed=True,
-    )
-    referral = protocol("referral.submit")(referral=draft, actor=teacher)
-    case = protocol("referral.decide")(referral=referral, actor=triage_worker, decision="open_case")
-    protocol("case.plan")(actor=triage_worker, case=case, objectives="Meals")
-    case.refresh_from_db()
-    with time_machine.travel(case.next_review_at + datetime.timedelta(hours=1), tick=False):
-        assert fire_due_timers() == 1
-        protocol("case.review")(
-            actor=triage_worker,
-            case=case,
-            risk_level="low",
-            decision="close",
-            notes="Meals are regular, attendance good",
-        )
-    case.refresh_from_db()
-    return case
 
 
 def test_closure_is_chosen_and_confirmed(

@@ -6,10 +6,8 @@ and told to the school."""
 import datetime
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied
 from rest_framework.test import APIClient
-from viewflow.workflow.timers import fire_due_timers
 
 from casework import services
 from casework.models import Case, ProtocolSettings, Referral
@@ -271,33 +269,6 @@ def test_danger_guidance_sits_under_the_urgency_choice_and_on_the_next_pages(cli
 # --- closure with care -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def case_to_close(teacher, child, triage_worker):
-    draft = services.referral_create_draft(
-        actor=teacher,
-        child=child,
-        concern_categories=["neglect"],
-        observations="Hungry",
-        family_informed=True,
-    )
-    referral = protocol("referral.submit")(referral=draft, actor=teacher)
-    case = protocol("referral.decide")(referral=referral, actor=triage_worker, decision="open_case")
-    protocol("case.plan")(actor=triage_worker, case=case, objectives="Meals")
-    case.refresh_from_db()
-    with time_machine.travel(case.next_review_at + datetime.timedelta(hours=1), tick=False):
-        assert fire_due_timers() == 1
-        protocol("case.review")(
-            actor=triage_worker,
-            case=case,
-            risk_level="low",
-            decision="close",
-            notes="Meals are regular, attendance good",
-            attendees="Ferri, the mother",
-        )
-    case.refresh_from_db()
-    return case
-
-
 def test_closure_page_shows_the_review_and_makes_no_choice(client, supervisor, case_to_close):
     client.force_login(supervisor)
     body = client.get(f"/casework/cases/{case_to_close.pk}/close/").content.decode()
@@ -353,10 +324,19 @@ def test_closure_wording_comes_from_the_protocol_settings(
     assert "Il servizio sociale ha concluso il proprio intervento." in body
 
 
-def test_only_the_supervisor_reaches_the_closure_decision(client, triage_worker, case_to_close):
+def test_only_the_supervisor_reaches_the_closure_decision(
+    client, triage_worker, supervisor, case_to_close
+):
     client.force_login(triage_worker)
     response = client.post(
         f"/casework/cases/{case_to_close.pk}/close/", {"approve": "1", "confirm": "1"}
     )
-    assert response.status_code == 302
+    assert response.status_code == 403
     assert Case.objects.get().status == "closure_requested"
+    # Not the supervisor's to decide on a case that is not waiting: a message, not a refusal.
+    client.force_login(supervisor)
+    protocol("case.decide_closure")(
+        actor=supervisor, case=case_to_close, approve=False, reason="Keep going"
+    )
+    response = client.get(f"/casework/cases/{case_to_close.pk}/close/", follow=True)
+    assert "No closure awaits your decision on this case." in response.content.decode()

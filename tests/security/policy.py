@@ -128,6 +128,9 @@ MEMBERS = personas(
 REFERENT_KEEPERS = personas("school_referent", "supervisor")
 REFERENT_KEEPER_NORTH = personas("supervisor")
 
+# Legal holds: the data protection officer (the auditor role) and the districts' supervisors.
+HOLDERS = AUDITOR | personas("supervisor")
+
 SEES_REFERRAL = Who("sees the referral", lambda p, t: t.world.sees_referral(p, t.referral))
 SEES_CASE = Who("sees the case", lambda p, t: t.world.sees_case(p, t.case))
 REFERRER = Who(
@@ -381,6 +384,9 @@ POLICY: list[Rule] = [
         get=may(NOBODY),
         write=may(CASE_LEAD, MAY),
     ),
+    # --- API: legal holds ------------------------------------------------------------------------
+    Rule("api/v1/^holds/$", get=may(HOLDERS), write=may(HOLDERS, MAY)),
+    Rule("api/v1/^holds/(?P<pk>[^/.]+)/lift/$", get=may(NOBODY), write=may(HOLDERS, MAY)),
     # --- API: the caller's notifications, and documents ---------------------------------------
     Rule("api/v1/^notifications/$", get=may(AUTHENTICATED)),
     Rule("api/v1/^notifications/(?P<pk>[^/.]+)/read/$", get=may(NOBODY), write=may(RECIPIENT, MAY)),
@@ -414,6 +420,9 @@ POLICY: list[Rule] = [
         get=may(REFERENT_KEEPER_NORTH),
         write=may(REFERENT_KEEPER_NORTH, MAY),
     ),
+    # Legal holds: the list and placing one; lifting one (a POST only).
+    Rule("casework/holds/", get=may(HOLDERS), write=may(HOLDERS, MAY)),
+    Rule("casework/holds/<int:pk>/lift/", get=may(NOBODY), write=may(HOLDERS, MAY)),
     Rule("casework/notifications/", get=may(AUTHENTICATED)),
     Rule("casework/notifications/<int:pk>/open/", get=may(NOBODY), write=may(RECIPIENT, MAY)),
     Rule("casework/helpline/", get=may(HELPLINE_DESK), write=may(HELPLINE, MAY)),

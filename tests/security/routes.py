@@ -220,6 +220,8 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("attachment", ["case", "draft"])
         if r.startswith(("casework/notifications/", "api/v1/^notifications/")):
             return symbols("notification", ["teacher"])
+        if r.startswith(("casework/holds/", "api/v1/^holds/")):
+            return symbols("hold", ["north"])
         if r.startswith("casework/services/"):
             return symbols("service", ["north"])
         if r.startswith("casework/referents/"):

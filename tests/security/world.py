@@ -39,6 +39,7 @@ from casework.models import (
     Note,
     Notification,
     ProtocolSettings,
+    PurgeRecord,
     Referent,
     Referral,
     Service,
@@ -538,6 +539,11 @@ def _build_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
             agency=u["social_north"], topic="on_duty", name="On duty", phone="+39 1"
         ).pk
     )
+    s["hold:north"] = str(
+        services.legal_hold_place(
+            actor=u["supervisor"], kind="case", object_id=open_case.pk, reason="Court"
+        ).pk
+    )
     objects = {"referral": referrals, "case": cases}
     for flow, nodes in FLOW_TASKS.items():
         flow_class = FLOW_CLASSES[flow]
@@ -594,6 +600,7 @@ def _admin_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
         object_id=cases["open"].pk,
     )
     ProtocolSettings.objects.get_or_create()
+    PurgeRecord.objects.create(rule="draft", retention="180 days", kind="referral", count=1)
     open_case = cases["open"]
     chosen = {
         "auth.user": u["teacher"].pk,

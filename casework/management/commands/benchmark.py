@@ -210,6 +210,15 @@ class Command(BaseCommand):
         member from another agency, two actions and three more referrals linked to it."""
         from protocols.steps import run_step
 
+        # --reuse: the case an earlier run opened (a second "Bench Case" child would be
+        # stopped at triage as a possible match of the first).
+        earlier = (
+            Case.objects.filter(child__first_name="Bench", child__last_name="Case")
+            .order_by("pk")
+            .first()
+        )
+        if earlier is not None:
+            return earlier
         school = services.referrer_school(teacher)
         health, _created = Agency.objects.get_or_create(
             name="Health bench", kind="health", district=school.district

@@ -1,0 +1,269 @@
+"""Retention: which records are due for the purge, which are held, and the figures kept for
+the yearly report after a purge. Reads only; the purge itself is casework.services.purge.
+
+Each rule names a kind of record, the protocol setting that says how long it is kept, and
+from when that time runs (docs/operations.md, "Retention and purge"). A record under a legal
+hold — on itself, on its case or one of the case's referrals, on its child — is never due.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Max, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import permissions
+from .models import (
+    AccessLog,
+    Case,
+    Child,
+    Contact,
+    LegalHold,
+    ProtocolSettings,
+    PurgeRecord,
+    Referral,
+    RetainedFigure,
+    Subscriber,
+)
+
+Rule = PurgeRecord.Rule
+Status = Referral.Status
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    code: str
+    setting: str  # the ProtocolSettings field (days)
+    counts_from: object  # a translated phrase: from when the time runs
+
+    @property
+    def label(self):
+        return Rule(self.code).label
+
+    def days(self) -> int:
+        return int(ProtocolSettings.value(self.setting))
+
+
+RULES = (
+    RetentionRule(Rule.DRAFT, "retention_draft_days", _("its last change")),
+    RetentionRule(Rule.NO_FURTHER_ACTION, "retention_no_further_action_days", _("the decision")),
+    RetentionRule(Rule.REDIRECTED, "retention_redirected_days", _("the decision")),
+    RetentionRule(Rule.CLOSED_CASE, "retention_closed_case_days", _("the closure")),
+    RetentionRule(Rule.CONTACT, "retention_contact_days", _("the contact")),
+    RetentionRule(Rule.SUBSCRIBER, "retention_subscriber_days", _("leaving the list")),
+    RetentionRule(Rule.ACCESS_LOG, "retention_access_log_days", _("the read")),
+    RetentionRule(Rule.HISTORY, "retention_history_days", _("the change")),
+)
+RULES_BY_CODE = {rule.code: rule for rule in RULES}
+
+# The models whose history goes with their record (the case file, the helpline's log, the
+# holds): the "history" rule leaves their history alone.
+CASE_FILE_HISTORY = {
+    "referral",
+    "informationrequest",
+    "case",
+    "caseteammember",
+    "caseplan",
+    "action",
+    "review",
+    "note",
+    "attachment",
+    "child",
+    "guardian",
+    "contact",
+    "legalhold",
+}
+
+
+def cutoff(rule: RetentionRule, now: datetime.datetime | None = None) -> datetime.datetime:
+    return (now or timezone.now()) - datetime.timedelta(days=rule.days())
+
+
+# --- holds -------------------------------------------------------------------------------------
+
+
+def holds_in_place(kind: str, using: str = "default") -> QuerySet:
+    return LegalHold.objects.using(using).filter(kind=kind, lifted_at__isnull=True)
+
+
+def _held_ids(kind: str, using: str) -> set[int]:
+    return set(holds_in_place(kind, using).values_list("object_id", flat=True))
+
+
+def held_child_ids(using: str = "default") -> set[int]:
+    """The children on hold, and every record of the same child (linked at triage)."""
+    held = _held_ids(LegalHold.Kind.CHILD, using)
+    if not held:
+        return set()
+    children = Child.objects.using(using)
+    subjects = held | set(
+        children.filter(pk__in=held, same_as__isnull=False).values_list("same_as_id", flat=True)
+    )
+    typed = set(children.filter(same_as__in=subjects).values_list("pk", flat=True))
+    return subjects | typed
+
+
+def held_case_ids(using: str = "default") -> set[int]:
+    """Cases held themselves, through one of their referrals, or through their child."""
+    held = _held_ids(LegalHold.Kind.CASE, using)
+    held |= set(
+        Referral.objects.using(using)
+        .filter(pk__in=_held_ids(LegalHold.Kind.REFERRAL, using), case__isnull=False)
+        .values_list("case_id", flat=True)
+    )
+    held |= set(
+        Case.objects.using(using)
+        .filter(child__in=held_child_ids(using))
+        .values_list("pk", flat=True)
+    )
+    return held
+
+
+def is_held(kind: str, object_id: int, using: str = "default") -> bool:
+    if kind == LegalHold.Kind.CASE:
+        return object_id in held_case_ids(using)
+    if kind == LegalHold.Kind.CHILD:
+        return object_id in held_child_ids(using)
+    if kind == LegalHold.Kind.REFERRAL:
+        referral = Referral.objects.using(using).filter(pk=object_id).first()
+        if referral is None:
+            return False
+        return (
+            object_id in _held_ids(LegalHold.Kind.REFERRAL, using)
+            or referral.child_id in held_child_ids(using)
+            or (referral.case_id is not None and referral.case_id in held_case_ids(using))
+        )
+    return object_id in _held_ids(kind, using)
+
+
+# --- what the purge would take ------------------------------------------------------------------
+
+
+def due(rule: RetentionRule, *, now=None, using: str = "default") -> QuerySet:
+    """The records of one rule past their retention and not held, oldest first. For the
+    access log and the history rule, the rows themselves (see casework.services.purge)."""
+    limit = cutoff(rule, now)
+    if rule.code in (Rule.DRAFT, Rule.NO_FURTHER_ACTION, Rule.REDIRECTED):
+        referrals = Referral.objects.using(using).filter(case__isnull=True)
+        if rule.code == Rule.DRAFT:
+            referrals = referrals.filter(
+                status__in=[Status.DRAFT, Status.AWAITING_VALIDATION], updated_at__lt=limit
+            )
+        else:
+            status = (
+                Status.NO_FURTHER_ACTION
+                if rule.code == Rule.NO_FURTHER_ACTION
+                else Status.REDIRECTED
+            )
+            referrals = referrals.filter(status=status, decided_at__lt=limit)
+        return (
+            referrals.exclude(pk__in=_held_ids(LegalHold.Kind.REFERRAL, using))
+            .exclude(child__in=held_child_ids(using))
+            .order_by("pk")
+        )
+    if rule.code == Rule.CLOSED_CASE:
+        return (
+            Case.objects.using(using)
+            .filter(status=Case.Status.CLOSED, closed_at__lt=limit)
+            .exclude(pk__in=held_case_ids(using))
+            .order_by("pk")
+        )
+    if rule.code == Rule.CONTACT:
+        return (
+            Contact.objects.using(using)
+            .filter(contacted_at__lt=limit)
+            .exclude(pk__in=_held_ids(LegalHold.Kind.CONTACT, using))
+            .order_by("pk")
+        )
+    if rule.code == Rule.SUBSCRIBER:
+        return (
+            Subscriber.objects.using(using)
+            .filter(
+                Q(unsubscribed_on__lt=limit.date())
+                | Q(erased_at__lt=limit)
+                | Q(subscribed_on__isnull=True, created_at__lt=limit)
+            )
+            .order_by("pk")
+        )
+    if rule.code == Rule.ACCESS_LOG:
+        return AccessLog.objects.using(using).filter(at__lt=limit).order_by("pk")
+    raise ValueError(f"rule {rule.code!r} has no single queryset: see history_due")
+
+
+def history_models():
+    """The history models of the organisation's records (not the case file's)."""
+    from django.apps import apps
+
+    return [
+        model
+        for model in apps.get_models()
+        if model.__name__.startswith("Historical")
+        and hasattr(model, "instance_type")
+        and any(field.name == "history_date" for field in model._meta.concrete_fields)
+        and model.instance_type._meta.model_name not in CASE_FILE_HISTORY
+    ]
+
+
+def history_due(model, rule: RetentionRule, *, now=None, using: str = "default") -> QuerySet:
+    """Older versions past retention: every row before the cutoff but each record's latest —
+    unless that latest says the record was deleted (then the whole trail goes)."""
+    rows = model.objects.using(using)
+    latest = rows.values("id").annotate(last=Max("history_id")).values("last")
+    return (
+        rows.filter(history_date__lt=cutoff(rule, now))
+        .exclude(Q(history_id__in=latest) & ~Q(history_type="-"))
+        .order_by("history_id")
+    )
+
+
+# --- the holds a person may see and place --------------------------------------------------------
+
+
+def hold_target(kind: str, object_id: int):
+    """The record a hold is to be placed on, or None."""
+    model = {
+        LegalHold.Kind.CASE: Case,
+        LegalHold.Kind.REFERRAL: Referral,
+        LegalHold.Kind.CHILD: Child,
+        LegalHold.Kind.CONTACT: Contact,
+    }.get(kind)
+    if model is None or object_id is None:
+        return None
+    return model.objects.filter(pk=object_id).first()
+
+
+def holds_visible(user) -> QuerySet:
+    """The holds `user` reads: every hold for the data protection officer (auditor), the
+    holds on their districts' records for a supervisor, none for anyone else."""
+    holds = LegalHold.objects.select_related("placed_by", "lifted_by", "district")
+    if permissions.is_auditor(user):
+        return holds
+    districts = permissions.district_ids(user, permissions.SUPERVISE)
+    if not districts:
+        return holds.none()
+    return holds.filter(district__in=districts)
+
+
+# --- the figures a purge keeps -----------------------------------------------------------------
+
+
+def retained_figures(year: int, districts=None, *, unassigned: bool = True) -> dict:
+    """{key: {code: count}} of the figures kept for `year` by the purges, scoped like the
+    yearly report (districts None: the whole network; `unassigned`: with no district too)."""
+    rows = RetainedFigure.objects.filter(year=year)
+    if districts is not None:
+        where = Q(district__in=districts)
+        if unassigned:
+            where |= Q(district__isnull=True)
+        rows = rows.filter(where)
+    figures: dict[str, dict[str, int]] = {}
+    for key, code, n in rows.order_by().values_list("key", "code").annotate(n=Sum("count")):
+        figures.setdefault(key, {})[code] = n
+    return figures
+
+
+def purge_register(limit: int = 200) -> list[PurgeRecord]:
+    return list(PurgeRecord.objects.all()[:limit])
