@@ -34,6 +34,8 @@ def _records(obj) -> dict:
         found["children"].append(obj.child_id)
     elif isinstance(obj, models.InformationRequest):
         found["referrals"].append(obj.referral_id)
+    elif isinstance(obj, (models.SubjectAccessRequest, models.RectificationRequest)):
+        found["children"].append(obj.child_id)
     elif isinstance(obj, models.Action):
         found["cases"].append(obj.plan.case_id)
     else:  # team members, plans, reviews, notes, attachments
@@ -244,6 +246,43 @@ class CasePlanAdmin(ProtocolRecordAdmin):
 class ActionAdmin(ProtocolRecordAdmin):
     list_display = ["objective", "owning_agency", "owner", "due_date", "status"]
     raw_id_fields = ["plan", "owner"]
+
+
+@admin.register(models.FamilyInformation)
+class FamilyInformationAdmin(ProtocolRecordAdmin):
+    list_display = ["case", "informed_on", "channel", "language", "interpreter"]
+    raw_id_fields = ["case", "informed_by", "recorded_by"]
+
+
+@admin.register(models.Consent)
+class ConsentAdmin(ProtocolRecordAdmin):
+    list_display = ["case", "purpose", "agency", "given_on", "withdrawn_on"]
+    list_filter = ["purpose"]
+    raw_id_fields = ["case", "recorded_by", "withdrawal_recorded_by"]
+
+
+@admin.register(models.Objection)
+class ObjectionAdmin(ProtocolRecordAdmin):
+    list_display = ["case", "raised_on", "outcome", "handled_at"]
+    raw_id_fields = ["case", "handled_by", "recorded_by"]
+
+
+@admin.register(models.Sharing)
+class SharingAdmin(ProtocolRecordAdmin):
+    list_display = ["case", "agency", "basis", "recorded_at"]
+    raw_id_fields = ["case", "member", "consent", "recorded_by"]
+
+
+@admin.register(models.SubjectAccessRequest)
+class SubjectAccessRequestAdmin(ProtocolRecordAdmin):
+    list_display = ["pk", "received_on", "recorded_at"]
+    raw_id_fields = ["child", "guardian", "recorded_by"]
+
+
+@admin.register(models.RectificationRequest)
+class RectificationRequestAdmin(ProtocolRecordAdmin):
+    list_display = ["pk", "field", "status", "received_on", "decided_at"]
+    raw_id_fields = ["child", "guardian", "recorded_by", "decided_by"]
 
 
 @admin.register(models.Review)

@@ -3,17 +3,26 @@ Whom a field may name comes from casework.selectors, as for the API's inputs."""
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import permissions, selectors, services
 from .indicators import INDICATORS, urgency_guidance
 from .models import (
+    RECTIFIABLE,
     Action,
     CaseTeamMember,
     CaseTransfer,
+    Child,
     ConcernCategory,
+    ConsentPurpose,
     Contact,
+    FamilyInformation,
+    Guardian,
     HandOver,
+    HowObtained,
+    LegalBasis,
+    Objection,
     ProtocolVersion,
     Referent,
     Referral,
@@ -325,6 +334,21 @@ class TeamMemberForm(forms.Form):
     role = forms.ChoiceField(label=_("Role on the case"), choices=CaseTeamMember.CaseRole.choices)
     reason = forms.CharField(label=_("Reason for access"), max_length=300)
     valid_until = forms.DateField(label=_("Access ends on"), widget=DATE, required=False)
+    legal_basis = forms.ChoiceField(
+        label=_("Sharing with an agency not yet on the team rests on"),
+        choices=LegalBasis.choices,
+        initial=LegalBasis.CONSENT,
+        required=False,
+        help_text=_(
+            "The family's consent for that agency (record it first), or another legal basis "
+            "that you explain."
+        ),
+    )
+    basis_explanation = forms.CharField(
+        label=_("Why without the family's consent"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
 
     def __init__(self, *args, case=None, any_district=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -750,3 +774,133 @@ class MailingForm(forms.Form):
     )
     subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 10}))
+
+
+# --- family information and consent on the case ------------------------------------------------
+
+
+class FamilyInformationForm(forms.Form):
+    informed_on = forms.DateField(label=_("Informed on"), widget=DATE)
+    informed_whom = forms.CharField(
+        label=_("Who was informed"),
+        max_length=200,
+        help_text=_("For example: the mother; both parents and the child."),
+    )
+    what = forms.CharField(
+        label=_("What the family was told"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    channel = forms.ChoiceField(label=_("How"), choices=FamilyInformation.Channel.choices)
+    language = forms.CharField(label=_("Language"), max_length=60)
+    interpreter = forms.BooleanField(label=_("With an interpreter"), required=False)
+
+
+class ConsentForm(forms.Form):
+    purpose = forms.ChoiceField(label=_("Consent to"), choices=ConsentPurpose.choices)
+    agency = forms.ModelChoiceField(
+        label=_("Agency or school"),
+        queryset=selectors.agencies(),
+        required=False,
+        help_text=_("For a sharing: the agency; for a hand-over: the school."),
+    )
+    given_by = forms.CharField(label=_("Given by"), max_length=200)
+    given_on = forms.DateField(label=_("Given on"), widget=DATE)
+    how_obtained = forms.ChoiceField(label=_("How obtained"), choices=HowObtained.choices)
+
+
+class ConsentWithdrawForm(forms.Form):
+    withdrawn_on = forms.DateField(label=_("Withdrawn on"), widget=DATE)
+    withdrawn_how = forms.ChoiceField(label=_("How"), choices=HowObtained.choices)
+    note = forms.CharField(
+        label=_("About the withdrawal"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
+class ObjectionForm(forms.Form):
+    raised_on = forms.DateField(label=_("Raised on"), widget=DATE)
+    raised_by = forms.CharField(label=_("Raised by"), max_length=200)
+    about = forms.CharField(
+        label=_("What the family objects to"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ObjectionHandleForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[c for c in Objection.Outcome.choices if c[0] != Objection.Outcome.PENDING],
+    )
+    reason = forms.CharField(
+        label=_("Reason for the outcome"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+# --- the data protection officer ---------------------------------------------------------------
+
+
+class SubjectAccessForm(forms.Form):
+    child = forms.ModelChoiceField(
+        label=_("Child"), queryset=Child.objects.all(), widget=forms.HiddenInput
+    )
+    guardian = forms.ModelChoiceField(
+        label=_("About a parent or guardian (empty: about the child)"),
+        queryset=Guardian.objects.all(),
+        required=False,
+    )
+    requested_by = forms.CharField(label=_("Requested by"), max_length=200)
+    received_on = forms.DateField(label=_("Received on"), widget=DATE)
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, child=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if child is not None:
+            self.fields["guardian"].queryset = Guardian.objects.filter(child=child)
+
+
+RECTIFIABLE_CHOICES = [
+    (
+        name,
+        format_lazy("{}: {}", model._meta.verbose_name, model._meta.get_field(name).verbose_name),
+    )
+    for model, key in ((Child, "child"), (Guardian, "guardian"))
+    for name in RECTIFIABLE[key]
+]
+
+
+class RectificationForm(forms.Form):
+    child = forms.ModelChoiceField(
+        label=_("Child"), queryset=Child.objects.all(), widget=forms.HiddenInput
+    )
+    guardian = forms.ModelChoiceField(
+        label=_("About a parent or guardian (empty: about the child)"),
+        queryset=Guardian.objects.all(),
+        required=False,
+    )
+    field = forms.ChoiceField(label=_("What to correct"), choices=RECTIFIABLE_CHOICES)
+    requested_value = forms.CharField(label=_("The correct value"), max_length=300)
+    requested_by = forms.CharField(label=_("Requested by"), max_length=200)
+    received_on = forms.DateField(label=_("Received on"), widget=DATE)
+    explanation = forms.CharField(
+        label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, child=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if child is not None:
+            self.fields["guardian"].queryset = Guardian.objects.filter(child=child)
+
+
+class RectificationDecisionForm(forms.Form):
+    accept = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("yes", _("Accept and correct")), ("no", _("Refuse"))],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason (required when refusing)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )

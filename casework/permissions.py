@@ -802,6 +802,34 @@ def may_read_case_history(user, case: Case) -> bool:
     return is_auditor(user) or can_lead_case(user, case)
 
 
+# --- family information, consent, the data subject's rights (issue 16) --------------------------
+
+
+def reads_family_records(user, case: Case) -> bool:
+    """What the family was told, their consents and objections: whoever works the case (the
+    team and the district's supervisor). Never the referrer's side."""
+    return can_work_case(user, case)
+
+
+def records_family_records(user, case: Case) -> bool:
+    """Record that the family was informed, a consent given or withdrawn, an objection
+    raised: the team, the lead and the supervisor."""
+    return can_work_case(user, case)
+
+
+def handles_objection(user, case: Case) -> bool:
+    """Decide an objection (upheld or not, with the reason): the lead worker and the
+    supervisor, who answer for the processing of the case."""
+    return can_lead_case(user, case)
+
+
+def is_data_protection_officer(user) -> bool:
+    """The DPO's pages (the register of processing, break-glass reads, access patterns),
+    subject access exports and rectification requests: the auditors' role (the municipality's
+    data protection office)."""
+    return is_auditor(user)
+
+
 # --- retention: legal holds ------------------------------------------------------------------
 
 

@@ -1034,7 +1034,16 @@ def referrals_history(referral_ids, *, values: bool = True) -> list[dict]:
 
 
 def case_history(case: Case, *, values: bool = True) -> list[dict]:
-    from .models import Action, CasePlan, Note, Review
+    from .models import (
+        Action,
+        CasePlan,
+        Consent,
+        FamilyInformation,
+        Note,
+        Objection,
+        Review,
+        Sharing,
+    )
 
     plans = _history(CasePlan).filter(case_id=case.pk)
     return history_rows(
@@ -1044,8 +1053,48 @@ def case_history(case: Case, *, values: bool = True) -> list[dict]:
         _history(Action).filter(plan_id__in=plans.values("id")),
         _history(Review).filter(case_id=case.pk),
         _history(Note).filter(case_id=case.pk),
+        _history(FamilyInformation).filter(case_id=case.pk),
+        _history(Consent).filter(case_id=case.pk),
+        _history(Objection).filter(case_id=case.pk),
+        _history(Sharing).filter(case_id=case.pk),
         values=values,
     )
+
+
+# --- family information and consent (issue 16) -------------------------------------------------
+
+
+def consent_in_force(case: Case, purpose: str, agency=None):
+    """The family's consent for `purpose` (with `agency`, for that agency) given by today and
+    not withdrawn: the most recent one, or None."""
+    from .models import Consent
+
+    consents = Consent.objects.filter(
+        case=case,
+        purpose=purpose,
+        withdrawn_on__isnull=True,
+        given_on__lte=timezone.localdate(),
+    )
+    if agency is not None:
+        consents = consents.filter(agency=agency)
+    return consents.order_by("-given_on", "-pk").first()
+
+
+def family_records(case: Case) -> dict:
+    """What the case page and the API show of the family: information given, consents,
+    objections, sharings with agencies (four queries)."""
+    from .models import Consent, FamilyInformation, Objection, Sharing
+
+    return {
+        "information": list(
+            FamilyInformation.objects.filter(case=case).select_related("informed_by")
+        ),
+        "consents": list(Consent.objects.filter(case=case).select_related("agency", "recorded_by")),
+        "objections": list(Objection.objects.filter(case=case).select_related("handled_by")),
+        "sharings": list(
+            Sharing.objects.filter(case=case).select_related("agency", "consent", "recorded_by")
+        ),
+    }
 
 
 def case_timeline(case: Case, referral_ids=None) -> list[dict]:

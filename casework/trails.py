@@ -30,6 +30,11 @@ _LIST_LABELS = {
 }
 
 
+def list_labels(field_name: str) -> dict:
+    """The labels of the codes a JSON list field keeps (areas of concern, indicators)."""
+    return _LIST_LABELS.get(field_name, {})
+
+
 def person_name(user) -> str:
     if user is None:
         return "—"

@@ -4,6 +4,8 @@ from .web import (
     attachments,
     audit,
     cases,
+    dpo,
+    family,
     handovers,
     home,
     mailing,
@@ -96,6 +98,20 @@ urlpatterns = [
         attachments.case_attachment_upload,
         name="case_attachment_upload",
     ),
+    # --- the family: information, consent, objections ---
+    path("cases/<int:pk>/family/informed/", family.family_informed, name="family_informed"),
+    path("cases/<int:pk>/family/consent/", family.consent_add, name="consent_add"),
+    path(
+        "cases/<int:pk>/family/consent/<int:consent_pk>/withdraw/",
+        family.consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path("cases/<int:pk>/family/objection/", family.objection_add, name="objection_add"),
+    path(
+        "cases/<int:pk>/family/objection/<int:objection_pk>/handle/",
+        family.objection_handle,
+        name="objection_handle",
+    ),
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment_download"),
     # --- the protocol administrator ---
     path("protocol/", protocol.protocol_list, name="protocol_list"),
@@ -104,6 +120,25 @@ urlpatterns = [
     path("protocol/municipality/<int:pk>/first/", protocol.protocol_first, name="protocol_first"),
     # --- the auditor ---
     path("audit/", audit.audit_search, name="audit_search"),
+    # --- the data protection officer ---
+    path("dpo/", dpo.register, name="dpo_register"),
+    path("dpo/break-glass/", dpo.break_glass, name="dpo_break_glass"),
+    path("dpo/access-patterns/", dpo.access_patterns, name="dpo_access_patterns"),
+    path("dpo/subject-access/", dpo.subject_access, name="dpo_subject_access"),
+    path(
+        "dpo/subject-access/<int:pk>/", dpo.subject_access_detail, name="dpo_subject_access_detail"
+    ),
+    path(
+        "dpo/subject-access/<int:pk>/export.<str:fmt>",
+        dpo.subject_access_export,
+        name="dpo_subject_access_export",
+    ),
+    path("dpo/rectifications/", dpo.rectifications, name="dpo_rectifications"),
+    path(
+        "dpo/rectifications/<int:pk>/decide/",
+        dpo.rectification_decide,
+        name="dpo_rectification_decide",
+    ),
     # --- retention: legal holds ---
     path("holds/", retention.holds, name="holds"),
     path("holds/<int:pk>/lift/", retention.hold_lift, name="hold_lift"),

@@ -384,6 +384,8 @@ SPECTACULAR_SETTINGS = {
         "ReviewDecisionEnum": "casework.models.Review.Decision",
         "ReviewKindEnum": "casework.models.Review.Kind",
         "EscalationTargetEnum": "casework.models.Referral.EscalationTarget",
+        "ConsentPurposeEnum": "casework.models.ConsentPurpose",
+        "HowObtainedEnum": "casework.models.HowObtained",
     },
 }
 

@@ -49,6 +49,7 @@ LAYERS = {
         "casework.locks",
         "casework.uploads",
         "casework.db_roles",
+        "casework.privacy",
         "casework.retention",
     ),
     "models": ("casework.models",),

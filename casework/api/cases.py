@@ -18,6 +18,7 @@ from casework.models import Action, Case, CaseTeamMember, Review
 from protocols import steps
 
 from . import serializers as s
+from .family import FamilyActions
 from .trails import unlock_trail
 
 
@@ -42,7 +43,9 @@ def upload(request, **target):
     return Response(s.AttachmentOut(attachment).data, status=status.HTTP_201_CREATED)
 
 
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CaseViewSet(
+    FamilyActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Cases the caller works on (the team) or supervises (the district)."""
 
     serializer_class = s.CaseListItem

@@ -16,6 +16,7 @@ from casework.models import (
     District,
     HandOver,
     InformationRequest,
+    LegalBasis,
     Note,
     Notification,
     Referral,
@@ -527,6 +528,17 @@ class TeamMemberInput(Input):
     role = serializers.ChoiceField(choices=CaseTeamMember.CaseRole.choices)
     reason = Text(max_length=300)
     valid_until = serializers.DateField(required=False, allow_null=True)
+    legal_basis = serializers.ChoiceField(
+        choices=LegalBasis.choices,
+        required=False,
+        default=LegalBasis.CONSENT,
+        help_text=_(
+            "For a professional of an agency not yet on the team: the family's consent in force "
+            "for that agency (the default), or another legal basis explained in "
+            "basis_explanation."
+        ),
+    )
+    basis_explanation = Text(required=False, allow_blank=True, default="")
 
 
 class ReviewInput(Input):

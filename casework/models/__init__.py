@@ -20,6 +20,18 @@ from .cases import (
     attachment_path,
 )
 from .children import Child, Guardian
+from .consent import (
+    RECTIFIABLE,
+    Consent,
+    ConsentPurpose,
+    FamilyInformation,
+    HowObtained,
+    LegalBasis,
+    Objection,
+    RectificationRequest,
+    Sharing,
+    SubjectAccessRequest,
+)
 from .directory import Contact, HelplineHours, Referent, Service
 from .grants import (
     AgencyGroupObjectPermission,
@@ -66,6 +78,16 @@ __all__ = [
     "MeetingAction",
     "NetworkMeeting",
     "PatternAlert",
+    "RECTIFIABLE",
+    "Consent",
+    "ConsentPurpose",
+    "FamilyInformation",
+    "HowObtained",
+    "LegalBasis",
+    "Objection",
+    "RectificationRequest",
+    "Sharing",
+    "SubjectAccessRequest",
     "DEFAULT_CATEGORIES",
     "Mailing",
     "MailingCategory",

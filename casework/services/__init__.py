@@ -17,6 +17,7 @@ TransitionNotAllowed (HTTP 409) when the current state does not allow them.
 
 from .cases import *  # noqa: F403
 from .common import TransitionNotAllowed, audited_save  # noqa: F401
+from .consent import *  # noqa: F403
 from .directory import *  # noqa: F403
 from .drafts import *  # noqa: F403
 from .handovers import *  # noqa: F403

@@ -23,6 +23,7 @@ from ..models import (
 )
 from ..outbox import notify
 from .common import TransitionNotAllowed, audited_save, flow_owned
+from .consent import sharing_check, sharing_record
 from .referrals import members_of, review_interval
 
 CaseStatus = Case.Status
@@ -92,11 +93,18 @@ def case_add_member(
     role: str,
     reason: str,
     valid_until: datetime.date | None = None,
+    legal_basis: str = "",
+    basis_explanation: str = "",
 ) -> CaseTeamMember:
     """The lead worker (or the supervisor) brings a professional of an agency of the case's
     district on the case, for a purpose (the reason) and for a limited time (by default the
     protocol's team access period; renewable). A professional from another district joins
-    only by the district supervisor's decision."""
+    only by the district supervisor's decision.
+
+    A professional of an agency not yet on the team means sharing the file outside the team:
+    it needs the family's consent in force for that agency (`legal_basis` "consent", the
+    default) or another legal basis with its explanation; the sharing is recorded with its
+    basis (services.consent)."""
     case = _lock(case)
     _require(
         permissions.can_lead_case(actor, case),
@@ -116,6 +124,13 @@ def case_add_member(
     if not (reason or "").strip():
         errors["reason"] = _("Say why this professional needs access to the case.")
     valid_until = _check_end_date(valid_until, errors, case)
+    basis = sharing_check(
+        case=case,
+        agency=agency,
+        legal_basis=legal_basis,
+        basis_explanation=basis_explanation,
+        errors=errors,
+    )
     if errors:
         raise ValidationError(errors)
     member = CaseTeamMember(
@@ -128,6 +143,15 @@ def case_add_member(
         added_by=actor,
     )
     audited_save(member, actor=actor, reason="casework.case_team.member_added")
+    if basis is not None:
+        sharing_record(
+            actor=actor,
+            case=case,
+            agency=agency,
+            member=member,
+            basis=basis,
+            explanation=basis_explanation,
+        )
     permissions.case_grant_team(case=case, user=user)
     notify(recipients=[user], kind=Notification.Kind.CASE_ASSIGNED, case=case)
     return member

@@ -47,16 +47,22 @@ from ..models import (
     CaseTeamMember,
     CaseUserObjectPermission,
     Child,
+    Consent,
     Contact,
+    FamilyInformation,
     Guardian,
     InformationRequest,
     LegalHold,
     Note,
     Notification,
+    Objection,
     PurgeRecord,
+    RectificationRequest,
     Referral,
     RetainedFigure,
     Review,
+    Sharing,
+    SubjectAccessRequest,
     Subscriber,
     TrailUnlock,
 )
@@ -336,6 +342,12 @@ class Eraser:
         attachment_ids = list(attachments.values_list("pk", flat=True))
         self.attachment_files(attachments)
         members = list(self.qs(CaseTeamMember).filter(case__in=ids).values_list("pk", flat=True))
+        # What the family was told and agreed to (services.consent): the sharings first (they
+        # point at consents and team members).
+        family = [
+            (model, list(self.qs(model).filter(case__in=ids).values_list("pk", flat=True)))
+            for model in (Sharing, Consent, Objection, FamilyInformation)
+        ]
         self.processes(Case, ids)
         self.reads(AccessLog.Kind.CASE, ids)
         self.admin_log(Case, ids)
@@ -350,6 +362,8 @@ class Eraser:
         self.raw(self.qs(Review).filter(pk__in=reviews))
         self.raw(self.qs(Note).filter(pk__in=notes))
         self.raw(self.qs(Attachment).filter(pk__in=attachment_ids))
+        for model, pks in family:
+            self.raw(self.qs(model).filter(pk__in=pks))
         self.raw(self.qs(CaseTeamMember).filter(pk__in=members))
         self.raw(cases)
         for model, pks in (
@@ -360,6 +374,7 @@ class Eraser:
             (Note, notes),
             (Attachment, attachment_ids),
             (CaseTeamMember, members),
+            *family,
         ):
             self.history(model, pks)
         return children
@@ -390,6 +405,11 @@ class Eraser:
             self.admin_log(Child, free)
             self.admin_log(Guardian, guardians)
             self.holds(LegalHold.Kind.CHILD, free)
+            # The data subject's requests about them (the DPO's register keeps no copy).
+            for model in (SubjectAccessRequest, RectificationRequest):
+                requests = list(self.qs(model).filter(child__in=free).values_list("pk", flat=True))
+                self.raw(self.qs(model).filter(pk__in=requests))
+                self.history(model, requests)
             self.raw(self.qs(Guardian).filter(pk__in=guardians))
             self.raw(self.qs(Child).filter(pk__in=free))
             self.history(Child, free)

@@ -24,6 +24,7 @@ from .common import (
     unlock_trail,
     visible_case,
 )
+from .family import family_context
 
 
 def case_list(request):
@@ -111,6 +112,7 @@ def case_detail(request, pk):
             )
         if context["forward_open"]:
             context["forward_form"] = forms.BringForwardForm(prefix="forward")
+    context.update(family_context(user, case, selectors.family_records(case)))
     log_access(request, action="case.view", cases=[case], referrals=referrals)
     return render(request, "casework/case_detail.html", context)
 

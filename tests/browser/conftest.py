@@ -137,6 +137,8 @@ def world(teacher, child, triage_worker, supervisor, psychologist, north, school
         agency=psychologist.memberships.get().agency,
         role="psychologist",
         reason="Assessment",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     for agency, owner in ((social_north, triage_worker), (school, None)):
         services.case_add_action(

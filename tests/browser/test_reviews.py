@@ -34,6 +34,8 @@ def case(teacher, child, triage_worker, psychologist, health_north):
         agency=health_north,
         role="psychologist",
         reason="Assessment",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     return case
 

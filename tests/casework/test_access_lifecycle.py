@@ -44,6 +44,8 @@ def case(teacher, child, triage_worker, psychologist, health_north):
         agency=health_north,
         role="psychologist",
         reason="Assessment",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     return case
 
@@ -163,6 +165,8 @@ def test_access_beyond_the_period_or_without_a_reason_is_refused(case, triage_wo
             role="psychologist",
             reason=" ",
             valid_until=too_late,
+            legal_basis="public_task",
+            basis_explanation="Child-protection task of the municipality",
         )
     assert set(error.value.message_dict) == {"reason", "valid_until"}
     assert not case.team.filter(user=other).exists()
@@ -179,6 +183,8 @@ def test_a_professional_of_another_district_joins_only_by_the_supervisor(
             agency=social_south,
             role="social_worker",
             reason="Knows the family",
+            legal_basis="public_task",
+            basis_explanation="Child-protection task of the municipality",
         )
     assert "another district" in error.value.message_dict["agency"][0]
     assert not case.team.filter(user=outsider).exists()
@@ -189,6 +195,8 @@ def test_a_professional_of_another_district_joins_only_by_the_supervisor(
         agency=social_south,
         role="social_worker",
         reason="The family moved from the South district",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     assert permissions.is_on_team(outsider, case)
 

@@ -168,6 +168,8 @@ def test_the_access_report_says_who_looked(
         agency=health_north,
         role="psychologist",
         reason="Assessment",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     _api(psychologist).get(f"/api/v1/cases/{case.pk}/")
     rows = _api(supervisor).get(f"/api/v1/cases/{case.pk}/access/").json()["results"]
@@ -242,6 +244,8 @@ def test_removed_team_member_loses_access_on_the_next_request(
         agency=health_north,
         role="psychologist",
         reason="r",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     client = _api(psychologist)
     assert client.get(f"/api/v1/cases/{case.pk}/").status_code == 200
@@ -264,6 +268,8 @@ def test_team_access_ends_by_itself_at_the_end_date(
         role="psychologist",
         reason="r",
         valid_until=timezone.localdate(),
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     client = _api(psychologist)
     assert client.get(f"/api/v1/cases/{case.pk}/").status_code == 200

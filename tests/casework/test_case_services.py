@@ -39,6 +39,8 @@ def test_plan_member_action_and_progress_each_leave_their_row(
         agency=health_north,
         role="psychologist",
         reason="Assessment",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     assert (last(member).history_user, last(member).history_change_reason) == (
         triage_worker,
@@ -73,6 +75,8 @@ def test_only_lead_or_supervisor_changes_the_team_and_the_plan(
         agency=health_north,
         role="psychologist",
         reason="r",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     rows = case.team.model.history.count()
     with pytest.raises(PermissionDenied):
@@ -85,6 +89,8 @@ def test_only_lead_or_supervisor_changes_the_team_and_the_plan(
             agency=health_north,
             role="other",
             reason="r",
+            legal_basis="public_task",
+            basis_explanation="Child-protection task of the municipality",
         )
     assert case.team.model.history.count() == rows
 
@@ -98,6 +104,8 @@ def test_a_member_must_work_for_the_agency_named(case, triage_worker, psychologi
             agency=school,
             role="psychologist",
             reason="r",
+            legal_basis="public_task",
+            basis_explanation="Child-protection task of the municipality",
         )
     assert "agency" in error.value.message_dict
     assert not case.team.filter(user=psychologist).exists()

@@ -130,6 +130,53 @@ def every_object(north, school, teacher, triage_worker, child, case, mailing_cat
             consent_given_on=now.date(),
             sent_by=triage_worker,
         ),
+        models.LegalHold(
+            kind="case", object_id=case.pk, district=north, reason="Court", placed_by=triage_worker
+        ),
+        *_family_objects(case, child, school, triage_worker),
+    ]
+
+
+def _family_objects(case, child, school, worker):
+    day = timezone.localdate()
+    consent = models.Consent(
+        case=case,
+        purpose="share_agency",
+        agency=school,
+        given_by="Mother",
+        given_on=day,
+        how_obtained="signed",
+        recorded_by=worker,
+    )
+    return [
+        models.FamilyInformation(
+            case=case,
+            informed_on=day,
+            informed_by=worker,
+            informed_whom="Mother",
+            what="The plan",
+            channel="phone",
+            language="Italian",
+            recorded_by=worker,
+        ),
+        consent,
+        models.Objection(
+            case=case, raised_on=day, raised_by="Father", about="x", recorded_by=worker
+        ),
+        models.Sharing(
+            case=case, agency=school, basis="consent", consent=consent, recorded_by=worker
+        ),
+        models.SubjectAccessRequest(
+            child=child, requested_by="Mother", received_on=day, recorded_by=worker
+        ),
+        models.RectificationRequest(
+            child=child,
+            field="school_class",
+            requested_value="5A",
+            requested_by="Mother",
+            received_on=day,
+            recorded_by=worker,
+        ),
     ]
 
 

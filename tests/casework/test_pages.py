@@ -188,7 +188,8 @@ def test_case_page_queries_do_not_grow_with_linked_referrals_team_and_actions(
         assert linked == case
     services.case_add_member(
         actor=triage_worker, case=case, user=psychologist, agency=health_north,
-        role="psychologist", reason="Assessment",
+        role="psychologist", reason="Assessment", legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )  # fmt: skip
     for objective in ("Meals", "Homework"):
         services.case_add_action(
@@ -210,7 +211,8 @@ def test_case_page_builds_only_the_forms_the_reader_may_use(
     case = _open_case(teacher, child, triage_worker)
     services.case_add_member(
         actor=triage_worker, case=case, user=psychologist, agency=health_north,
-        role="psychologist", reason="Assessment",
+        role="psychologist", reason="Assessment", legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )  # fmt: skip
     client.force_login(triage_worker)
     lead = client.get(f"/casework/cases/{case.pk}/")

@@ -96,6 +96,8 @@ def build_closed_case(
         agency=health_north,
         role="psychologist",
         reason=f"{mark} assessment",
+        legal_basis="public_task",
+        basis_explanation=f"{mark} child-protection task",
     )
     action = services.case_add_action(
         actor=psychologist,

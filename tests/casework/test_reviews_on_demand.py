@@ -46,6 +46,8 @@ def planned(case, triage_worker, psychologist, health_north):
         agency=health_north,
         role="psychologist",
         reason="Assessment",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     case.refresh_from_db()
     return case

@@ -37,6 +37,8 @@ from tests.conftest import protocol
 from tests.factories import UserFactory
 
 # 09:00 in Rome. Kept in UTC so that adding weeks is exact across a change of summer time.
+# Bringing in another agency shares the file: on a legal basis (services.consent).
+SHARED = {"legal_basis": "public_task", "basis_explanation": "Child-protection task"}
 START = datetime.datetime(2030, 3, 4, 8, 0, tzinfo=datetime.UTC)
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
@@ -236,7 +238,7 @@ def test_review_due_soon_reminds_the_active_team_then_overdue_goes_to_the_superv
     def join(user, **extra):
         return at(START, services.case_add_member, actor=triage_worker, case=case, user=user,
                   agency=health_north, role="psychologist", reason="Assessment",
-                  **extra)  # fmt: skip
+                  **SHARED, **extra)  # fmt: skip
 
     # On the team: the lead and the psychologist. Off it: one who left, one whose access ended.
     join(psychologist)
@@ -309,7 +311,8 @@ def test_overdue_action_reminds_its_owner_once(
 ):
     case = at(START, open_case, teacher, child, triage_worker)
     at(START, services.case_add_member, actor=triage_worker, case=case, user=psychologist,
-       agency=health_north, role="psychologist", reason="Assessment")  # fmt: skip
+       agency=health_north, role="psychologist", reason="Assessment",
+       **SHARED)  # fmt: skip
     due = START.date() + datetime.timedelta(days=7)
 
     def action(owner, status=Action.Status.PLANNED):
@@ -369,7 +372,8 @@ def _scenario(name, request):
     health = request.getfixturevalue("health_north")
     psychologist = request.getfixturevalue("psychologist")
     at(START, services.case_add_member, actor=worker, case=case, user=psychologist,
-       agency=health, role="psychologist", reason="Assessment")  # fmt: skip
+       agency=health, role="psychologist", reason="Assessment",
+       **SHARED)  # fmt: skip
     at(START, services.case_add_action, actor=worker, case=case, objective="Assessment",
        owning_agency=health, owner=psychologist, due_date=START.date())  # fmt: skip
     return services.actions_remind_overdue, remind_overdue_actions, START + 2 * DAY, 1

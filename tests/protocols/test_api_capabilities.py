@@ -95,6 +95,8 @@ def test_the_lead_removes_a_member_and_cannot_remove_the_lead(
         agency=health_north,
         role="psychologist",
         reason="Assessment",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     # A team member who is not the lead may not change the team.
     assert api(psychologist).delete(f"/api/v1/cases/{case.pk}/team/{member.pk}/").status_code == 403

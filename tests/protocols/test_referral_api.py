@@ -86,6 +86,8 @@ def test_accept_plan_two_timer_reviews_and_approved_closure(
             "agency": health_north.pk,
             "role": "psychologist",
             "reason": "Assessment of the child's wellbeing",
+            "legal_basis": "public_task",
+            "basis_explanation": "Child-protection task",
         },
         format="json",
     )

@@ -388,6 +388,8 @@ def team_psychologist(api, world, triage_worker, psychologist, health_north):
             "agency": health_north.pk,
             "role": "psychologist",
             "reason": "Assessment of the child's wellbeing",
+            "legal_basis": "public_task",
+            "basis_explanation": "Child-protection task",
         },
         format="json",
     )

@@ -388,6 +388,21 @@ POLICY: list[Rule] = [
     Rule(API_CASE + "notes/$", get=may(TEAM_OR_SUPERVISOR), write=may(CASE_WORK, MAY)),
     Rule(API_CASE + "attachments/$", get=may(TEAM_OR_SUPERVISOR), write=may(CASE_WORK, MAY)),
     Rule(API_CASE + "candidates/$", get=may(TEAM_OR_SUPERVISOR)),
+    # What the family was told, their consents and objections: the team and the supervisor
+    # read and record; the lead and the supervisor decide an objection. Never the referrer.
+    Rule(API_CASE + "family-information/$", get=may(TEAM_OR_SUPERVISOR), write=may(CASE_WORK, MAY)),
+    Rule(API_CASE + "consents/$", get=may(TEAM_OR_SUPERVISOR), write=may(CASE_WORK, MAY)),
+    Rule(
+        API_CASE + "consents/(?P<consent_pk>[^/.]+)/withdraw/$",
+        get=may(NOBODY),
+        write=may(CASE_WORK, MAY),
+    ),
+    Rule(API_CASE + "objections/$", get=may(TEAM_OR_SUPERVISOR), write=may(CASE_WORK, MAY)),
+    Rule(
+        API_CASE + "objections/(?P<objection_pk>[^/.]+)/handle/$",
+        get=may(NOBODY),
+        write=may(CASE_LEAD, MAY),
+    ),
     # --- API: legal holds ------------------------------------------------------------------------
     Rule("api/v1/^holds/$", get=may(HOLDERS), write=may(HOLDERS, MAY)),
     Rule("api/v1/^holds/(?P<pk>[^/.]+)/lift/$", get=may(NOBODY), write=may(HOLDERS, MAY)),
@@ -468,7 +483,28 @@ POLICY: list[Rule] = [
     Rule("casework/indicators/", get=may(SUPERVISORS)),
     # The auditor's search for a trail (who, when, why; never a file's values).
     Rule("casework/audit/", get=may(AUDITOR)),
-    Rule("casework/indicators/export.<str:fmt>", get=may(SUPERVISORS)),
+    Rule(
+        "casework/indicators/export.<str:fmt>",
+        get=may(SUPERVISORS),
+        per_variant=lambda t: {} if t.literal("fmt") != "json" else {"get": may(NOBODY)},
+    ),
+    # The data protection officer's pages (the auditors' role): nobody else, not the admin.
+    Rule("casework/dpo/", get=may(AUDITOR)),
+    Rule("casework/dpo/break-glass/", get=may(AUDITOR)),
+    Rule("casework/dpo/access-patterns/", get=may(AUDITOR)),
+    Rule("casework/dpo/subject-access/", get=may(AUDITOR), write=may(AUDITOR, MAY)),
+    Rule("casework/dpo/subject-access/<int:pk>/", get=may(AUDITOR)),
+    Rule(
+        "casework/dpo/subject-access/<int:pk>/export.<str:fmt>",
+        get=may(AUDITOR),
+        per_variant=lambda t: {} if t.literal("fmt") in ("json", "pdf") else {"get": may(NOBODY)},
+    ),
+    Rule("casework/dpo/rectifications/", get=may(AUDITOR), write=may(AUDITOR, MAY)),
+    Rule(
+        "casework/dpo/rectifications/<int:pk>/decide/",
+        get=may(NOBODY),
+        write=may(AUDITOR, MAY),
+    ),
     # The mailing list: the helpline's pages (tried on objects that do not exist: 404).
     Rule("casework/mailings/", get=may(HELPLINE)),
     Rule("casework/mailings/new/", get=may(NOBODY), write=may(HELPLINE, MAY)),
@@ -601,6 +637,20 @@ POLICY: list[Rule] = [
         write=may(CASE_WORK, MAY),
     ),
     Rule("casework/cases/<int:pk>/review/forward/", get=may(NOBODY), write=may(CASE_LEAD, MAY)),
+    # The family section of the case page: the team records, the lead decides objections.
+    Rule("casework/cases/<int:pk>/family/informed/", get=may(NOBODY), write=may(CASE_WORK, MAY)),
+    Rule("casework/cases/<int:pk>/family/consent/", get=may(NOBODY), write=may(CASE_WORK, MAY)),
+    Rule(
+        "casework/cases/<int:pk>/family/consent/<int:consent_pk>/withdraw/",
+        get=may(NOBODY),
+        write=may(CASE_WORK, MAY),
+    ),
+    Rule("casework/cases/<int:pk>/family/objection/", get=may(NOBODY), write=may(CASE_WORK, MAY)),
+    Rule(
+        "casework/cases/<int:pk>/family/objection/<int:objection_pk>/handle/",
+        get=may(NOBODY),
+        write=may(CASE_LEAD, MAY),
+    ),
     Rule("casework/attachments/<int:pk>/", get=may(ATTACHMENT_READER)),
     # --- pages: the protocol administrator's (a role of a municipality; no persona holds it,
     # not even the superuser: tests/casework/test_protocol_versions.py) ---------------------

@@ -150,7 +150,7 @@ def fill(route: Route, values: dict[str, str]) -> str:
 # --- which objects each pattern is tried with --------------------------------------------------
 
 # Parameters filled with fixed words rather than objects: {parameter: [word, ...]}.
-LITERALS: dict[str, list[str]] = {"fmt": ["csv", "xlsx", "pdf"]}
+LITERALS: dict[str, list[str]] = {"fmt": ["csv", "xlsx", "pdf", "json"]}
 
 
 def variants(route: Route) -> list[tuple[str, dict[str, str]]]:
@@ -213,7 +213,8 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("referral", REFERRAL_KEYS)
         if r.startswith(("casework/cases/", "api/v1/^cases/")):
             # Sub-objects (an action, a team member) belong to the open case.
-            keys = ["open"] if {"action_pk", "member_pk"} & set(params) else CASE_KEYS
+            sub_objects = {"action_pk", "member_pk", "consent_pk", "objection_pk"}
+            keys = ["open"] if sub_objects & set(params) else CASE_KEYS
             return symbols("case", keys)
         if r.startswith(("casework/attachments/", "api/v1/^attachments/")):
             return symbols("attachment", ["case", "draft"])
@@ -237,6 +238,14 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("protocolversion", ["current"])
         if r.startswith(("casework/transfers/", "api/v1/^transfers/")):
             return symbols("transfer", ["pending"])
+    if r.startswith("casework/dpo/subject-access/") and param == "pk":
+        return [("one", {param: "sar:one"})]
+    if r.startswith("casework/dpo/rectifications/") and param == "pk":
+        return [("one", {param: "rectification:one"})]
+    if param == "consent_pk":
+        return [("consent", {param: "consent:open"})]
+    if param == "objection_pk":
+        return [("objection", {param: "objection:open"})]
     if r.startswith(("casework/mailings/", "casework/subscribers/")) and param == "pk":
         return [("missing", {param: "999999"})]
     if r.startswith("mailing-list/") and param == "token":

@@ -401,6 +401,8 @@ def _build_referrals(world: World, u: dict):
         agency=u["health_north"],
         role="psychologist",
         reason="Assessment of the child's wellbeing",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     services.case_add_member(
         actor=worker,
@@ -409,6 +411,8 @@ def _build_referrals(world: World, u: dict):
         agency=u["social_north"],
         role="social_worker",
         reason="Home visits",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     services.case_add_member(
         actor=worker,
@@ -418,6 +422,8 @@ def _build_referrals(world: World, u: dict):
         role="psychologist",
         reason="A first assessment",
         valid_until=timezone.localdate() + datetime.timedelta(days=7),
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     services.case_add_action(
         actor=worker,
@@ -436,6 +442,47 @@ def _build_referrals(world: World, u: dict):
         case=open_case,
         purpose="quality",
         explanation="Quality review of the service, sample 2026",
+    )
+    # The family's consent and an objection on the open case; a subject access request and a
+    # rectification request about its child (the DPO's pages).
+    services.consent_record(
+        actor=worker,
+        case=open_case,
+        purpose="share_agency",
+        agency=u["health_north"],
+        given_by="The mother",
+        given_on=timezone.localdate(),
+        how_obtained="signed",
+    )
+    services.case_record_family_information(
+        actor=worker,
+        case=open_case,
+        informed_on=timezone.localdate(),
+        informed_whom="The mother",
+        what="Why the case was opened",
+        channel="in_person",
+        language="Italian",
+    )
+    services.objection_record(
+        actor=worker,
+        case=open_case,
+        raised_on=timezone.localdate(),
+        raised_by="The father",
+        about="The school is told too much.",
+    )
+    services.subject_access_record(
+        actor=u["auditor"],
+        child=open_case.child,
+        requested_by="The mother",
+        received_on=timezone.localdate(),
+    )
+    services.rectification_request_record(
+        actor=u["auditor"],
+        child=open_case.child,
+        field="school_class",
+        requested_value="5A",
+        requested_by="The mother",
+        received_on=timezone.localdate(),
     )
     note = Note(case=open_case, author=worker, body="Met the mother.")
     services.audited_save(note, actor=worker, reason="test.note.added")
@@ -510,6 +557,12 @@ def _build_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
     s["action:open"] = str(open_case.plan.actions.get().pk)
     s["member:open"] = str(open_case.team.get(user=u["psychologist"]).pk)
     s["attachment:case"] = str(Attachment.objects.get(case=open_case).pk)
+    from casework.models import RectificationRequest, SubjectAccessRequest
+
+    s["consent:open"] = str(open_case.consents.get().pk)
+    s["objection:open"] = str(open_case.objections.get().pk)
+    s["sar:one"] = str(SubjectAccessRequest.objects.get().pk)
+    s["rectification:one"] = str(RectificationRequest.objects.get().pk)
     s["attachment:draft"] = str(Attachment.objects.get(referral=referrals["draft"]).pk)
     notification = (
         Notification.objects.filter(recipient=u[world.notification_recipient])

@@ -243,7 +243,8 @@ class Command(BaseCommand):
             services.membership_create(actor=None, user=member, agency=health, role="psychologist")
         services.case_add_member(
             actor=worker, case=case, user=member, agency=health, role="psychologist",
-            reason="Assessment",
+            reason="Assessment", legal_basis="public_task",
+            basis_explanation="Child-protection task of the municipality",
         )  # fmt: skip
         for objective in ("Meals", "Homework"):
             services.case_add_action(

@@ -330,11 +330,37 @@ def _drive(referral: Referral, stage: str) -> None:
             objectives=_("Protect the child and her mother; support at school."),
         )
         psychologist = _user("psicologa.conti")
+        health = psychologist.memberships.get().agency
+        # What the mother was told, and her consent to bring the health service in: the
+        # sharing outside the team rests on it (services.consent).
+        today = timezone.localdate()
+        services.case_record_family_information(
+            actor=worker,
+            case=case,
+            informed_on=today,
+            informed_whom=_("The mother"),
+            what=_(
+                "Why the case was opened, who is on the team, what is recorded and who reads "
+                "it, and her rights (access, rectification, objection)."
+            ),
+            channel="in_person",
+            language=_("Arabic"),
+            interpreter=True,
+        )
+        services.consent_record(
+            actor=worker,
+            case=case,
+            purpose="share_agency",
+            agency=health,
+            given_by=_("The mother"),
+            given_on=today,
+            how_obtained="signed",
+        )
         services.case_add_member(
             actor=worker,
             case=case,
             user=psychologist,
-            agency=psychologist.memberships.get().agency,
+            agency=health,
             role="psychologist",
             reason=_("Psychological assessment and support"),
         )

@@ -1,0 +1,206 @@
+"""The data protection officer's pages: the register of processing activities, break-glass
+reads, access patterns worth a look, subject access requests (and their exports), and
+rectification requests. The DPO (the auditors' role) only: everyone else gets 403."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from casework import forms, permissions, privacy, reports, services
+from casework.audit import log_access
+from casework.models import AccessLog, Child, RectificationRequest, SubjectAccessRequest
+
+from .common import apply, error_summary
+
+
+def _dpo(request) -> None:
+    if not permissions.is_data_protection_officer(request.user):
+        raise PermissionDenied
+
+
+def register(request):
+    """The register of processing activities, generated from the installation."""
+    _dpo(request)
+    return render(
+        request,
+        "casework/dpo/register.html",
+        {"activities": privacy.processing_register(), "retention": privacy.retention_settings()},
+    )
+
+
+def break_glass(request):
+    _dpo(request)
+    return render(request, "casework/dpo/break_glass.html", {"rows": privacy.break_glass_reads()})
+
+
+def _int(value, default: int, low: int, high: int) -> int:
+    try:
+        return max(low, min(high, int(value)))
+    except (TypeError, ValueError):
+        return default
+
+
+def access_patterns(request):
+    """People who opened many cases they were not on the team of (last 30 days by default)."""
+    _dpo(request)
+    days = _int(request.GET.get("days"), 30, 1, 365)
+    at_least = _int(request.GET.get("at_least"), 10, 1, 10000)
+    return render(
+        request,
+        "casework/dpo/access_patterns.html",
+        {
+            "rows": privacy.reads_outside_team(days=days, at_least=at_least),
+            "days": days,
+            "at_least": at_least,
+        },
+    )
+
+
+def _child_from(request):
+    pk = request.GET.get("child") or request.POST.get("child")
+    if pk and str(pk).isdigit():
+        return Child.objects.filter(pk=pk).prefetch_related("guardians").first()
+    return None
+
+
+def subject_access(request):
+    """Find the person, record the request, then produce the export from its page."""
+    _dpo(request)
+    child = _child_from(request)
+    form = forms.SubjectAccessForm(request.POST or None, child=child, initial={"child": child})
+    if request.method == "POST" and form.is_valid():
+        created, ok = apply(
+            request,
+            form,
+            lambda: services.subject_access_record(actor=request.user, **form.cleaned_data),
+        )
+        if ok:
+            messages.success(request, _("The request is recorded: produce the export below."))
+            return redirect("casework:dpo_subject_access_detail", pk=created.pk)
+    query = request.GET.get("q", "")
+    found = privacy.children_matching(query)
+    done = privacy.subject_access_requests()
+    log_access(
+        request,
+        action="dpo.subject_access",
+        children=[c.pk for c in found] + ([child.pk] if child else []),
+    )
+    summary = error_summary(form)
+    return render(
+        request,
+        "casework/dpo/subject_access.html",
+        {"q": query, "found": found, "child": child, "form": form, "done": done,
+         "error_summary": summary},
+        status=422 if summary else 200,
+    )  # fmt: skip
+
+
+def subject_access_detail(request, pk):
+    _dpo(request)
+    sar = get_object_or_404(
+        SubjectAccessRequest.objects.select_related("child", "guardian", "recorded_by"), pk=pk
+    )
+    exports = AccessLog.objects.filter(
+        action="subject_access.export", object_type=AccessLog.Kind.CHILD
+    ).filter(path__startswith=request.path)
+    return render(
+        request,
+        "casework/dpo/subject_access_detail.html",
+        {"sar": sar, "exports": exports.select_related("user")[:50]},
+    )
+
+
+def subject_access_export(request, pk, fmt):
+    """The export as JSON or as a readable PDF; each one is a read of every record in it,
+    logged (door: export)."""
+    _dpo(request)
+    if fmt not in ("json", "pdf"):
+        raise Http404
+    sar = get_object_or_404(SubjectAccessRequest.objects.select_related("child", "guardian"), pk=pk)
+    export = privacy.subject_access(sar)
+    read = export["_read"]
+    log_access(
+        request,
+        action="subject_access.export",
+        door=AccessLog.Door.EXPORT,
+        children=read["children"],
+        referrals=read["referrals"],
+        cases=read["cases"],
+    )
+    name = f"subject-access-{sar.pk}"
+    if fmt == "json":
+        response = HttpResponse(
+            privacy.subject_access_json(export), content_type="application/json; charset=utf-8"
+        )
+    else:
+        html = render_to_string(
+            "casework/dpo/subject_access_print.html",
+            {"export": export, "sar": sar},
+            request=request,
+        )
+        response = HttpResponse(reports.report_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def rectifications(request):
+    _dpo(request)
+    child = _child_from(request)
+    form = forms.RectificationForm(request.POST or None, child=child, initial={"child": child})
+    if request.method == "POST" and form.is_valid():
+        _created, ok = apply(
+            request,
+            form,
+            lambda: services.rectification_request_record(actor=request.user, **form.cleaned_data),
+        )
+        if ok:
+            messages.success(request, _("The rectification request is recorded."))
+            return redirect("casework:dpo_rectifications")
+    query = request.GET.get("q", "")
+    found = privacy.children_matching(query)
+    log_access(
+        request,
+        action="dpo.subject_access",
+        children=[c.pk for c in found] + ([child.pk] if child else []),
+    )
+    summary = error_summary(form)
+    return render(
+        request,
+        "casework/dpo/rectifications.html",
+        {"q": query, "found": found, "child": child, "form": form,
+         "requests": [
+             (r, forms.RectificationDecisionForm(prefix=f"r{r.pk}"))
+             for r in privacy.rectification_requests()
+         ],
+         "error_summary": summary},
+        status=422 if summary else 200,
+    )  # fmt: skip
+
+
+@require_POST
+def rectification_decide(request, pk):
+    _dpo(request)
+    found = get_object_or_404(RectificationRequest, pk=pk)
+    form = forms.RectificationDecisionForm(request.POST, prefix=f"r{found.pk}")
+    if form.is_valid():
+        _result, ok = apply(
+            request,
+            form,
+            lambda: services.rectification_decide(
+                actor=request.user,
+                request=found,
+                accept=form.cleaned_data["accept"],
+                reason=form.cleaned_data["reason"],
+            ),
+        )
+        if ok:
+            messages.success(request, _("The decision is recorded."))
+            return redirect("casework:dpo_rectifications")
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))
+    return redirect("casework:dpo_rectifications")
