@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "knox",
+    "oauth2_provider",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -301,11 +302,18 @@ if not 1 <= CASEWORK_TRAIL_UNLOCK_MINUTES <= 480:
 
 REST_FRAMEWORK = {
     # Tokens first: a call without credentials gets 401 with `WWW-Authenticate: Token`.
+    # An agency system's OAuth2 token (`Bearer`) is answered with a Bearer challenge instead.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "casework.api.auth.Challenge",
         "knox.auth.TokenAuthentication",
+        "casework.api.auth.AgencyClientAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # An OAuth2 token's scopes limit the methods: `read` for GET, `write` for the rest.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "casework.api.auth.ScopeAllowsMethod",
+    ],
     "DEFAULT_SCHEMA_CLASS": "casework.api.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "casework.api.paging.Pages",
     "PAGE_SIZE": 50,
@@ -406,6 +414,17 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
     "TOKEN_LIMIT_PER_USER": 5,
 }
+# OAuth2 client credentials for agency systems (docs/api.md): an application per system, bound
+# to a service user whose memberships say what it may see; tokens last an hour by default.
+OAUTH2_PROVIDER = {
+    "SCOPES": {"read": "Read what the agency may see", "write": "Act for the agency"},
+    "DEFAULT_SCOPES": ["read"],
+    "SCOPES_BACKEND_CLASS": "casework.api.auth.ClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "casework.api.auth.ClientValidator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("API_OAUTH_TOKEN_SECONDS", 3600),
+    "PKCE_REQUIRED": True,
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = (

@@ -1,5 +1,6 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from oauth2_provider.views import RevokeTokenView, TokenView
 from rest_framework.routers import SimpleRouter
 
 from .cases import CaseViewSet
@@ -18,6 +19,9 @@ router.register("attachments", AttachmentViewSet, basename="attachment")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # OAuth2 client credentials for agency systems (casework/api/auth.py).
+    path("v1/oauth/token/", TokenView.as_view(), name="oauth-token"),
+    path("v1/oauth/revoke/", RevokeTokenView.as_view(), name="oauth-revoke"),
     path("v1/queue/", QueueView.as_view(), name="queue"),
     path("v1/services/", ServiceListView.as_view(), name="services"),
     path("v1/indicators/", IndicatorsView.as_view(), name="indicators"),

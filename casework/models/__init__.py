@@ -20,6 +20,7 @@ from .cases import (
     attachment_path,
 )
 from .children import Child, Guardian
+from .clients import ApiClient
 from .directory import Contact, HelplineHours, Referent, Service
 from .grants import (
     AgencyGroupObjectPermission,
@@ -48,6 +49,7 @@ from .referrals import (
 )
 
 __all__ = [
+    "ApiClient",
     "DEFAULT_CATEGORIES",
     "Mailing",
     "MailingCategory",

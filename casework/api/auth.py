@@ -1,0 +1,100 @@
+"""How callers sign in to the API: a person's token (`Authorization: Token …`, knox), an agency
+system's OAuth2 client-credentials token (`Authorization: Bearer …`, django-oauth-toolkit), or
+the browser's session.
+
+An agency system acts as its ApiClient's service user: the memberships of that user decide what
+it may see and do, as a person's would; the token's scopes decide the methods (`read` for GET,
+HEAD and OPTIONS; `write` for the rest). Missing or bad credentials answer 401 with a challenge:
+`Bearer realm="api", error="invalid_token"` to a caller that sent a Bearer token, `Token` to
+everyone else."""
+
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+from oauth2_provider.models import AccessToken
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.scopes import SettingsScopes
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from casework.models import ApiClient
+
+
+def _client_of(application) -> ApiClient | None:
+    if application is None:
+        return None
+    try:
+        client = application.casework_client
+    except ApiClient.DoesNotExist:
+        return None
+    return client if client.active else None
+
+
+def _is_bearer(request) -> bool:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    return header[:7].lower() == "bearer "
+
+
+class Challenge(BaseAuthentication):
+    """First of the authentication classes, for its challenge only (DRF asks the first one):
+    it signs nobody in."""
+
+    def authenticate(self, request):
+        return None
+
+    def authenticate_header(self, request):
+        if _is_bearer(request):
+            return AgencyClientAuthentication().authenticate_header(request)
+        return "Token"
+
+
+class AgencyClientAuthentication(OAuth2Authentication):
+    """A client-credentials token, acting as its client's service user. A token of an
+    application that is not an active ApiClient, or whose service user is inactive, is
+    refused like a bad one."""
+
+    def authenticate(self, request):
+        found = super().authenticate(request)
+        if found is None:
+            if _is_bearer(request) and not getattr(request, "oauth2_error", None):
+                request.oauth2_error = {"error": "invalid_token"}
+            return None
+        _user, token = found
+        client = _client_of(token.application)
+        if client is None or not client.service_user.is_active:
+            request.oauth2_error = {"error": "invalid_token"}
+            return None
+        return client.service_user, token
+
+
+class ScopeAllowsMethod(BasePermission):
+    """An OAuth2 token may read with `read` and change with `write`; other callers pass."""
+
+    message = "This token's scopes do not allow this method."
+
+    def has_permission(self, request, view):
+        token = request.auth
+        if not isinstance(token, AccessToken):
+            return True
+        needed = "read" if request.method in SAFE_METHODS else "write"
+        return token.allow_scopes([needed])
+
+
+class ClientScopes(SettingsScopes):
+    """What an application may ask for: the scopes its ApiClient was given, nothing else; an
+    application with no active ApiClient gets none (and so no token)."""
+
+    def get_available_scopes(self, application=None, request=None, *args, **kwargs):
+        client = _client_of(application)
+        return client.scope_list if client else []
+
+    def get_default_scopes(self, application=None, request=None, *args, **kwargs):
+        return self.get_available_scopes(application, request)
+
+
+class ClientValidator(OAuth2Validator):
+    """Only an active ApiClient's application gets a token: a retired one's secret is refused
+    as a wrong one would be."""
+
+    def authenticate_client(self, request, *args, **kwargs):
+        if not super().authenticate_client(request, *args, **kwargs):
+            return False
+        return _client_of(request.client) is not None
