@@ -300,6 +300,12 @@ POLICY: list[Rule] = [
     # part of it.
     Rule("api/schema/", get=may(AUTHENTICATED)),
     Rule("api/docs/", get=may(AUTHENTICATED)),
+    # --- API: OAuth2 client credentials for agency systems (casework/api/auth.py) ----------
+    # Only an ApiClient's id and secret open them; no persona holds one (a session or a
+    # personal token is no client credential): 401 invalid_client. tests/protocols/
+    # test_api_signin.py tries them with a client's credentials.
+    Rule("api/v1/oauth/token/", get=may(NOBODY), write=may(NOBODY)),
+    Rule("api/v1/oauth/revoke/", get=may(NOBODY), write=may(NOBODY)),
     # --- API: lists (filtered by scope; see the list tests) ---------------------------------
     Rule("api/v1/queue/", get=may(TRIAGE_SIDE)),
     Rule("api/v1/services/", get=may(AUTHENTICATED)),
