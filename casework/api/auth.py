@@ -6,13 +6,13 @@ An agency system acts as its ApiClient's service user: the memberships of that u
 it may see and do, as a person's would; the token's scopes decide the methods (`read` for GET,
 HEAD and OPTIONS; `write` for the rest). Missing or bad credentials answer 401 with a challenge:
 `Bearer realm="api", error="invalid_token"` to a caller that sent a Bearer token, `Token` to
-everyone else."""
+everyone else. (Their OpenAPI security schemes: casework/api/schema.py.)"""
 
+from knox.auth import TokenAuthentication
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
-from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from casework.models import ApiClient
@@ -33,12 +33,9 @@ def _is_bearer(request) -> bool:
     return header[:7].lower() == "bearer "
 
 
-class Challenge(BaseAuthentication):
-    """First of the authentication classes, for its challenge only (DRF asks the first one):
-    it signs nobody in."""
-
-    def authenticate(self, request):
-        return None
+class PersonalTokenAuthentication(TokenAuthentication):
+    """A person's token (knox). First of the authentication classes, so its challenge is the
+    one DRF sends: `Token`, or the Bearer challenge to a caller that sent a Bearer token."""
 
     def authenticate_header(self, request):
         if _is_bearer(request):
@@ -52,9 +49,11 @@ class AgencyClientAuthentication(OAuth2Authentication):
     refused like a bad one."""
 
     def authenticate(self, request):
+        if not _is_bearer(request):
+            return None  # someone else's credentials, or none: not for oauthlib to read
         found = super().authenticate(request)
         if found is None:
-            if _is_bearer(request) and not getattr(request, "oauth2_error", None):
+            if not getattr(request, "oauth2_error", None):
                 request.oauth2_error = {"error": "invalid_token"}
             return None
         _user, token = found

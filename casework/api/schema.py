@@ -3,7 +3,10 @@ answers when it succeeds, the failures every client must handle, each with its b
 (casework.api.errors writes them)."""
 
 from django.conf import settings
+from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 DETAIL = {
@@ -86,3 +89,24 @@ class AutoSchema(BaseAutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(ERRORS[code], code)
         return responses
+
+
+class PersonalTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "casework.api.auth.PersonalTokenAuthentication"
+    name = "personalToken"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization",
+            token_prefix="Token",  # noqa: S106 (a word, not a key)
+        )
+
+
+class AgencyClientScheme(DjangoOAuthToolkitScheme):
+    """Client credentials; the scope an operation needs follows from its method."""
+
+    target_class = "casework.api.auth.AgencyClientAuthentication"
+    name = "agencyClient"
+
+    def get_security_requirement(self, auto_schema):
+        return {self.name: ["read" if auto_schema.method.upper() == "GET" else "write"]}

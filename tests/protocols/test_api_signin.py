@@ -90,9 +90,7 @@ def _token(client: ApiClient, secret: str, scope: str | None = None):
     data = {"grant_type": "client_credentials"}
     if scope:
         data["scope"] = scope
-    return APIClient().post(
-        TOKEN_URL, data, format=None, HTTP_AUTHORIZATION=_basic(client, secret)
-    )
+    return APIClient().post(TOKEN_URL, data, format=None, HTTP_AUTHORIZATION=_basic(client, secret))
 
 
 def _basic(client: ApiClient, secret: str) -> str:
