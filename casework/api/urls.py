@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from .cases import CaseViewSet
 from .directory import ServiceListView
+from .helpline import ContactsView, EscalationsView
 from .indicators import IndicatorsView
 from .mine import AttachmentViewSet, NotificationViewSet
 from .queue import QueueView
@@ -25,5 +26,7 @@ urlpatterns = [
     path("v1/queue/", QueueView.as_view(), name="queue"),
     path("v1/services/", ServiceListView.as_view(), name="services"),
     path("v1/indicators/", IndicatorsView.as_view(), name="indicators"),
+    path("v1/contacts/", ContactsView.as_view(), name="contacts"),
+    path("v1/escalations/", EscalationsView.as_view(), name="escalations"),
     path("v1/", include(router.urls)),
 ]

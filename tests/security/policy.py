@@ -310,6 +310,10 @@ POLICY: list[Rule] = [
     Rule("api/v1/queue/", get=may(TRIAGE_SIDE)),
     Rule("api/v1/services/", get=may(AUTHENTICATED)),
     Rule("api/v1/indicators/", get=may(SUPERVISORS)),
+    # The contact log: the desk reads it, only the operators record (casework/api/helpline.py).
+    Rule("api/v1/contacts/", get=may(HELPLINE_DESK), write=may(HELPLINE, MAY)),
+    # A supervisor's escalations: their districts' (the administrator holds no district).
+    Rule("api/v1/escalations/", get=may(personas("supervisor"))),
     Rule("api/v1/^referrals/$", get=may(AUTHENTICATED), write=may(REFERRER_SIDE, MAY)),
     Rule("api/v1/^cases/$", get=may(AUTHENTICATED)),
     # --- API: one referral --------------------------------------------------------------------
