@@ -99,6 +99,11 @@ class ContactsView(ListAPIView):
         return Response(ContactOut(contact).data, status=status.HTTP_201_CREATED)
 
 
+class EscalationItem(s.ReferralListItem):
+    """A line of the escalations list (its own name in the schema: numbered pages, where the
+    referral list pages by position)."""
+
+
 @extend_schema(
     parameters=[
         OpenApiParameter("days", int, description="How far back, in days (1 to 365; default 30)")
@@ -108,7 +113,7 @@ class EscalationsView(ListAPIView):
     """The referrals escalated in the caller's supervised districts, the latest first:
     the supervisors' list (as on their home page). Anyone else: 403."""
 
-    serializer_class = s.ReferralListItem
+    serializer_class = EscalationItem
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -46,7 +46,11 @@ ERRORS = {
     ),
     "403": OpenApiResponse(DETAIL, description="Signed in, but not allowed to do this."),
     "404": OpenApiResponse(
-        DETAIL, description="No such object, or one the caller may not see (never said which)."
+        DETAIL,
+        description=(
+            "No such object, or one the caller may not see (never said which); for a list, a "
+            "page past its end."
+        ),
     ),
     "409": OpenApiResponse(DETAIL, description="Not allowed in the object's current state."),
     "413": OpenApiResponse(DETAIL, description="The body is larger than the server accepts."),
@@ -77,8 +81,8 @@ class AutoSchema(BaseAutoSchema):
     def _error_codes(self) -> list[str]:
         codes = ["400", "401", "403", "429", "500"]
         method = self.method.upper()
-        if "{" in self.path:
-            codes.append("404")
+        if "{" in self.path or (method == "GET" and self._is_list_view()):
+            codes.append("404")  # no such object; for a list of numbered pages, a page past the end
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             codes += ["409", "413"]
         return codes

@@ -1,0 +1,90 @@
+"""The API against its own schema (schemathesis): every operation, as a teacher, a triage
+worker and a supervisor, with generated data, every check — no server error, no answer that
+breaks the schema, no status the schema does not list. In process (WSGI), a fixed seed, a
+bounded number of examples per operation: it fits CI's minute on SQLite and PostgreSQL.
+
+Fewer or more examples: SCHEMATHESIS_EXAMPLES (default 4 per operation and persona)."""
+
+import os
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+from schemathesis.specs.openapi import checks
+
+from casework import services
+from tests.conftest import protocol
+
+pytestmark = [pytest.mark.schemathesis, pytest.mark.django_db]
+
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
+# Every check but one: "a schema-valid request is accepted" does not hold for a value that
+# names an object (a district code, a school's id in a filter): an unknown one is refused with
+# a 400 naming the parameter, which no schema can express (the valid values are data).
+EXCLUDED = [checks.positive_data_acceptance]
+
+
+@pytest.fixture
+def world(teacher, triage_worker, supervisor, child, north, service):
+    """Something to find: a draft, a submitted referral, an open case."""
+    form = {"concern_categories": ["neglect"], "observations": "Hungry", "family_informed": True}
+    services.referral_create_draft(actor=teacher, child=child, **form)
+    submitted = services.referral_create_draft(actor=teacher, child=child, **form)
+    protocol("referral.submit")(referral=submitted, actor=teacher)
+    opened = services.referral_create_draft(actor=teacher, child=child, **form)
+    opened = protocol("referral.submit")(referral=opened, actor=teacher)
+    protocol("referral.decide")(referral=opened, actor=triage_worker, decision="open_case")
+    return {"teacher": teacher, "triage_worker": triage_worker, "supervisor": supervisor}
+
+
+@pytest.fixture
+def schema(supervisor, settings):
+    settings.ALLOWED_HOSTS = ["*"]
+    caller = APIClient()
+    caller.force_authenticate(supervisor)
+    document = caller.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    loaded = schemathesis.openapi.from_dict(document)
+    loaded.app = get_wsgi_application()
+    return loaded
+
+
+def _operations(schema):
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+def _examples_of(operation, headers):
+    """A hypothesis test of one operation: EXAMPLES cases, each called and checked."""
+    strategy = operation.as_strategy()
+
+    @seed(20261206)
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(data=st.data())
+    def run(data):
+        case = data.draw(strategy)
+        case.call_and_validate(headers=headers, excluded_checks=EXCLUDED)
+
+    return run
+
+
+@pytest.mark.parametrize("persona", ["teacher", "triage_worker", "supervisor"])
+def test_the_api_keeps_to_its_schema(world, schema, persona):
+    _token, key = AuthToken.objects.create(user=world[persona])
+    headers = {"Authorization": f"Token {key}", "Accept-Language": "en"}
+    failures = []
+    for operation in _operations(schema):
+        run = _examples_of(operation, headers)
+        try:
+            run()
+        except BaseException as failure:  # collected: one report with every operation that failed
+            failures.append(f"{operation.label}: {str(failure)[:1500]}")
+    assert failures == [], "\n\n".join(failures)
