@@ -9,6 +9,7 @@ from .helpline import ContactsView, EscalationsView
 from .indicators import IndicatorsView
 from .mine import AttachmentViewSet, NotificationViewSet
 from .queue import QueueView
+from .referents import ReferentsView, ReferentView
 from .referrals import ReferralViewSet
 
 router = SimpleRouter()
@@ -28,5 +29,7 @@ urlpatterns = [
     path("v1/indicators/", IndicatorsView.as_view(), name="indicators"),
     path("v1/contacts/", ContactsView.as_view(), name="contacts"),
     path("v1/escalations/", EscalationsView.as_view(), name="escalations"),
+    path("v1/referents/", ReferentsView.as_view(), name="referents"),
+    path("v1/referents/<int:pk>/", ReferentView.as_view(), name="referent"),
     path("v1/", include(router.urls)),
 ]

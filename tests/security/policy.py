@@ -314,6 +314,14 @@ POLICY: list[Rule] = [
     Rule("api/v1/contacts/", get=may(HELPLINE_DESK), write=may(HELPLINE, MAY)),
     # A supervisor's escalations: their districts' (the administrator holds no district).
     Rule("api/v1/escalations/", get=may(personas("supervisor"))),
+    # Who to call, as on the pages: every member reads; each agency keeps its own.
+    Rule("api/v1/referents/", get=may(MEMBERS), write=may(REFERENT_KEEPERS, MAY)),
+    Rule(
+        "api/v1/referents/<int:pk>/",
+        get=may(MEMBERS),
+        write=may(REFERENT_KEEPER_NORTH, MAY),
+        write_method="patch",
+    ),
     Rule("api/v1/^referrals/$", get=may(AUTHENTICATED), write=may(REFERRER_SIDE, MAY)),
     Rule("api/v1/^cases/$", get=may(AUTHENTICATED)),
     # --- API: one referral --------------------------------------------------------------------

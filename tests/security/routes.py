@@ -221,7 +221,7 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("notification", ["teacher"])
         if r.startswith("casework/services/"):
             return symbols("service", ["north"])
-        if r.startswith("casework/referents/"):
+        if r.startswith(("casework/referents/", "api/v1/referents/")):
             return symbols("referent", ["north"])
     if r.startswith(("casework/mailings/", "casework/subscribers/")) and param == "pk":
         return [("missing", {param: "999999"})]
