@@ -4,7 +4,7 @@ from oauth2_provider.views import RevokeTokenView, TokenView
 from rest_framework.routers import SimpleRouter
 
 from .cases import CaseViewSet
-from .directory import ServiceListView
+from .directory import ServiceListView, ServiceView
 from .helpline import ContactsView, EscalationsView
 from .indicators import IndicatorsView
 from .mine import AttachmentViewSet, NotificationViewSet
@@ -26,6 +26,7 @@ urlpatterns = [
     path("v1/oauth/revoke/", RevokeTokenView.as_view(), name="oauth-revoke"),
     path("v1/queue/", QueueView.as_view(), name="queue"),
     path("v1/services/", ServiceListView.as_view(), name="services"),
+    path("v1/services/<int:pk>/", ServiceView.as_view(), name="service"),
     path("v1/indicators/", IndicatorsView.as_view(), name="indicators"),
     path("v1/contacts/", ContactsView.as_view(), name="contacts"),
     path("v1/escalations/", EscalationsView.as_view(), name="escalations"),

@@ -308,7 +308,15 @@ POLICY: list[Rule] = [
     Rule("api/v1/oauth/revoke/", get=may(NOBODY), write=may(NOBODY)),
     # --- API: lists (filtered by scope; see the list tests) ---------------------------------
     Rule("api/v1/queue/", get=may(TRIAGE_SIDE)),
-    Rule("api/v1/services/", get=may(AUTHENTICATED)),
+    Rule("api/v1/services/", get=may(AUTHENTICATED), write=may(DIRECTORY_KEEPERS, MAY)),
+    # One entry: read by everyone signed in; changed by its district's coordinators (nobody
+    # of the personas is one: every PATCH is refused, 403, and nothing changes).
+    Rule(
+        "api/v1/services/<int:pk>/",
+        get=may(AUTHENTICATED),
+        write=may(DIRECTORY_KEEPERS, MAY),
+        write_method="patch",
+    ),
     Rule("api/v1/indicators/", get=may(SUPERVISORS)),
     # The contact log: the desk reads it, only the operators record (casework/api/helpline.py).
     Rule("api/v1/contacts/", get=may(HELPLINE_DESK), write=may(HELPLINE, MAY)),

@@ -219,7 +219,7 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("attachment", ["case", "draft"])
         if r.startswith(("casework/notifications/", "api/v1/^notifications/")):
             return symbols("notification", ["teacher"])
-        if r.startswith("casework/services/"):
+        if r.startswith(("casework/services/", "api/v1/services/")):
             return symbols("service", ["north"])
         if r.startswith(("casework/referents/", "api/v1/referents/")):
             return symbols("referent", ["north"])
