@@ -3,7 +3,7 @@ worker and a supervisor, with generated data, every check — no server error, n
 breaks the schema, no status the schema does not list. In process (WSGI), a fixed seed, a
 bounded number of examples per operation: it fits CI's minute on SQLite and PostgreSQL.
 
-Fewer or more examples: SCHEMATHESIS_EXAMPLES (default 4 per operation and persona)."""
+Fewer or more examples: SCHEMATHESIS_EXAMPLES (default 3 per operation and persona)."""
 
 import os
 
@@ -23,7 +23,7 @@ from tests.conftest import protocol
 
 pytestmark = [pytest.mark.schemathesis, pytest.mark.django_db]
 
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "3"))
 # Every check but one: "a schema-valid request is accepted" does not hold for a value that
 # names an object (a district code, a school's id in a filter): an unknown one is refused with
 # a 400 naming the parameter, which no schema can express (the valid values are data).
