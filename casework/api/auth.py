@@ -8,11 +8,13 @@ HEAD and OPTIONS; `write` for the rest). Missing or bad credentials answer 401 w
 `Bearer realm="api", error="invalid_token"` to a caller that sent a Bearer token, `Token` to
 everyone else. (Their OpenAPI security schemes: casework/api/schema.py.)"""
 
+from django.http import JsonResponse
 from knox.auth import TokenAuthentication
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
+from oauth2_provider.views import RevokeTokenView, TokenView
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from casework.models import ApiClient
@@ -97,3 +99,27 @@ class ClientValidator(OAuth2Validator):
         if not super().authenticate_client(request, *args, **kwargs):
             return False
         return _client_of(request.client) is not None
+
+
+class _ClientCredentialsFirst:
+    """The token endpoints answer a request that carries no client credentials at all (no
+    HTTP Basic, no client_id) with 401 invalid_client, as RFC 6749 §5.2 says for a client that
+    did not authenticate, before reading anything else of it."""
+
+    def post(self, request, *args, **kwargs):
+        basic = request.META.get("HTTP_AUTHORIZATION", "")[:6].lower() == "basic "
+        if not basic and "client_id" not in request.POST:
+            return JsonResponse(
+                {"error": "invalid_client"},
+                status=401,
+                headers={"WWW-Authenticate": 'Basic realm="api"'},
+            )
+        return super().post(request, *args, **kwargs)
+
+
+class ClientTokenView(_ClientCredentialsFirst, TokenView):
+    pass
+
+
+class ClientRevokeTokenView(_ClientCredentialsFirst, RevokeTokenView):
+    pass

@@ -1,8 +1,8 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from oauth2_provider.views import RevokeTokenView, TokenView
 from rest_framework.routers import SimpleRouter
 
+from .auth import ClientRevokeTokenView, ClientTokenView
 from .cases import CaseViewSet
 from .directory import ServiceListView, ServiceView
 from .helpline import ContactsView, EscalationsView
@@ -22,8 +22,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # OAuth2 client credentials for agency systems (casework/api/auth.py).
-    path("v1/oauth/token/", TokenView.as_view(), name="oauth-token"),
-    path("v1/oauth/revoke/", RevokeTokenView.as_view(), name="oauth-revoke"),
+    path("v1/oauth/token/", ClientTokenView.as_view(), name="oauth-token"),
+    path("v1/oauth/revoke/", ClientRevokeTokenView.as_view(), name="oauth-revoke"),
     path("v1/queue/", QueueView.as_view(), name="queue"),
     path("v1/services/", ServiceListView.as_view(), name="services"),
     path("v1/services/<int:pk>/", ServiceView.as_view(), name="service"),

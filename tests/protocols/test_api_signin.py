@@ -182,6 +182,9 @@ def test_a_bad_secret_gets_no_token(school_system):
     client, _secret = school_system
     answer = _token(client, "not-the-secret")
     assert answer.status_code == 401
+    bare = APIClient().post(TOKEN_URL, {"grant_type": "client_credentials"}, format=None)
+    assert bare.status_code == 401 and bare.json() == {"error": "invalid_client"}
+    assert bare["WWW-Authenticate"] == 'Basic realm="api"'
     assert not AccessToken.objects.exists()
 
 
