@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import models as django_models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from oauth2_provider import models as oauth2_models
 from simple_history.admin import SimpleHistoryAdmin
 from viewflow.workflow import admin as viewflow_admin
 from viewflow.workflow.models import Process, Task
@@ -438,6 +439,20 @@ class GuardianAdmin(LoggedReadsAdmin, AuditedAdmin):
 # or data behind the step driver's back).
 admin.site.unregister(Process)
 admin.site.unregister(Task)
+
+# django-oauth-toolkit's applications and tokens are not edited by hand: an agency system's
+# client is created and retired with `manage.py api_client` (its service user, membership and
+# scopes together), and a token is never to be read or written in the admin.
+for _oauth_model in (
+    oauth2_models.get_application_model(),
+    oauth2_models.get_access_token_model(),
+    oauth2_models.get_refresh_token_model(),
+    oauth2_models.get_grant_model(),
+    oauth2_models.get_id_token_model(),
+    oauth2_models.get_device_grant_model(),
+):
+    if admin.site.is_registered(_oauth_model):
+        admin.site.unregister(_oauth_model)
 
 
 @admin.register(Process)

@@ -188,6 +188,8 @@ PROJECT_REASONS = (
     ("casework.membership.created", _("Role given"), "casework.membership"),
     ("casework.membership.reactivated", _("Role given again"), "casework.membership"),
     ("casework.membership.deactivated", _("Role ended"), "casework.membership"),
+    ("casework.api_client.created", _("API client created"), "casework.apiclient"),
+    ("casework.api_client.retired", _("API client retired"), "casework.apiclient"),
     ("casework.service.created", _("Service added to the directory"), "casework.service"),
     ("casework.service.updated", _("Service changed"), "casework.service"),
     ("casework.service.withdrawn", _("Taken off the directory"), "casework.service"),

@@ -187,10 +187,43 @@ class CaseFilter(django_filters.FilterSet):
     overdue = django_filters.ChoiceFilter(
         choices=FLAG_CHOICES, method="filter_overdue", label=_("Review overdue")
     )
+    # Words in the case's reference, its district's name or its lead worker's name. Never the
+    # child's name: a query string ends up in logs, and children's names never do.
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=100,
+        label=_("Reference, district or lead worker"),
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("next_review_at", "next_review"),
+            ("opened_at", "opened"),
+            ("reference", "reference"),
+        ),
+        label=_("Order by (a minus sign for the reverse)"),
+    )
 
     class Meta:
         model = Case
         fields: list[str] = []
+
+    def filter_search(self, queryset, name, value: str):
+        for word in value.split()[:5]:
+            queryset = queryset.filter(
+                Q(reference__icontains=word)
+                | Q(district__name__icontains=word)
+                | Q(lead_worker__first_name__icontains=word)
+                | Q(lead_worker__last_name__icontains=word)
+                | Q(lead_worker__username__iexact=word)
+            )
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.form.cleaned_data.get("ordering"):
+            # A stable order from one page to the next: the id breaks ties.
+            queryset = queryset.order_by(*queryset.query.order_by, "pk")
+        return queryset
 
     def filter_mine(self, queryset, name, value: str):
         mine = Q(lead_worker=self.request.user)

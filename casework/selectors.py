@@ -597,7 +597,7 @@ def helpline_is_open(at: datetime.datetime, hours: list[HelplineHours] | None = 
     )
 
 
-def contacts_for(user, limit: int = 50) -> QuerySet[Contact]:
+def contacts_for(user, limit: int | None = 50) -> QuerySet[Contact]:
     """The contact log `user` reads: the helpline operators every contact; a district's
     supervisors their districts' contacts and those with no district (a family that did not
     say where it lives is nobody's district but still the network's)."""
@@ -878,11 +878,7 @@ def home_board(user, *, now) -> dict:
                 .select_related("school")
                 .order_by("triage_due_at")
             ),
-            "escalations": list(
-                district_referrals.filter(
-                    status=Status.ESCALATED, decided_at__gte=now - datetime.timedelta(days=30)
-                ).order_by("-decided_at")
-            ),
+            "escalations": list(escalations_for(user, now=now)),
             "closures": list(
                 Case.objects.filter(
                     district__in=supervised, status=Case.Status.CLOSURE_REQUESTED
@@ -891,6 +887,21 @@ def home_board(user, *, now) -> dict:
             "needs_lead": list(cases_needing_a_lead(user)),
         }
     return board
+
+
+def escalations_for(user, *, now, days: int = 30) -> QuerySet[Referral]:
+    """The referrals escalated (to the court, the police) in the last `days` days in the
+    districts `user` supervises, the latest first; none for anyone else."""
+    supervised = permissions.district_ids(user, permissions.SUPERVISE)
+    return (
+        Referral.objects.filter(
+            district__in=supervised,
+            status=Referral.Status.ESCALATED,
+            decided_at__gte=now - datetime.timedelta(days=days),
+        )
+        .select_related("child", "school")
+        .order_by("-decided_at", "-pk")
+    )
 
 
 def home_board_reads(board: dict) -> tuple[set[int], set[int]]:

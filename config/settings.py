@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "knox",
+    "oauth2_provider",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -333,11 +334,17 @@ if not 1 <= CASEWORK_TRAIL_UNLOCK_MINUTES <= 480:
 
 REST_FRAMEWORK = {
     # Tokens first: a call without credentials gets 401 with `WWW-Authenticate: Token`.
+    # An agency system's OAuth2 token (`Bearer`) is answered with a Bearer challenge instead.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "casework.api.auth.TokenAuthentication",  # knox, with the scopes read once per GET
+        "casework.api.auth.PersonalTokenAuthentication",
+        "casework.api.auth.AgencyClientAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # An OAuth2 token's scopes limit the methods: `read` for GET, `write` for the rest.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "casework.api.auth.ScopeAllowsMethod",
+    ],
     "DEFAULT_SCHEMA_CLASS": "casework.api.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "casework.api.paging.Pages",
     "PAGE_SIZE": 50,
@@ -358,8 +365,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Submit referrals, work the triage queue and follow cases (docs/api.md).\n\n"
         "Sign in with a personal token (`Authorization: Token <key>`, created on the profile "
-        "page); without one, or with a bad one, the answer is 401 with `WWW-Authenticate: "
-        "Token`.\n\n"
+        "page), or, for an agency's system, with an OAuth2 client-credentials token "
+        "(`Authorization: Bearer <token>` from /api/v1/oauth/token/; scope `read` for GET, "
+        "`write` for the rest). Without credentials, or with bad ones, the answer is 401 with "
+        "`WWW-Authenticate: Token` (`Bearer …` to a Bearer caller).\n\n"
         "Messages and labels are in the language of the `Accept-Language` header (it, ca, es "
         "or en); without it, in the installation's default language (the LANGUAGE_CODE "
         "setting, Italian unless configured otherwise).\n\n"
@@ -370,6 +379,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "OAUTH2_FLOWS": ["clientCredentials"],
+    "OAUTH2_TOKEN_URL": "/api/v1/oauth/token/",
     # The description of the API is for the agencies' systems, not for anonymous visitors.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Served by the app itself: no CDN on a municipal intranet.
@@ -440,6 +451,29 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
     "TOKEN_LIMIT_PER_USER": 5,
 }
+# OAuth2 client credentials for agency systems (docs/api.md): an application per system, bound
+# to a service user whose memberships say what it may see; tokens last an hour by default.
+OAUTH2_PROVIDER = {
+    "SCOPES": {"read": "Read what the agency may see", "write": "Act for the agency"},
+    "DEFAULT_SCOPES": ["read"],
+    "SCOPES_BACKEND_CLASS": "casework.api.auth.ClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "casework.api.auth.ClientValidator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("API_OAUTH_TOKEN_SECONDS", 3600),
+    "PKCE_REQUIRED": True,
+    # The OAuth 2.0 Security BCP (RFC 9700) in full: tokens stored hashed, only in the
+    # Authorization header, no implicit or password grant, https redirects only.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = (

@@ -3,7 +3,10 @@ answers when it succeeds, the failures every client must handle, each with its b
 (casework.api.errors writes them)."""
 
 from django.conf import settings
+from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 DETAIL = {
@@ -43,7 +46,11 @@ ERRORS = {
     ),
     "403": OpenApiResponse(DETAIL, description="Signed in, but not allowed to do this."),
     "404": OpenApiResponse(
-        DETAIL, description="No such object, or one the caller may not see (never said which)."
+        DETAIL,
+        description=(
+            "No such object, or one the caller may not see (never said which); for a list, a "
+            "page past its end."
+        ),
     ),
     "409": OpenApiResponse(DETAIL, description="Not allowed in the object's current state."),
     "413": OpenApiResponse(DETAIL, description="The body is larger than the server accepts."),
@@ -74,8 +81,8 @@ class AutoSchema(BaseAutoSchema):
     def _error_codes(self) -> list[str]:
         codes = ["400", "401", "403", "429", "500"]
         method = self.method.upper()
-        if "{" in self.path:
-            codes.append("404")
+        if "{" in self.path or (method == "GET" and self._is_list_view()):
+            codes.append("404")  # no such object; for a list of numbered pages, a page past the end
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             codes += ["409", "413"]
         return codes
@@ -86,3 +93,24 @@ class AutoSchema(BaseAutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(ERRORS[code], code)
         return responses
+
+
+class PersonalTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "casework.api.auth.PersonalTokenAuthentication"
+    name = "personalToken"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization",
+            token_prefix="Token",  # noqa: S106 (a word, not a key)
+        )
+
+
+class AgencyClientScheme(DjangoOAuthToolkitScheme):
+    """Client credentials; the scope an operation needs follows from its method."""
+
+    target_class = "casework.api.auth.AgencyClientAuthentication"
+    name = "agencyClient"
+
+    def get_security_requirement(self, auto_schema):
+        return {self.name: ["read" if auto_schema.method.upper() == "GET" else "write"]}

@@ -20,6 +20,7 @@ from .cases import (
     attachment_path,
 )
 from .children import Child, Guardian
+from .clients import ApiClient
 from .consent import (
     RECTIFIABLE,
     Consent,
@@ -88,6 +89,7 @@ __all__ = [
     "RectificationRequest",
     "Sharing",
     "SubjectAccessRequest",
+    "ApiClient",
     "DEFAULT_CATEGORIES",
     "Mailing",
     "MailingCategory",

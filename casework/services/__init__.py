@@ -15,6 +15,7 @@ the actor. Transitions lock the row they change (real on PostgreSQL) and refuse 
 TransitionNotAllowed (HTTP 409) when the current state does not allow them.
 """
 
+from .api_clients import api_client_create, api_client_retire  # noqa: F401
 from .cases import *  # noqa: F403
 from .common import TransitionNotAllowed, audited_save  # noqa: F401
 from .consent import *  # noqa: F403

@@ -322,10 +322,36 @@ POLICY: list[Rule] = [
     # part of it.
     Rule("api/schema/", get=may(AUTHENTICATED)),
     Rule("api/docs/", get=may(AUTHENTICATED)),
+    # --- API: OAuth2 client credentials for agency systems (casework/api/auth.py) ----------
+    # Only an ApiClient's id and secret open them; no persona holds one (a session or a
+    # personal token is no client credential): 401 invalid_client. tests/protocols/
+    # test_api_signin.py tries them with a client's credentials.
+    Rule("api/v1/oauth/token/", get=may(NOBODY), write=may(NOBODY)),
+    Rule("api/v1/oauth/revoke/", get=may(NOBODY), write=may(NOBODY)),
     # --- API: lists (filtered by scope; see the list tests) ---------------------------------
     Rule("api/v1/queue/", get=may(TRIAGE_SIDE)),
-    Rule("api/v1/services/", get=may(AUTHENTICATED)),
+    Rule("api/v1/services/", get=may(AUTHENTICATED), write=may(DIRECTORY_KEEPERS, MAY)),
+    # One entry: read by everyone signed in; changed by its district's coordinators (nobody
+    # of the personas is one: every PATCH is refused, 403, and nothing changes).
+    Rule(
+        "api/v1/services/<int:pk>/",
+        get=may(AUTHENTICATED),
+        write=may(DIRECTORY_KEEPERS, MAY),
+        write_method="patch",
+    ),
     Rule("api/v1/indicators/", get=may(SUPERVISORS)),
+    # The contact log: the desk reads it, only the operators record (casework/api/helpline.py).
+    Rule("api/v1/contacts/", get=may(HELPLINE_DESK), write=may(HELPLINE, MAY)),
+    # A supervisor's escalations: their districts' (the administrator holds no district).
+    Rule("api/v1/escalations/", get=may(personas("supervisor"))),
+    # Who to call, as on the pages: every member reads; each agency keeps its own.
+    Rule("api/v1/referents/", get=may(MEMBERS), write=may(REFERENT_KEEPERS, MAY)),
+    Rule(
+        "api/v1/referents/<int:pk>/",
+        get=may(MEMBERS),
+        write=may(REFERENT_KEEPER_NORTH, MAY),
+        write_method="patch",
+    ),
     Rule("api/v1/^referrals/$", get=may(AUTHENTICATED), write=may(REFERRER_SIDE, MAY)),
     Rule("api/v1/^cases/$", get=may(AUTHENTICATED)),
     # --- API: one referral --------------------------------------------------------------------

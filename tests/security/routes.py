@@ -222,9 +222,9 @@ def _param_options(r: str, param: str, params: list[str]) -> list[tuple[str, dic
             return symbols("notification", ["teacher"])
         if r.startswith(("casework/holds/", "api/v1/^holds/")):
             return symbols("hold", ["north"])
-        if r.startswith("casework/services/"):
+        if r.startswith(("casework/services/", "api/v1/services/")):
             return symbols("service", ["north"])
-        if r.startswith("casework/referents/"):
+        if r.startswith(("casework/referents/", "api/v1/referents/")):
             return symbols("referent", ["north"])
         if r.startswith(("casework/consultations/", "api/v1/^consultations/")):
             return symbols("consultation", ["asked"])
