@@ -46,6 +46,8 @@ def case(teacher, child, triage_worker, psychologist, health_north):
         agency=health_north,
         role="psychologist",
         reason="Assessment",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     note = Note(case=case, author=triage_worker, body="Father's drinking, confidential")
     services.audited_save(note, actor=triage_worker, reason="test.note.added")

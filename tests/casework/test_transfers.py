@@ -62,6 +62,8 @@ def referral_and_case(teacher, child, triage_worker, psychologist, health_north,
         agency=health_north,
         role="psychologist",
         reason="Assessment",
+        legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
     )
     services.case_add_action(
         actor=triage_worker,
