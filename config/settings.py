@@ -397,6 +397,13 @@ SPECTACULAR_SETTINGS = {
         "EscalationTargetEnum": "casework.models.Referral.EscalationTarget",
         "ConsentPurposeEnum": "casework.models.ConsentPurpose",
         "HowObtainedEnum": "casework.models.HowObtained",
+        "ServiceKindEnum": "casework.models.Service.Kind",
+        "LegalHoldKindEnum": "casework.models.LegalHold.Kind",
+        "TransferKindEnum": "casework.models.CaseTransfer.Kind",
+        "ConsultationAgeBandEnum": "casework.models.AgeBand",
+        "ContactAgeBandEnum": "casework.models.Contact.AgeBand",
+        "ContactChannelEnum": "casework.models.Contact.Channel",
+        "FamilyInformationChannelEnum": "casework.models.FamilyInformation.Channel",
     },
 }
 
