@@ -551,6 +551,15 @@ class PurgeRecordAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
 
+@admin.register(models.ApiClient)
+class ApiClientAdmin(ReadOnlyAdmin):
+    """Agency systems signing in with OAuth2 client credentials: created and retired with
+    `manage.py api_client` (the secret is shown once, then kept only as a hash)."""
+
+    list_display = ["application", "agency", "service_user", "scopes", "active", "created_at"]
+    list_filter = ["active", "agency"]
+
+
 @admin.register(models.RetainedFigure)
 class RetainedFigureAdmin(ReadOnlyAdmin):
     """What purged records counted for in the yearly report (counts only)."""

@@ -130,6 +130,9 @@ def every_object(north, school, teacher, triage_worker, child, case, mailing_cat
             consent_given_on=now.date(),
             sent_by=triage_worker,
         ),
+        services.api_client_create(
+            actor=None, agency=school, name="School register", role="teacher", scopes=["read"]
+        )[0],
         models.LegalHold(
             kind="case", object_id=case.pk, district=north, reason="Court", placed_by=triage_worker
         ),

@@ -155,6 +155,8 @@ def test_no_personal_data_in_any_log_line_of_a_referral_journey(
         "agency": health_north.pk,
         "role": "psychologist",
         "reason": "Qxmark member reason.",
+        "legal_basis": "public_task",
+        "basis_explanation": "Qxmark basis explanation.",
     }
     response = worker.post(f"/api/v1/cases/{case_id}/team/", member, format="json")
     assert response.status_code == 201, response.json()
