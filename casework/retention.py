@@ -267,3 +267,30 @@ def retained_figures(year: int, districts=None, *, unassigned: bool = True) -> d
 
 def purge_register(limit: int = 200) -> list[PurgeRecord]:
     return list(PurgeRecord.objects.all()[:limit])
+
+
+# --- the data protection officer's outlook ------------------------------------------------------
+
+
+def outlook(*, now=None, ahead_days: int = 30) -> list[dict]:
+    """For each rule: its retention, how many records the next purge would take now, and how
+    many more come due within `ahead_days` (held records are in neither). Counts only."""
+    now = now or timezone.now()
+    later = now + datetime.timedelta(days=ahead_days)
+    rows = []
+    for rule in RULES:
+        if rule.code == Rule.HISTORY:
+            due_now = sum(history_due(m, rule, now=now).count() for m in history_models())
+            due_later = sum(history_due(m, rule, now=later).count() for m in history_models())
+        else:
+            due_now = due(rule, now=now).count()
+            due_later = due(rule, now=later).count()
+        rows.append(
+            {
+                "rule": rule,
+                "days": rule.days(),
+                "due_now": due_now,
+                "due_soon": max(due_later - due_now, 0),
+            }
+        )
+    return rows

@@ -122,6 +122,7 @@ urlpatterns = [
     path("audit/", audit.audit_search, name="audit_search"),
     # --- the data protection officer ---
     path("dpo/", dpo.register, name="dpo_register"),
+    path("dpo/retention/", dpo.retention_outlook, name="dpo_retention"),
     path("dpo/break-glass/", dpo.break_glass, name="dpo_break_glass"),
     path("dpo/access-patterns/", dpo.access_patterns, name="dpo_access_patterns"),
     path("dpo/subject-access/", dpo.subject_access, name="dpo_subject_access"),

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from casework import forms, permissions, privacy, reports, services
+from casework import forms, permissions, privacy, reports, retention, services
 from casework.audit import log_access
 from casework.models import AccessLog, Child, RectificationRequest, SubjectAccessRequest
 
@@ -29,6 +29,21 @@ def register(request):
         request,
         "casework/dpo/register.html",
         {"activities": privacy.processing_register(), "retention": privacy.retention_settings()},
+    )
+
+
+def retention_outlook(request):
+    """What the retention purge will take: per rule, due now and within 30 days (counts only),
+    the legal holds in place, and the purge register."""
+    _dpo(request)
+    return render(
+        request,
+        "casework/dpo/retention.html",
+        {
+            "rules": retention.outlook(),
+            "holds": retention.holds_visible(request.user).filter(lifted_at__isnull=True),
+            "purges": retention.purge_register(limit=50),
+        },
     )
 
 

@@ -516,6 +516,7 @@ POLICY: list[Rule] = [
     ),
     # The data protection officer's pages (the auditors' role): nobody else, not the admin.
     Rule("casework/dpo/", get=may(AUDITOR)),
+    Rule("casework/dpo/retention/", get=may(AUDITOR)),
     Rule("casework/dpo/break-glass/", get=may(AUDITOR)),
     Rule("casework/dpo/access-patterns/", get=may(AUDITOR)),
     Rule("casework/dpo/subject-access/", get=may(AUDITOR), write=may(AUDITOR, MAY)),

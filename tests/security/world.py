@@ -42,6 +42,7 @@ from casework.models import (
     PurgeRecord,
     Referent,
     Referral,
+    RetainedFigure,
     Service,
 )
 from protocols import steps
@@ -672,6 +673,11 @@ def _admin_symbols(world: World, u: dict, referrals: dict, cases: dict) -> None:
     )
     ProtocolSettings.objects.get_or_create()
     PurgeRecord.objects.create(rule="draft", retention="180 days", kind="referral", count=1)
+    RetainedFigure.objects.create(year=2020, key="referrals", code="", count=1)
+    # An agency system (OAuth2 client credentials): its service user is no persona.
+    services.api_client_create(
+        actor=None, agency=u["school"], name="School register", role="teacher", scopes=["read"]
+    )
     open_case = cases["open"]
     chosen = {
         "auth.user": u["teacher"].pk,
