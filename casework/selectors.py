@@ -769,6 +769,7 @@ def lead_worker_candidates(referral: Referral) -> QuerySet:
     return (
         get_user_model()
         .objects.filter(is_active=True, groups=permissions.district_triage_group(referral.district))
+        .filter(api_client__isnull=True)  # an agency system's service user is nobody to name
         .order_by("last_name", "pk")
     )
 
@@ -782,7 +783,7 @@ def team_candidates(case: Case | None = None, *, any_district: bool = False) -> 
         working["memberships__agency__district"] = case.district_id
     return (
         get_user_model()
-        .objects.filter(is_active=True, **working)
+        .objects.filter(is_active=True, api_client__isnull=True, **working)
         .distinct()
         .order_by("last_name", "first_name", "pk")
     )
@@ -791,7 +792,7 @@ def team_candidates(case: Case | None = None, *, any_district: bool = False) -> 
 def action_owner_candidates(case: Case | None = None) -> QuerySet:
     """Who may be responsible for an action of the case: the active members of the agencies
     of the case's district and the case's team, by full name."""
-    people = get_user_model().objects.filter(is_active=True)
+    people = get_user_model().objects.filter(is_active=True, api_client__isnull=True)
     if case is None:
         return people.order_by("last_name", "first_name", "pk")
     in_district = Membership.objects.filter(

@@ -249,3 +249,30 @@ def test_the_command_creates_a_client_and_prints_its_secret_once(school, capsys)
     call_command("api_client", "retire", client_id)
     client.refresh_from_db()
     assert not client.active
+
+
+def test_an_agency_systems_service_user_is_nobody_to_name_on_a_case(
+    social_north, teacher, child, triage_worker
+):
+    from casework import selectors
+    from tests.conftest import protocol
+
+    system, _secret = services.api_client_create(
+        actor=None, agency=social_north, name="Case register", role="social_worker", scopes=["read"]
+    )
+    draft = services.referral_create_draft(
+        actor=teacher,
+        child=child,
+        concern_categories=["neglect"],
+        observations="Hungry",
+        family_informed=True,
+    )
+    referral = protocol("referral.submit")(actor=teacher, referral=draft)
+    case = protocol("referral.decide")(actor=triage_worker, referral=referral, decision="open_case")
+    robot = system.service_user
+    assert robot.memberships.filter(agency=social_north, active=True).exists()
+    assert triage_worker in selectors.team_candidates(case)
+    assert robot not in selectors.team_candidates(case)
+    assert robot not in selectors.team_candidates(case, any_district=True)
+    assert robot not in selectors.action_owner_candidates(case)
+    assert robot not in selectors.lead_worker_candidates(referral)
