@@ -359,6 +359,7 @@ REST_FRAMEWORK = {
 API_THROTTLE_RATES = {
     "anon": env_rate("API_THROTTLE_ANON", "30/minute"),
     "user": env_rate("API_THROTTLE_USER", "300/minute"),
+    "token": env_rate("API_THROTTLE_TOKEN", "20/minute"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Casework referral API",

@@ -24,4 +24,4 @@ CSRF_COOKIE_SECURE = False
 TWO_FACTOR_ENFORCED = False
 # Throttle counts live in the cache and user ids repeat from test to test: no limit in
 # practice; tests/hardening sets its own.
-API_THROTTLE_RATES = {"anon": "1000000/minute", "user": "1000000/minute"}
+API_THROTTLE_RATES = {"anon": "1000000/minute", "user": "1000000/minute", "token": "1000000/minute"}

@@ -16,3 +16,10 @@ class AnonymousRateThrottle(_SettingsRate, throttling.AnonRateThrottle):
 
 class UserRateThrottle(_SettingsRate, throttling.UserRateThrottle):
     scope = "user"
+
+
+class TokenEndpointThrottle(_SettingsRate, throttling.AnonRateThrottle):
+    """The OAuth2 token and revoke endpoints, per client address (casework.api.auth): a
+    secret is long and random, and still nobody gets to guess at it quickly."""
+
+    scope = "token"

@@ -24,6 +24,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from casework import permissions
 from casework.models import ApiClient
+from config.throttling import TokenEndpointThrottle
 
 
 def _client_of(application) -> ApiClient | None:
@@ -122,6 +123,14 @@ class _ClientCredentialsFirst:
     did not authenticate, before reading anything else of it."""
 
     def post(self, request, *args, **kwargs):
+        throttle = TokenEndpointThrottle()
+        if not throttle.allow_request(request, self):
+            wait = throttle.wait()
+            return JsonResponse(
+                {"error": "slow_down", "error_description": "Too many requests: try again later."},
+                status=429,
+                headers={"Retry-After": str(int(wait or 60) + 1)},
+            )
         basic = request.META.get("HTTP_AUTHORIZATION", "")[:6].lower() == "basic "
         if not basic and "client_id" not in request.POST:
             return JsonResponse(

@@ -276,3 +276,20 @@ def test_an_agency_systems_service_user_is_nobody_to_name_on_a_case(
     assert robot not in selectors.team_candidates(case, any_district=True)
     assert robot not in selectors.action_owner_candidates(case)
     assert robot not in selectors.lead_worker_candidates(referral)
+
+
+def test_the_token_endpoint_is_throttled_per_address(school_system, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "token": "2/minute"}
+    client, _secret = school_system
+    wrong = {"grant_type": "client_credentials", "client_id": client.application.client_id,
+             "client_secret": "not-the-secret"}  # fmt: skip
+    caller = APIClient()
+    answers = [caller.post("/api/v1/oauth/token/", wrong) for _ in range(3)]
+    assert [a.status_code for a in answers[:2]] == [401, 401]
+    assert answers[2].status_code == 429
+    assert answers[2].json()["error"] == "slow_down"
+    assert int(answers[2]["Retry-After"]) > 0
+    cache.clear()
