@@ -145,6 +145,10 @@ def test_case_team_works_the_plan_reviews_and_supervisor_closes(
     lead.select_option("select[name=agency]", str(health_north.pk))
     lead.select_option("select[name=role]", "psychologist")
     lead.fill("input[name=reason]", "Assessment")
+    # The health service is not yet on the team: the sharing needs the family's consent or
+    # another legal basis, explained.
+    lead.select_option("select[name=legal_basis]", "public_task")
+    lead.fill("textarea[name=basis_explanation]", "Child-protection task of the municipality")
     submit(lead, "button:has-text('Add to the team')")
     assert case.team.filter(user=psychologist).exists()
 
