@@ -17,7 +17,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import selectors, trails
+from . import retention, selectors, trails
 from .audit import access_action_label
 from .models import (
     AccessLog,
@@ -316,20 +316,16 @@ def _categories(*models) -> list[str]:
 
 
 def retention_settings() -> list[dict]:
-    """The retention durations the protocol settings hold, read defensively: an installation
-    (or a version) without them answers an empty list, never an error."""
-    found = []
-    stored = ProtocolSettings.objects.filter(pk=1).first()
-    for field in ProtocolSettings._meta.concrete_fields:
-        if not any(word in field.name for word in ("retention", "retain", "keep_")):
-            continue
-        value = getattr(stored, field.name, None) if stored else None
-        if value is None:
-            value = getattr(field, "default", None)
-        found.append(
-            {"name": field.name, "label": str(capfirst(field.verbose_name)), "value": value}
-        )
-    return found
+    """The retention durations of the purge's rules (casework.retention.RULES), as the
+    protocol settings hold them."""
+    return [
+        {
+            "name": rule.setting,
+            "label": str(capfirst(ProtocolSettings._meta.get_field(rule.setting).verbose_name)),
+            "value": rule.days(),
+        }
+        for rule in retention.RULES
+    ]
 
 
 # Which retention settings concern which activity: words in the setting's name.
