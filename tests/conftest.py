@@ -135,6 +135,14 @@ def outsider(social_south):
 
 
 @pytest.fixture
+def dpo(north):
+    """The data protection officer: an auditor of the municipality's data protection office
+    (DESIGN.md: the DPO pages, subject access, holds)."""
+    office = AgencyFactory(name="Data protection office", kind=Agency.Kind.OTHER, district=north)
+    return _member("dpo.audit", office, Membership.Role.AUDITOR)
+
+
+@pytest.fixture
 def stranger(db):
     return UserFactory(username="stranger")
 

@@ -7,9 +7,8 @@ import pytest
 from django.utils import timezone
 
 from casework import services
-from casework.models import Agency, Consent, FamilyInformation, Membership, SubjectAccessRequest
-from tests.conftest import _member, protocol
-from tests.factories import AgencyFactory
+from casework.models import Consent, FamilyInformation, SubjectAccessRequest
+from tests.conftest import protocol
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,12 +29,6 @@ def case(teacher, child, triage_worker, health_north):
     )
     protocol("case.plan")(actor=triage_worker, case=case, objectives="Regular meals")
     return case
-
-
-@pytest.fixture
-def dpo(north):
-    office = AgencyFactory(name="Data protection office", kind=Agency.Kind.OTHER, district=north)
-    return _member("dpo.audit", office, Membership.Role.AUDITOR)
 
 
 def test_the_lead_records_what_the_family_was_told_and_their_consent(

@@ -10,17 +10,8 @@ import time_machine
 from django.utils import timezone
 
 from casework import services
-from casework.models import Agency, Membership
-from tests.conftest import _member
-from tests.factories import AgencyFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def dpo(north):
-    office = AgencyFactory(name="DPO office", kind=Agency.Kind.OTHER, district=north)
-    return _member("dpo.audit", office, Membership.Role.AUDITOR)
 
 
 def _draft(teacher, child):

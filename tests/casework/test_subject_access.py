@@ -13,25 +13,16 @@ from casework import privacy, services
 from casework.audit import log_access
 from casework.models import (
     AccessLog,
-    Agency,
     Child,
-    Membership,
     RectificationRequest,
     SubjectAccessRequest,
 )
 from casework.services import TransitionNotAllowed
-from tests.conftest import _member, protocol
-from tests.factories import AgencyFactory
+from tests.conftest import protocol
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate
-
-
-@pytest.fixture
-def dpo(north):
-    office = AgencyFactory(name="DPO office", kind=Agency.Kind.OTHER, district=north)
-    return _member("dpo.audit", office, Membership.Role.AUDITOR)
 
 
 def _open_case(teacher, child, worker, observations):
