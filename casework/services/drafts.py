@@ -143,10 +143,26 @@ def referrer_school(user) -> Agency:
     return membership.agency
 
 
-def _check_form_fields(fields: dict) -> None:
+def _check_form_fields(fields: dict, protocol) -> None:
     unknown = set(fields) - set(REFERRAL_FORM_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be set here.") for name in unknown})
+    # The municipality's protocol may offer fewer areas of concern than the standard list: the
+    # form offers only those, and whatever else sends the form (the API) is held to the same.
+    chosen = selectors.protocol_categories(protocol)
+    if chosen is not None and fields.get("concern_categories"):
+        offered = {code for code, _label in chosen[0]}
+        other = [code for code in fields["concern_categories"] if code not in offered]
+        if other:
+            raise ValidationError(
+                {
+                    "concern_categories": _(
+                        "Not an area of concern of this municipality's protocol: %(codes)s. "
+                        "Choose among: %(offered)s."
+                    )
+                    % {"codes": ", ".join(other), "offered": ", ".join(sorted(offered))}
+                }
+            )
 
 
 @transaction.atomic
@@ -154,10 +170,10 @@ def referral_create_draft(
     *, actor, child: Child, idempotency_key: str = "", **fields: Any
 ) -> Referral:
     """Start a referral form as a draft; only its author sees it until it is submitted."""
-    _check_form_fields(fields)
-    school = referrer_school(actor)
     # The referral starts under the protocol in force in the child's district, and keeps it.
     protocol = selectors.protocol_for(child.district)
+    _check_form_fields(fields, protocol)
+    school = referrer_school(actor)
     referral = Referral(
         child=child,
         referrer=actor,
@@ -235,7 +251,7 @@ def referral_update_draft(*, actor, referral: Referral, **fields: Any) -> Referr
     require_status(referral, Status.DRAFT)
     if referral.deleted_at is not None:
         raise TransitionNotAllowed(_("This draft is already deleted."))
-    _check_form_fields(fields)
+    _check_form_fields(fields, selectors.protocol_for(referral))
     for name, value in fields.items():
         setattr(referral, name, value)
     audited_save(referral, actor=actor, reason="casework.referral.draft_updated")

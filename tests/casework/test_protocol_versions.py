@@ -323,3 +323,39 @@ def test_a_new_municipality_gets_its_first_version_from_the_default(client, sout
     other = Municipality.objects.create(code="other", name="Other town")
     assert client.post(f"/casework/protocol/municipality/{other.pk}/first/").status_code == 404
     assert not other.protocol_versions.exists()
+
+
+def test_an_area_of_concern_outside_the_protocol_is_refused_by_the_service_and_the_api(
+    terrassa, south, nursery, educator
+):
+    """Terrassa's protocol offers neglect only: the form shows only neglect, and the API (or
+    anything else that sends a form) gets a field-level refusal for the others, on a new
+    referral and on a draft's change, and nothing is written."""
+    from django.core.exceptions import ValidationError
+    from rest_framework.test import APIClient
+
+    from casework.models import Child
+
+    draft = _draft(educator, south, nursery)
+    with pytest.raises(ValidationError) as refused:
+        services.referral_update_draft(
+            actor=educator, referral=draft, concern_categories=["neglect", "physical"]
+        )
+    assert "physical" in refused.value.message_dict["concern_categories"][0]
+    draft.refresh_from_db()
+    assert draft.concern_categories == ["neglect"]
+
+    api = APIClient()
+    api.force_authenticate(educator)
+    before = (Referral.objects.count(), Child.objects.count())
+    child = {"first_name": "Nil", "last_name": "Example", "date_of_birth": "2022-03-01"}
+    answer = api.post(
+        "/api/v1/referrals/",
+        {"child": child, **FORM, "concern_categories": ["physical"]},
+        format="json",
+    )
+    assert answer.status_code == 400, answer.content
+    assert "physical" in str(answer.json()["concern_categories"])
+    assert (Referral.objects.count(), Child.objects.count()) == before  # no child either
+    accepted = api.post("/api/v1/referrals/", {"child": child, **FORM}, format="json")
+    assert accepted.status_code == 201, accepted.content
