@@ -490,6 +490,24 @@ def rectification_requests(*, limit: int = 200) -> list[RectificationRequest]:
     )
 
 
+def child_for_request(pk) -> Child | None:
+    """The child a DPO's request page is about (`?child=`), with the guardians the form offers."""
+    if pk and str(pk).isdigit():
+        return Child.objects.filter(pk=pk).prefetch_related("guardians").first()
+    return None
+
+
+def subject_access_exports(path: str, *, limit: int = 50) -> list[AccessLog]:
+    """The exports made of one request (the access log's rows of its export URLs)."""
+    return list(
+        AccessLog.objects.filter(
+            action="subject_access.export",
+            object_type=AccessLog.Kind.CHILD,
+            path__startswith=path,
+        ).select_related("user")[:limit]
+    )
+
+
 def children_matching(text: str, *, limit: int = 20) -> list[Child]:
     """The DPO looks a person up: by tax code (exactly) or by every word of the name."""
     text = (text or "").strip()

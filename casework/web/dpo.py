@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from casework import forms, permissions, privacy, reports, retention, services
 from casework.audit import log_access
-from casework.models import AccessLog, Child, RectificationRequest, SubjectAccessRequest
+from casework.models import AccessLog, RectificationRequest, SubjectAccessRequest
 
 from .common import apply, error_summary
 
@@ -75,30 +75,21 @@ def access_patterns(request):
     )
 
 
-def _child_from(request):
-    pk = request.GET.get("child") or request.POST.get("child")
-    if pk and str(pk).isdigit():
-        return Child.objects.filter(pk=pk).prefetch_related("guardians").first()
-    return None
-
-
-def subject_access(request):
-    """Find the person, record the request, then produce the export from its page."""
+def _person_request(request, *, form_class, record, recorded, template, context):
+    """The DPO's two request pages, subject access and rectification: look the person up
+    (by name or tax code), record the request through its service, or show the page again
+    with the form's errors (422). Every child the page names is a logged read."""
     _dpo(request)
-    child = _child_from(request)
-    form = forms.SubjectAccessForm(request.POST or None, child=child, initial={"child": child})
+    child = privacy.child_for_request(request.GET.get("child") or request.POST.get("child"))
+    form = form_class(request.POST or None, child=child, initial={"child": child})
     if request.method == "POST" and form.is_valid():
-        created, ok = apply(
-            request,
-            form,
-            lambda: services.subject_access_record(actor=request.user, **form.cleaned_data),
-        )
+        created, ok = apply(request, form, lambda: record(actor=request.user, **form.cleaned_data))
         if ok:
-            messages.success(request, _("The request is recorded: produce the export below."))
-            return redirect("casework:dpo_subject_access_detail", pk=created.pk)
+            message, target = recorded(created)
+            messages.success(request, message)
+            return target
     query = request.GET.get("q", "")
     found = privacy.children_matching(query)
-    done = privacy.subject_access_requests()
     log_access(
         request,
         action="dpo.subject_access",
@@ -107,11 +98,26 @@ def subject_access(request):
     summary = error_summary(form)
     return render(
         request,
-        "casework/dpo/subject_access.html",
-        {"q": query, "found": found, "child": child, "form": form, "done": done,
-         "error_summary": summary},
+        template,
+        {"q": query, "found": found, "child": child, "form": form,
+         "error_summary": summary, **context()},
         status=422 if summary else 200,
     )  # fmt: skip
+
+
+def subject_access(request):
+    """Find the person, record the request, then produce the export from its page."""
+    return _person_request(
+        request,
+        form_class=forms.SubjectAccessForm,
+        record=services.subject_access_record,
+        recorded=lambda created: (
+            _("The request is recorded: produce the export below."),
+            redirect("casework:dpo_subject_access_detail", pk=created.pk),
+        ),
+        template="casework/dpo/subject_access.html",
+        context=lambda: {"done": privacy.subject_access_requests()},
+    )
 
 
 def subject_access_detail(request, pk):
@@ -119,13 +125,10 @@ def subject_access_detail(request, pk):
     sar = get_object_or_404(
         SubjectAccessRequest.objects.select_related("child", "guardian", "recorded_by"), pk=pk
     )
-    exports = AccessLog.objects.filter(
-        action="subject_access.export", object_type=AccessLog.Kind.CHILD
-    ).filter(path__startswith=request.path)
     return render(
         request,
         "casework/dpo/subject_access_detail.html",
-        {"sar": sar, "exports": exports.select_related("user")[:50]},
+        {"sar": sar, "exports": privacy.subject_access_exports(request.path)},
     )
 
 
@@ -164,37 +167,22 @@ def subject_access_export(request, pk, fmt):
 
 
 def rectifications(request):
-    _dpo(request)
-    child = _child_from(request)
-    form = forms.RectificationForm(request.POST or None, child=child, initial={"child": child})
-    if request.method == "POST" and form.is_valid():
-        _created, ok = apply(
-            request,
-            form,
-            lambda: services.rectification_request_record(actor=request.user, **form.cleaned_data),
-        )
-        if ok:
-            messages.success(request, _("The rectification request is recorded."))
-            return redirect("casework:dpo_rectifications")
-    query = request.GET.get("q", "")
-    found = privacy.children_matching(query)
-    log_access(
+    return _person_request(
         request,
-        action="dpo.subject_access",
-        children=[c.pk for c in found] + ([child.pk] if child else []),
+        form_class=forms.RectificationForm,
+        record=services.rectification_request_record,
+        recorded=lambda _created: (
+            _("The rectification request is recorded."),
+            redirect("casework:dpo_rectifications"),
+        ),
+        template="casework/dpo/rectifications.html",
+        context=lambda: {
+            "requests": [
+                (r, forms.RectificationDecisionForm(prefix=f"r{r.pk}"))
+                for r in privacy.rectification_requests()
+            ]
+        },
     )
-    summary = error_summary(form)
-    return render(
-        request,
-        "casework/dpo/rectifications.html",
-        {"q": query, "found": found, "child": child, "form": form,
-         "requests": [
-             (r, forms.RectificationDecisionForm(prefix=f"r{r.pk}"))
-             for r in privacy.rectification_requests()
-         ],
-         "error_summary": summary},
-        status=422 if summary else 200,
-    )  # fmt: skip
 
 
 @require_POST
