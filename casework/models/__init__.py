@@ -34,6 +34,7 @@ from .consent import (
     SubjectAccessRequest,
 )
 from .directory import Contact, HelplineHours, Referent, Service
+from .sessions import UserSession
 from .grants import (
     AgencyGroupObjectPermission,
     AgencyUserObjectPermission,
@@ -137,6 +138,7 @@ __all__ = [
     "RiskLevel",
     "Referent",
     "Service",
+    "UserSession",
     "Urgency",
     "attachment_path",
 ]

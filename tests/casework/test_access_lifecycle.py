@@ -140,6 +140,39 @@ def test_a_deactivated_user_does_not_get_old_sessions_back(client, triage_worker
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
+def test_ending_a_users_sessions_leaves_everyone_elses_and_costs_the_same_however_many(
+    triage_worker, supervisor
+):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from casework.models import UserSession
+    from casework.services.organisation import user_sessions_end
+
+    own = [Client() for _ in range(3)]
+    for browser in own:
+        browser.force_login(triage_worker)
+    other = Client()
+    other.force_login(supervisor)
+    assert UserSession.objects.filter(user_id=triage_worker.pk).count() == 3
+
+    with CaptureQueriesContext(connection) as few:
+        assert user_sessions_end(triage_worker) == 3
+    for browser in own:
+        answer = browser.get("/casework/queue/")
+        assert answer.status_code == 302 and "/accounts/login/" in answer["Location"]
+    assert other.get("/casework/queue/").status_code == 200  # the supervisor is still in
+
+    for _ in range(20):
+        Client().force_login(supervisor)
+    Client().force_login(triage_worker)
+    with CaptureQueriesContext(connection) as many:
+        assert user_sessions_end(triage_worker) == 1
+    assert len(many) == len(few)  # one DELETE by the indexed user id, not a scan of sessions
+    assert UserSession.objects.filter(user_id=supervisor.pk).count() == 21
+
+
 # --- purpose-bound team access -------------------------------------------------------------
 
 

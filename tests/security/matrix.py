@@ -65,7 +65,7 @@ def _fingerprint_sql() -> str:
             for model in apps.get_models(include_auto_created=True)
             if model._meta.managed and not model._meta.proxy
         }
-        - {"django_session"}
+        - {"django_session", "casework_usersession"}
     )
     columns = [f"(SELECT COUNT(*) FROM {quote(table)})" for table in tables]
     concat = "string_agg" if connection.vendor == "postgresql" else "group_concat"
