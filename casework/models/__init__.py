@@ -34,7 +34,6 @@ from .consent import (
     SubjectAccessRequest,
 )
 from .directory import Contact, HelplineHours, Referent, Service
-from .sessions import UserSession
 from .grants import (
     AgencyGroupObjectPermission,
     AgencyUserObjectPermission,
@@ -71,6 +70,7 @@ from .referrals import (
     Urgency,
 )
 from .retention import LegalHold, PurgeRecord, RetainedFigure
+from .sessions import UserSession
 from .transfers import CaseTransfer
 
 __all__ = [
