@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,7 +51,7 @@ def queue(request):
     filters = QueueFilter(
         request.GET, queryset=selectors.triage_queue(request.user), request=request
     )
-    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    page = selectors.counted_page(filters.qs, request.GET.get("page"), 50)
     now = timezone.now()
     log_access(request, action="queue", referrals=[r.pk for r in page])
     sort = filters.sort_key()

@@ -17,31 +17,12 @@ import tracemalloc
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
-from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
-from django.urls import include, path
 from django.utils import timezone
-from django.utils.html import escape
 
 from casework import selectors, services
 from casework.models import Agency, Case, Child, District, Membership, Referral, Urgency
-
-
-def floor_view(request):
-    """The floor: the queue's indexed query, 50 rows, written out with no template, no menu,
-    no read log. Kept here, never in the product."""
-    rows = selectors.triage_queue(request.user)[:50]
-    body = "".join(
-        f"<tr><td>{r.pk}</td><td>{escape(r.urgency)}</td><td>{r.triage_due_at}</td>"
-        f"<td>{escape(r.school.name)}</td><td>{r.child.age}</td></tr>"
-        for r in rows
-    )
-    return HttpResponse(f"<table>{body}</table>")
-
-
-# The benchmark's URLconf: the project's, plus the floor.
-urlpatterns = [path("bench/floor/", floor_view), path("", include("config.urls"))]
 
 
 class Command(BaseCommand):
@@ -59,8 +40,25 @@ class Command(BaseCommand):
             "--reuse", action="store_true", help="measure again the data an earlier run loaded"
         )
         parser.add_argument("--requests", type=int, default=30, help="per page and round")
+        parser.add_argument(
+            "--http",
+            action="store_true",
+            help="measure the pages over HTTP: gunicorn, concurrent clients, workers' CPU",
+        )
+        parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (--http)")
+        parser.add_argument("--clients", type=int, default=4, help="concurrent clients (--http)")
+        parser.add_argument(
+            "--json", dest="json_out", help="write the --http figures to this file (JSON)"
+        )
+        parser.add_argument(
+            "--compare-with",
+            help="a --json file of a run at another size: prints p95 at the larger size / "
+            "p95 at the smaller (target: <= 1.3)",
+        )
 
     def handle(self, *args, referrals, districts, repeat, pages, rounds, requests, **options):
+        if options["http"] and repeat == 20:
+            repeat = 5  # the selectors' timings are a side dish of the HTTP run
         logging.disable(logging.INFO)  # one line per notification delivered would drown the figures
         if options["reuse"]:
             users = get_user_model().objects.all()
@@ -111,6 +109,20 @@ class Command(BaseCommand):
             )
         if pages:
             self._pages(worker, teacher, rounds, requests)
+        if options["http"]:
+            from casework.management.bench.run import run_http
+
+            run_http(
+                self,
+                worker=worker,
+                teacher=teacher,
+                rounds=rounds,
+                per_round=requests,
+                workers=options["workers"],
+                clients=options["clients"],
+                json_out=options["json_out"],
+                compare_with=options["compare_with"],
+            )
 
     def _pages(self, worker, teacher, rounds, per_round):
         """Each page requested `per_round` times per round, the pages taken in turn in every
@@ -122,7 +134,7 @@ class Command(BaseCommand):
                 "DEBUG is on: templates are parsed again at every request and every query is "
                 "kept; run with DEBUG=0 (and SECRET_KEY, ALLOWED_HOSTS) for figures that count."
             )
-        case = self._real_case(worker, teacher)
+        case = self.real_case(worker, teacher)
         pages = {
             "floor (bare view, same query)": "/bench/floor/",
             "triage queue page": "/casework/queue/",
@@ -132,7 +144,7 @@ class Command(BaseCommand):
             "Viewflow's own queue": "/referral/queue/",
         }
         settings = {
-            "ROOT_URLCONF": __name__,
+            "ROOT_URLCONF": "casework.management.bench.urls",
             "ALLOWED_HOSTS": ["testserver"],
             "DEBUG": False,
             "TWO_FACTOR_ENFORCED": False,
@@ -178,8 +190,15 @@ class Command(BaseCommand):
                 f"{name:32s} {rate:7.1f} {pick(0.5):6.1f}ms {pick(0.95):6.1f}ms "
                 f"{pick(0.99):6.1f}ms {cpu:6.1f}ms {queries[name]:7d} {rate / floor:7.2f}"
             )
-        # The reminder sweeps: caught up in bounded runs (what the synthetic data has due),
-        # then one more run with nothing due, measured.
+        spent, statements, open_cases, catch_up = self.sweeps_measured()
+        self.stdout.write(
+            f"\nreminder sweeps with nothing due ({open_cases} open cases, caught up in "
+            f"{catch_up} runs): {spent:.1f} ms, {statements} statements"
+        )
+
+    def sweeps_measured(self):
+        """The reminder sweeps: caught up in bounded runs (what the synthetic data has due),
+        then one more run with nothing due, measured: (ms, statements, open cases, runs)."""
         catch_up = 0
         while catch_up < 100:
             catch_up += 1
@@ -190,10 +209,7 @@ class Command(BaseCommand):
             self._sweep()
             spent = (time.perf_counter() - begin) * 1000
         open_cases = Case.objects.filter(status=Case.Status.OPEN).count()
-        self.stdout.write(
-            f"\nreminder sweeps with nothing due ({open_cases} open cases, caught up in "
-            f"{catch_up} runs): {spent:.1f} ms, {len(captured)} statements"
-        )
+        return spent, len(captured), open_cases, catch_up
 
     def _sweep(self) -> int:
         from casework.services import reminders
@@ -205,7 +221,7 @@ class Command(BaseCommand):
             + reminders.actions_remind_overdue()
         )
 
-    def _real_case(self, worker, teacher):
+    def real_case(self, worker, teacher):
         """A case opened through the protocol (Viewflow rows, history), with a plan, a team
         member from another agency, two actions and three more referrals linked to it."""
         from protocols.steps import run_step
