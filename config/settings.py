@@ -408,9 +408,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Database sessions with the user's id in a column (casework/session_store.py): ending a
+# Database sessions with the user's id in a column (casework/models/sessions.py): ending a
 # person's access deletes their sessions in one query.
-SESSION_ENGINE = "casework.session_store"
+SESSION_ENGINE = "casework.models.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

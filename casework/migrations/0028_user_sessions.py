@@ -1,4 +1,4 @@
-"""Sessions with their user's id (casework.session_store): the sessions in force move over
+"""Sessions with their user's id (casework.models.sessions): the sessions in force move over
 from django_session, so that nobody signed in is signed out by the upgrade."""
 
 from django.db import migrations, models

@@ -75,7 +75,7 @@ def user_sessions_end(user) -> int:
     from casework.models import UserSession
 
     AuthToken.objects.filter(user=user).delete()
-    # One indexed DELETE, however many people are signed in (casework.session_store keeps
+    # One indexed DELETE, however many people are signed in (casework.models.sessions keeps
     # the user's id beside each session); expired sessions go too.
     ended, _by_model = UserSession.objects.filter(user_id=user.pk).delete()
     return ended
