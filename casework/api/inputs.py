@@ -55,6 +55,15 @@ class Input(serializers.Serializer):
     """An input serializer that refuses the fields it does not declare (`status`, `referrer`
     and the like are set by the protocol, never by the caller), each named in the 400."""
 
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            # A text field whose default is the empty string takes it when sent, too: the
+            # schema documents the default, and a client generated from it sends it back.
+            if isinstance(field, serializers.CharField) and field.default == "":
+                field.allow_blank = True
+        return fields
+
     def to_internal_value(self, data):
         unknown = {}
         if isinstance(data, Mapping):

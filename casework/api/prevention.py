@@ -7,7 +7,7 @@ coordinators and supervisors."""
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -60,6 +60,7 @@ class ConsultationOut(serializers.ModelSerializer):
             "messages",
         ]
 
+    @extend_schema_field(MessageOut(many=True))
     def get_messages(self, obj) -> list[dict]:
         return MessageOut(prevention.consultation_thread(obj), many=True).data
 

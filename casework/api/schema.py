@@ -6,11 +6,12 @@ from django.conf import settings
 from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
-from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.plumbing import ResolvedComponent, build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 DETAIL = {
     "type": "object",
+    "description": "A refusal or failure, said in `detail` (in the caller's language).",
     "properties": {"detail": {"type": "string"}},
     "required": ["detail"],
 }
@@ -31,6 +32,7 @@ FIELD_ERRORS = {
 }
 SERVER_ERROR = {
     "type": "object",
+    "description": "A failure on the server; `request_id` is the key to its log line.",
     "properties": {
         "detail": {"type": "string"},
         "request_id": {"type": "string", "nullable": True},
@@ -60,6 +62,8 @@ ERRORS = {
     ),
 }
 
+COMPONENTS = {"Error": DETAIL, "FieldErrors": FIELD_ERRORS, "ServerError": SERVER_ERROR}
+
 
 class AutoSchema(BaseAutoSchema):
     def get_override_parameters(self):
@@ -78,6 +82,13 @@ class AutoSchema(BaseAutoSchema):
             ),
         ]
 
+    def map_parsers(self):
+        """JSON is the one documented body (the parsers read form bodies too, as the browsable
+        API sends them): a form cannot carry a nested object such as `child`, and a client
+        generated from the schema would pick it. An upload is multipart only (its view says)."""
+        parsers = super().map_parsers()
+        return ["application/json"] if "application/json" in parsers else parsers
+
     def _error_codes(self) -> list[str]:
         codes = ["400", "401", "403", "429", "500"]
         method = self.method.upper()
@@ -87,11 +98,25 @@ class AutoSchema(BaseAutoSchema):
             codes += ["409", "413"]
         return codes
 
+    def _error_schema(self, schema: dict) -> dict:
+        """An error body as a named component (`Error`, `FieldErrors`, `ServerError`): one
+        model in a generated client for every operation's refusals, not one per operation."""
+        name = next(name for name, body in COMPONENTS.items() if body is schema)
+        component = ResolvedComponent(
+            name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for code in self._error_codes():
             if code not in responses:
-                responses[code] = self._get_response_for_code(ERRORS[code], code)
+                error = ERRORS[code]
+                named = OpenApiResponse(
+                    self._error_schema(error.response), description=error.description
+                )
+                responses[code] = self._get_response_for_code(named, code)
         return responses
 
 

@@ -107,6 +107,14 @@ class ChildAsTyped(serializers.Serializer):
     guardians = GuardianInput(many=True, source="guardians.all")
 
 
+class EmergencyOut(serializers.Serializer):
+    """What the referrer is shown at once for immediate danger (services.emergency_guidance)."""
+
+    emergency_number = serializers.CharField()
+    message = serializers.CharField()
+    on_duty_phone = serializers.CharField()
+
+
 class InformationRequestOut(serializers.ModelSerializer):
     class Meta:
         model = InformationRequest
@@ -163,8 +171,14 @@ class ReferralForReferrer(serializers.ModelSerializer):
     def get_contact_person(self, referral) -> str | None:
         return person(referral.contact_person)
 
+    @extend_schema_field(EmergencyOut(allow_null=True))
     def get_emergency(self, referral) -> dict | None:
         return services.emergency_guidance(referral)
+
+
+class ChildName(serializers.Serializer):
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
 
 
 class ReferralListItem(serializers.ModelSerializer):
@@ -189,6 +203,7 @@ class ReferralListItem(serializers.ModelSerializer):
             "submitted_at",
         ]
 
+    @extend_schema_field(ChildName)
     def get_child(self, referral) -> dict:
         return {"first_name": referral.child.first_name, "last_name": referral.child.last_name}
 
@@ -268,6 +283,13 @@ class ChildLinkInput(Input):
     child = serializers.IntegerField(help_text=_("The id of one of the possible matches."))
 
 
+class CaseRef(serializers.Serializer):
+    """The case a referral opened: its id (for /api/v1/cases/{id}/) and its reference."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+
+
 class ReferralFull(ReferralForReferrer):
     child = ChildOut()
     school = serializers.CharField(source="school.name")
@@ -302,6 +324,7 @@ class ReferralFull(ReferralForReferrer):
     def get_decided_by(self, referral) -> str | None:
         return person(referral.decided_by)
 
+    @extend_schema_field(CaseRef(allow_null=True))
     def get_case(self, referral) -> dict | None:
         if referral.case_id is None:
             return None
@@ -500,6 +523,7 @@ class CaseDetail(CaseListItem):
             "closure_reason",
         ]
 
+    @extend_schema_field(TeamMemberOut(many=True))
     def get_team(self, case) -> list:
         return TeamMemberOut(selectors.case_team(case), many=True).data
 
@@ -784,11 +808,17 @@ class NoteOut(serializers.ModelSerializer):
         return person(note.author)
 
 
+@extend_schema_field({"type": "string", "format": "binary"})
+class Upload(serializers.FileField):
+    """A file sent in a multipart body: the schema says bytes (`binary`), not the URL a
+    FileField reads as in an answer, so that a generated client sends a file."""
+
+
 class AttachmentInput(Input):
     """A multipart upload: the same checks as the page's (type read from the bytes, size)."""
 
     title = Line(max_length=200)
-    file = serializers.FileField()
+    file = Upload()
 
 
 class AttachmentOut(serializers.ModelSerializer):
