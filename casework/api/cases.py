@@ -223,6 +223,21 @@ class CaseViewSet(
         review = steps.run_step(step, obj=case, actor=request.user, **fields)
         return Response(s.ReviewOut(review).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=s.BringForwardInput, responses=s.CaseDetail)
+    @action(detail=True, methods=["post"], url_path="reviews/forward")
+    def reviews_forward(self, request, pk=None):
+        """The lead worker or the supervisor brings the next periodic review forward (the
+        page's "bring forward"): `review_on` today makes it due at once, so that the team can
+        review, or propose closing, without waiting for the date the risk level set."""
+        case = self.get_object()
+        data = s.BringForwardInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():  # the read-log row commits with the change
+            steps.run_step(
+                "case.bring_review_forward", obj=case, actor=request.user, **data.validated_data
+            )
+            return self._detail(case)
+
     @extend_schema(request=s.CloseInput, responses=s.CaseDetail)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):

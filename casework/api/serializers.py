@@ -582,6 +582,15 @@ class ReviewInput(Input):
     next_review_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
+class BringForwardInput(Input):
+    review_on = serializers.DateField(
+        help_text=_(
+            "The day of the next periodic review: today makes it due at once; it must come "
+            "before the day already set."
+        )
+    )
+
+
 class CloseInput(Input):
     approve = serializers.BooleanField(required=False, default=True)
     reason = Text(required=False, allow_blank=True, default="")

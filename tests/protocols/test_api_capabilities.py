@@ -1,8 +1,11 @@
 """What the pages do, through the API: notes, action updates, team removal, draft deletion,
 documents, notifications and the people one may name — each with its refusals."""
 
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from casework import services
 from casework.models import AccessLog, Attachment, CaseTeamMember, Note, Notification, Referral
@@ -194,3 +197,46 @@ def test_candidates_are_for_the_team_and_scoped_to_the_district(
     )
     assert api(outsider).get(f"/api/v1/cases/{case.pk}/candidates/").status_code == 404
     assert api(teacher).get(f"/api/v1/cases/{case.pk}/candidates/").status_code == 404
+
+
+def test_the_lead_brings_the_review_forward_and_the_team_may_review_at_once(
+    api, case, triage_worker, supervisor, psychologist, health_north, outsider, teacher
+):
+    protocol("case.plan")(actor=triage_worker, case=case, objectives="Meals")
+    case.refresh_from_db()
+    set_for = case.next_review_at
+    services.case_add_member(
+        actor=triage_worker, case=case, user=psychologist, agency=health_north,
+        role="psychologist", reason="Assessment", legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
+    )  # fmt: skip
+    url = f"/api/v1/cases/{case.pk}/reviews/forward/"
+    today = timezone.localdate().isoformat()
+    # A team member who does not lead: 403, said why; outside the case: 404 as for any case.
+    response = api(psychologist).post(url, {"review_on": today}, format="json")
+    assert response.status_code == 403 and response.json()["detail"]
+    for user in (outsider, teacher):
+        response = api(user).post(url, {"review_on": today}, format="json")
+        assert response.status_code == 404 and response.json()["detail"]
+    # A day in the past, or later than the one set: 400 on the field.
+    response = api(triage_worker).post(url, {"review_on": "2020-01-01"}, format="json")
+    assert response.status_code == 400 and "review_on" in response.json()
+    later = (set_for + datetime.timedelta(days=3)).date().isoformat()
+    response = api(triage_worker).post(url, {"review_on": later}, format="json")
+    assert response.status_code == 400 and "review_on" in response.json()
+    case.refresh_from_db()
+    assert case.next_review_at == set_for  # nothing changed by the refusals
+
+    response = api(supervisor).post(url, {"review_on": today}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["review_due"] is True
+    case.refresh_from_db()
+    assert timezone.localdate(case.next_review_at) == timezone.localdate()
+    assert last_reason(case) == "casework.case.review_brought_forward"
+    # Due already: bringing it forward again is not allowed in this state.
+    response = api(triage_worker).post(url, {"review_on": today}, format="json")
+    assert response.status_code == 409
+    assert "already due" in response.json()["detail"]
+    review = {"risk_level": "medium", "decision": "continue", "attendees": "Team"}
+    response = api(psychologist).post(f"/api/v1/cases/{case.pk}/reviews/", review, format="json")
+    assert response.status_code == 201, response.json()

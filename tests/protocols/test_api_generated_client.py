@@ -15,11 +15,9 @@ import sys
 import time
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 from knox.models import AuthToken
-from viewflow.workflow.timers import fire_due_timers
 
 from casework.models import Case, Referral
 from tests.protocols.conftest import CHILD, FORM
@@ -123,7 +121,7 @@ def call(gen, name, *args, expect, **kwargs):
 
 
 def test_the_whole_protocol_through_the_generated_client(
-    request, gen, signed_in, teacher, triage_worker, supervisor, psychologist, health_north
+    gen, signed_in, teacher, triage_worker, supervisor, psychologist, health_north
 ):
     m = gen.models
     school, worker, boss, health = (
@@ -256,12 +254,13 @@ def test_the_whole_protocol_through_the_generated_client(
     )  # fmt: skip
     assert isinstance(review, m.ReviewOut)
 
-    # Closure: proposed by the lead once a review is due (the clock moved on; the review
-    # timer fires), decided by the supervisor.
-    travel = time_machine.travel(timezone.now() + datetime.timedelta(weeks=9))
-    travel.start()
-    request.addfinalizer(travel.stop)
-    assert fire_due_timers() == 1
+    # Closure: proposed by the lead at a review, brought forward to today; decided by the
+    # supervisor.
+    forward = call(
+        gen, "v1_cases_reviews_forward_create", case_id, client=worker,
+        body=m.BringForwardInput(review_on=timezone.localdate()), expect=200,
+    )  # fmt: skip
+    assert forward.review_due is True
     proposed = call(
         gen, "v1_cases_close_create", case_id, client=worker,
         body=m.CloseInput(reason="Meals are regular now."), expect=200,

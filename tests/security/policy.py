@@ -398,6 +398,8 @@ POLICY: list[Rule] = [
     Rule(API_CASE + "close/$", get=may(NOBODY), write=may(CASE_LEAD, MAY)),
     Rule(API_CASE + "actions/$", get=may(NOBODY), write=may(CASE_WORK, MAY)),
     Rule(API_CASE + "reviews/$", get=may(NOBODY), write=may(CASE_WORK, MAY)),
+    # The next periodic review brought forward: the lead or the supervisor (the page's rule).
+    Rule(API_CASE + "reviews/forward/$", get=may(NOBODY), write=may(CASE_LEAD, MAY)),
     Rule(
         API_CASE + "actions/(?P<action_pk>[^/.]+)/$",
         get=may(NOBODY),
