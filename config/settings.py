@@ -405,6 +405,7 @@ SPECTACULAR_SETTINGS = {
         "ContactAgeBandEnum": "casework.models.Contact.AgeBand",
         "ContactChannelEnum": "casework.models.Contact.Channel",
         "FamilyInformationChannelEnum": "casework.models.FamilyInformation.Channel",
+        "MeetingActionStatusEnum": "casework.models.MeetingAction.Status",
     },
 }
 

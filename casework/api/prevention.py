@@ -6,6 +6,7 @@ referrer never learns that an alert exists). Network meetings: the district's ne
 coordinators and supervisors."""
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -24,6 +25,8 @@ from casework.models import (
     NetworkMeeting,
     PatternAlert,
 )
+
+from .inputs import Input, Line, Text
 
 # --- consultations ----------------------------------------------------------------------------
 
@@ -299,6 +302,22 @@ class MeetingActionIn(serializers.Serializer):
     due_on = serializers.DateField(required=False, allow_null=True)
 
 
+class MeetingChange(Input):
+    """A correction of a recorded meeting (the page's "edit"): only the fields sent change;
+    `agencies`, when sent, is the whole list of those present."""
+
+    district = Line(help_text="District code", required=False)
+    held_on = serializers.DateField(required=False)
+    title = Line(max_length=200, required=False)
+    agencies = serializers.ListField(child=serializers.IntegerField(), required=False)
+    agenda = Text(required=False, allow_blank=True)
+    minutes = Text(required=False, allow_blank=True)
+
+
+class MeetingActionChange(Input):
+    status = serializers.ChoiceField(choices=MeetingAction.Status.choices)
+
+
 class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The district's network meetings (no child's data), for their keepers."""
 
@@ -329,6 +348,52 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             agencies=agencies,
         )
         return Response(MeetingOut(meeting).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MeetingChange, responses=MeetingOut)
+    def partial_update(self, request, pk=None):
+        """Correct a meeting: its keepers (the district's network coordinators and
+        supervisors); a meeting of a district the caller does not keep answers 404."""
+        meeting = self.get_object()
+        data = MeetingChange(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        if "district" in fields:
+            meeting.district = District.objects.filter(code=fields.pop("district")).first()
+            if meeting.district is None:
+                raise serializers.ValidationError({"district": [_("Unknown district.")]})
+        agencies = None
+        if "agencies" in fields:
+            agency_ids = fields.pop("agencies")
+            agencies = list(Agency.objects.filter(pk__in=agency_ids))
+            if len(agencies) != len(set(agency_ids)):
+                raise serializers.ValidationError({"agencies": [_("Unknown agency.")]})
+        for name, value in fields.items():
+            setattr(meeting, name, value)
+        services.meeting_save(actor=request.user, meeting=meeting, agencies=agencies)
+        return Response(MeetingOut(self.get_queryset().get(pk=meeting.pk)).data)
+
+    @extend_schema(
+        request=MeetingActionChange,
+        responses=MeetingActionOut,
+        parameters=[OpenApiParameter("action_pk", int, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["patch"], url_path=r"actions/(?P<action_pk>[^/.]+)")
+    def action_update(self, request, pk=None, action_pk=None):
+        """An agreed action's status (the page's buttons): the meeting's keepers."""
+        meeting = self.get_object()
+        found = (
+            MeetingAction.objects.filter(meeting=meeting, pk=action_pk).first()
+            if str(action_pk).isdigit()
+            else None
+        )
+        if found is None:
+            raise Http404
+        data = MeetingActionChange(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = services.meeting_action_update(
+            actor=request.user, action=found, **data.validated_data
+        )
+        return Response(MeetingActionOut(changed).data)
 
     @extend_schema(request=MeetingActionIn, responses={201: MeetingOut})
     @action(detail=True, methods=["post"])

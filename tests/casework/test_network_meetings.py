@@ -149,3 +149,50 @@ def test_api_and_the_yearly_report(coordinator, meeting, school, teacher, superv
     report = selectors.yearly_indicators(TODAY.year, [north])
     assert report["network"] == {"meetings": 1, "actions_agreed": 1, "actions_done": 0}
     assert "consultations" in report and "pattern_alerts" in report
+
+
+def test_api_corrects_a_meeting_and_an_actions_status(
+    coordinator, meeting, school, health_north, social_south, teacher
+):
+    url = f"/api/v1/meetings/{meeting.pk}/"
+    response = api(coordinator).patch(
+        url, {"minutes": "  Agreed a shared calendar.\n", "agencies": [health_north.pk]},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 200, response.json()
+    assert response.json()["minutes"] == "  Agreed a shared calendar.\n"  # kept as sent
+    assert response.json()["agencies"] == [health_north.name]
+    meeting.refresh_from_db()
+    assert meeting.title == "0–6 network table"  # what was not sent is kept
+    assert meeting.history.latest().history_change_reason == "casework.network_meeting.updated"
+    # Refused: a field the endpoint does not take, an agency of another district, a teacher
+    # (not a keeper: 403), a keeper of another district (the meeting is not theirs: 404).
+    response = api(coordinator).patch(url, {"recorded_by": teacher.pk}, format="json")
+    assert response.status_code == 400 and "recorded_by" in response.json()
+    for agencies in ([999999], [social_south.pk]):
+        response = api(coordinator).patch(url, {"agencies": agencies}, format="json")
+        assert response.status_code == 400 and "agencies" in response.json()
+    assert api(teacher).patch(url, {"title": "x"}, format="json").status_code == 403
+    south_keeper = _member("rete_south", social_south, Membership.Role.NETWORK_COORDINATOR)
+    response = api(south_keeper).patch(url, {"title": "x"}, format="json")
+    assert response.status_code == 404 and response.json()["detail"]
+    meeting.refresh_from_db()
+    assert meeting.title == "0–6 network table"
+
+    action = services.meeting_action_add(
+        actor=coordinator, meeting=meeting, description="Map the referents", owner_agency=school
+    )
+    action_url = f"/api/v1/meetings/{meeting.pk}/actions/{action.pk}/"
+    response = api(coordinator).patch(action_url, {"status": "done"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "done"
+    action.refresh_from_db()
+    assert action.status == MeetingAction.Status.DONE
+    assert action.history.latest().history_change_reason == "casework.meeting_action.updated"
+    response = api(coordinator).patch(action_url, {"status": "bogus"}, format="json")
+    assert response.status_code == 400 and "status" in response.json()
+    missing = f"/api/v1/meetings/{meeting.pk}/actions/999999/"
+    assert api(coordinator).patch(missing, {"status": "done"}, format="json").status_code == 404
+    assert api(teacher).patch(action_url, {"status": "open"}, format="json").status_code == 403
+    assert api(south_keeper).patch(action_url, {"status": "open"}, format="json").status_code == 404
+    action.refresh_from_db()
+    assert action.status == MeetingAction.Status.DONE

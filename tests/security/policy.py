@@ -451,7 +451,18 @@ POLICY: list[Rule] = [
         write=may(NORTH_TRIAGE, MAY),
     ),
     Rule("api/v1/^meetings/$", get=may(NETWORK_KEEPERS), write=may(NETWORK_KEEPERS, MAY)),
-    Rule("api/v1/^meetings/(?P<pk>[^/.]+)/$", get=may(NETWORK_KEEPERS)),
+    Rule(
+        "api/v1/^meetings/(?P<pk>[^/.]+)/$",
+        get=may(NETWORK_KEEPERS),
+        write=may(NETWORK_KEEPERS, MAY),
+        write_method="patch",
+    ),
+    Rule(
+        "api/v1/^meetings/(?P<pk>[^/.]+)/actions/(?P<action_pk>[^/.]+)/$",
+        get=may(NOBODY),
+        write=may(NETWORK_KEEPERS, MAY),
+        write_method="patch",
+    ),
     Rule(
         "api/v1/^meetings/(?P<pk>[^/.]+)/actions/$",
         get=may(NOBODY),
