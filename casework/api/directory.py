@@ -95,6 +95,20 @@ class ServiceListView(ListAPIView):
         return _save(request, Service(), data.validated_data, status.HTTP_201_CREATED)
 
 
+class ServiceKeptView(ListAPIView):
+    """The keepers' working list (the page "services/kept/"): every entry of the districts
+    whose directory the caller keeps, past and withdrawn ones too; anyone else 403."""
+
+    serializer_class = s.ServiceOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Service.objects.none()
+        if not permissions.keeps_any_directory(self.request.user):
+            raise PermissionDenied
+        return selectors.directory_kept_by(self.request.user)
+
+
 class ServiceView(APIView):
     """One entry of the directory: read by everyone signed in (an active one; a withdrawn one
     by its keepers), changed by its district's coordinators (`PATCH`, the fields sent)."""

@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from .auth import ClientRevokeTokenView, ClientTokenView
 from .cases import CaseViewSet
-from .directory import ServiceListView, ServiceView
+from .directory import ServiceKeptView, ServiceListView, ServiceView
 from .handovers import HandOverViewSet
 from .helpline import ContactsView, EscalationsView
 from .holds import HoldViewSet
@@ -36,6 +36,7 @@ urlpatterns = [
     path("v1/oauth/revoke/", ClientRevokeTokenView.as_view(), name="oauth-revoke"),
     path("v1/queue/", QueueView.as_view(), name="queue"),
     path("v1/services/", ServiceListView.as_view(), name="services"),
+    path("v1/services/kept/", ServiceKeptView.as_view(), name="services-kept"),
     path("v1/services/<int:pk>/", ServiceView.as_view(), name="service"),
     path("v1/indicators/", IndicatorsView.as_view(), name="indicators"),
     path("v1/contacts/", ContactsView.as_view(), name="contacts"),

@@ -61,3 +61,23 @@ def test_others_cannot_write_the_directory(api, coordinator, south_coordinator, 
     assert service.name == "Family centre North"
     assert Service.objects.count() == 1
     assert api(teacher).get(f"/api/v1/services/{service.pk}/").json()["id"] == service.pk
+
+
+def test_the_keepers_list_holds_withdrawn_entries_and_is_theirs_alone(
+    api, coordinator, south_coordinator, teacher, service
+):
+    withdrawn = api(coordinator).post(
+        "/api/v1/services/", {**ENTRY, "name": "Old club", "active": False}, format="json"
+    )
+    assert withdrawn.status_code == 201, withdrawn.json()
+    response = api(coordinator).get("/api/v1/services/kept/")
+    assert response.status_code == 200
+    names = [row["name"] for row in response.json()["results"]]
+    assert names == ["Family centre North", "Old club"]
+    # The public directory leaves the withdrawn entry out.
+    public = [row["name"] for row in api(teacher).get("/api/v1/services/").json()["results"]]
+    assert "Old club" not in public
+    # Another district's keeper sees only their own (none); a teacher keeps nothing: 403.
+    assert api(south_coordinator).get("/api/v1/services/kept/").json()["results"] == []
+    refused = api(teacher).get("/api/v1/services/kept/")
+    assert refused.status_code == 403 and refused.json()["detail"]

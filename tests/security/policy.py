@@ -331,6 +331,8 @@ POLICY: list[Rule] = [
     # --- API: lists (filtered by scope; see the list tests) ---------------------------------
     Rule("api/v1/queue/", get=may(TRIAGE_SIDE)),
     Rule("api/v1/services/", get=may(AUTHENTICATED), write=may(DIRECTORY_KEEPERS, MAY)),
+    # The keepers' working list, withdrawn entries too (the page services/kept/).
+    Rule("api/v1/services/kept/", get=may(DIRECTORY_KEEPERS)),
     # One entry: read by everyone signed in; changed by its district's coordinators (nobody
     # of the personas is one: every PATCH is refused, 403, and nothing changes).
     Rule(
