@@ -66,6 +66,27 @@ COMPONENTS = {"Error": DETAIL, "FieldErrors": FIELD_ERRORS, "ServerError": SERVE
 
 
 class AutoSchema(BaseAutoSchema):
+    def _takes_no_query(self) -> bool:
+        """Query parameters are for reading lists: a write takes none, and neither does a
+        viewset's one object or extra action (a case's notes, a referral's history) — the
+        filters and the parameters declared on the viewset are its list's alone."""
+        if self.method.upper() != "GET":
+            return True
+        return getattr(self.view, "action", None) not in (None, "list")
+
+    def get_filter_backends(self):
+        return [] if self._takes_no_query() else super().get_filter_backends()
+
+    def _process_override_parameters(self, direction="request"):
+        # Parameters declared on a whole view (`@extend_schema(parameters=…)` on the class)
+        # reach every operation of it; the query ones belong to its list.
+        parameters = super()._process_override_parameters(direction)
+        if self._takes_no_query():
+            parameters = {
+                key: value for key, value in parameters.items() if key[1] != OpenApiParameter.QUERY
+            }
+        return parameters
+
     def get_override_parameters(self):
         return [
             *super().get_override_parameters(),

@@ -254,6 +254,26 @@ def test_the_whole_protocol_through_the_generated_client(
     )  # fmt: skip
     assert isinstance(review, m.ReviewOut)
 
+    # The case as the team reads it, with its trail, its readers, a note; the psychologist
+    # leaves the team once the assessment is handed in.
+    file = call(gen, "v1_cases_retrieve", case_id, client=worker, expect=200)
+    assert isinstance(file, m.CaseDetail)
+    assert {row.user for row in file.team} >= {psychologist.username}
+    listed = call(gen, "v1_cases_list", client=worker, status=m.CaseStatusEnum.OPEN, expect=200)
+    assert [row.id for row in listed.results] == [case_id]
+    note = call(
+        gen, "v1_cases_notes_create", case_id, client=worker,
+        body=m.NoteInput(body="Called the mother.\n"), expect=201,
+    )  # fmt: skip
+    notes = call(gen, "v1_cases_notes_list", case_id, client=worker, page_size=10, expect=200)
+    assert [row.id for row in notes.results] == [note.id]
+    trail = call(gen, "v1_cases_history_list", case_id, client=worker, expect=200)
+    assert "casework.case.opened" in [row.reason for row in trail.results]
+    readers = call(gen, "v1_cases_access_list", case_id, client=worker, expect=200)
+    assert readers.results
+    left = [row for row in file.team if row.user == psychologist.username]
+    call(gen, "v1_cases_team_destroy", case_id, left[0].id, client=worker, expect=204)
+
     # Closure: proposed by the lead at a review, brought forward to today; decided by the
     # supervisor.
     forward = call(
@@ -282,8 +302,10 @@ def test_the_whole_protocol_through_the_generated_client(
     assert seen.feedback == "We will contact the family this week."
     assert seen.contact_person == triage_worker.username
     assert seen.closing_message
-    notes = call(gen, "v1_notifications_list", client=school, expect=200)
-    assert "feedback" in [row.kind for row in notes.results]
+    notices = call(gen, "v1_notifications_list", client=school, expect=200)
+    assert "feedback" in [row.kind for row in notices.results]
+    mine = call(gen, "v1_referrals_list", client=school, expect=200)
+    assert [row.id for row in mine.results] == [draft.id]
 
     # A second referral: triage asks for more information, the teacher answers.
     second = call(
