@@ -155,6 +155,32 @@ def test_every_operation_documents_its_errors(schema):
                 assert "404" in codes, (method, path)
 
 
+def test_query_parameters_are_documented_only_where_they_are_read(schema):
+    """A list's filters on a case's notes or on a write would be a lie a generated client
+    repeats: only lists (and the indicators) take query parameters."""
+    taking = set()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if any(p["in"] == "query" for p in operation.get("parameters", [])):
+                taking.add((method, path))
+    assert all(method == "get" for method, _path in taking), sorted(taking)
+    case_notes = schema["paths"]["/api/v1/cases/{id}/notes/"]["get"]["parameters"]
+    assert {p["name"] for p in case_notes if p["in"] == "query"} == {"page", "page_size"}
+    assert ("get", "/api/v1/alerts/{id}/") not in taking
+
+
+def test_errors_are_one_model_for_every_operation(schema):
+    """A client generated from the schema gets one `Error` model, not one per operation."""
+    refused = schema["paths"]["/api/v1/referrals/{id}/submit/"]["post"]["responses"]["409"]
+    assert refused["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    body = schema["paths"]["/api/v1/referrals/"]["post"]["requestBody"]["content"]
+    assert list(body) == ["application/json"]  # a form cannot carry the nested child
+    upload = schema["components"]["schemas"]["AttachmentInput"]["properties"]["file"]
+    assert upload == {"type": "string", "format": "binary"}
+
+
 def test_the_schema_documents_the_language_rule(schema):
     assert "Accept-Language" in schema["info"]["description"]
 
