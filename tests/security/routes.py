@@ -435,6 +435,7 @@ def _api_body(name: str, u: dict) -> dict:
         },
         "case-reviews": {"risk_level": "low", "decision": "continue", "attendees": "Team"},
         "case-close": {"reason": "All fine"},
+        "case-reviews-forward": {"review_on": _today()},
         "case-action-update": {"status": "in_progress", "progress_note": "Met"},
         "case-notes": {"body": "Met the family."},
         "consultation-list": {
@@ -450,6 +451,8 @@ def _api_body(name: str, u: dict) -> dict:
         "alert-dismiss": {"note": "Two children"},
         "meeting-list": {"district": "north", "held_on": _today(), "title": "Network table"},
         "meeting-actions": {"description": "Map the nurseries", "owner_agency": u["school"].pk},
+        "meeting-detail": {"title": "Network table, corrected"},
+        "meeting-action-update": {"status": "done"},
         "case-lead": {"lead": u["reactivated"].pk, "grounds": "workload", "reason": "Matrix"},
         "case-transfers": {"to_district": "south", "grounds": "family_moved", "reason": "Matrix"},
         "transfer-decide": {"accept": False, "reason": "Matrix"},
