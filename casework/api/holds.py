@@ -11,6 +11,8 @@ from rest_framework.response import Response
 from casework import permissions, retention, services
 from casework.models import LegalHold
 
+from .inputs import Input, Text
+
 
 class HoldOut(serializers.ModelSerializer):
     district = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -35,14 +37,14 @@ class HoldOut(serializers.ModelSerializer):
         ]
 
 
-class HoldIn(serializers.Serializer):
+class HoldIn(Input):
     kind = serializers.ChoiceField(choices=LegalHold.Kind.choices)
     object_id = serializers.IntegerField(min_value=1)
-    reason = serializers.CharField(max_length=2000)
+    reason = Text(max_length=2000)
 
 
-class LiftIn(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+class LiftIn(Input):
+    reason = Text(max_length=2000)
 
 
 class HoldViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -68,27 +68,27 @@ class ConsultationOut(serializers.ModelSerializer):
         return MessageOut(prevention.consultation_thread(obj), many=True).data
 
 
-class ConsultationIn(serializers.Serializer):
+class ConsultationIn(Input):
     age_band = serializers.ChoiceField(choices=AgeBand.choices)
     concern_categories = serializers.ListField(
         child=serializers.ChoiceField(choices=ConcernCategory.choices), allow_empty=False
     )
-    question = serializers.CharField(max_length=5000)
+    question = Text(max_length=5000)
 
 
-class MessageIn(serializers.Serializer):
-    body = serializers.CharField(max_length=5000)
+class MessageIn(Input):
+    body = Text(max_length=5000)
 
 
-class ChildIn(serializers.Serializer):
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100)
+class ChildIn(Input):
+    first_name = Line(max_length=100)
+    last_name = Line(max_length=100)
     date_of_birth = serializers.DateField()
-    tax_code = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    school_class = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    tax_code = Line(max_length=32, required=False, allow_blank=True)
+    school_class = Line(max_length=40, required=False, allow_blank=True)
 
 
-class ReferIn(serializers.Serializer):
+class ReferIn(Input):
     child = ChildIn()
 
 
@@ -207,9 +207,9 @@ class AlertOut(serializers.ModelSerializer):
         ]
 
 
-class AlertHandleIn(serializers.Serializer):
-    note = serializers.CharField(max_length=2000)
-    case = serializers.CharField(max_length=40, required=False, allow_blank=True)
+class AlertHandleIn(Input):
+    note = Text(max_length=2000)
+    case = Line(max_length=40, required=False, allow_blank=True)
 
 
 @extend_schema(
@@ -286,19 +286,19 @@ class MeetingOut(serializers.ModelSerializer):
         fields = ["id", "district", "held_on", "title", "agencies", "agenda", "minutes", "actions"]
 
 
-class MeetingIn(serializers.Serializer):
-    district = serializers.CharField(help_text="District code")
+class MeetingIn(Input):
+    district = Line(help_text="District code")
     held_on = serializers.DateField()
-    title = serializers.CharField(max_length=200)
+    title = Line(max_length=200)
     agencies = serializers.ListField(child=serializers.IntegerField(), required=False)
-    agenda = serializers.CharField(required=False, allow_blank=True)
-    minutes = serializers.CharField(required=False, allow_blank=True)
+    agenda = Text(required=False, allow_blank=True)
+    minutes = Text(required=False, allow_blank=True)
 
 
-class MeetingActionIn(serializers.Serializer):
-    description = serializers.CharField(max_length=300)
+class MeetingActionIn(Input):
+    description = Text(max_length=300)
     owner_agency = serializers.IntegerField()
-    owner_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    owner_name = Line(max_length=120, required=False, allow_blank=True)
     due_on = serializers.DateField(required=False, allow_null=True)
 
 

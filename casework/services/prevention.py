@@ -95,6 +95,8 @@ def consultation_ask(
     schools = permissions.consultation_school_ids(actor)
     if not schools:
         raise PermissionDenied(_("Only teachers and school referents ask consultations."))
+    if not (question or "").strip():
+        raise ValidationError({"question": _("Write the question.")})
     if school is None:
         school = Agency.objects.select_related("district").get(pk=schools[0])
     elif school.pk not in schools:
@@ -106,7 +108,7 @@ def consultation_ask(
         district=school.district,
         age_band=age_band,
         concern_categories=list(concern_categories or []),
-        question=(question or "").strip(),
+        question=question,  # kept as written
         asked_at=now,
         answer_due_at=consultation_answer_deadline(now),
     )
@@ -129,8 +131,8 @@ def consultation_write(*, actor, consultation: Consultation, body: str) -> Consu
     if side is None:
         raise PermissionDenied(_("You are not part of this consultation."))
     _require(consultation, CStatus.AWAITING, CStatus.ANSWERED)
-    body = (body or "").strip()
-    if not body:
+    body = body or ""  # kept as written (the API's rule for free text)
+    if not body.strip():
         raise ValidationError({"body": _("Write the message.")})
     now = timezone.now()
     message = ConsultationMessage(
@@ -342,8 +344,8 @@ def pattern_alert_acknowledge(
         raise PermissionDenied(_("Only the district's triage team handles its alerts."))
     if alert.status != PatternAlert.Status.OPEN:
         raise TransitionNotAllowed(_("This alert has already been handled."))
-    note = (note or "").strip()
-    if not note:
+    note = note or ""
+    if not note.strip():
         raise ValidationError({"note": _("Say what the team will do.")})
     if case is not None and case.district_id != alert.district_id:
         raise ValidationError({"case": _("Choose a case of the alert's district.")})
@@ -364,8 +366,8 @@ def pattern_alert_dismiss(*, actor, alert: PatternAlert, reason: str) -> Pattern
         raise PermissionDenied(_("Only the district's triage team handles its alerts."))
     if alert.status != PatternAlert.Status.OPEN:
         raise TransitionNotAllowed(_("This alert has already been handled."))
-    reason = (reason or "").strip()
-    if not reason:
+    reason = reason or ""
+    if not reason.strip():
         raise ValidationError({"note": _("Say why the alert is dismissed.")})
     alert.status = PatternAlert.Status.DISMISSED
     alert.note = reason
@@ -424,9 +426,9 @@ def meeting_action_add(
         raise ValidationError({"owner_agency": _("Choose an agency of the meeting's district.")})
     action = MeetingAction(
         meeting=meeting,
-        description=(description or "").strip(),
+        description=description or "",
         owner_agency=owner_agency,
-        owner_name=(owner_name or "").strip(),
+        owner_name=owner_name or "",
         due_on=due_on,
     )
     audited_save(action, actor=actor, reason="casework.meeting_action.agreed")

@@ -46,7 +46,7 @@ def legal_hold_place(*, actor, kind: str, object_id: int, reason: str) -> LegalH
         kind=kind,
         object_id=target.pk,
         district=hold_district(kind, target),
-        reason=reason.strip(),
+        reason=reason,
         placed_by=actor,
         placed_at=timezone.now(),
     )
@@ -72,6 +72,6 @@ def legal_hold_lift(*, actor, hold: LegalHold, reason: str) -> LegalHold:
         raise ValidationError({"reason": _("Say why the hold is no longer needed.")})
     hold.lifted_by = actor
     hold.lifted_at = timezone.now()
-    hold.lift_reason = reason.strip()
+    hold.lift_reason = reason
     audited_save(hold, actor=actor, reason="casework.legal_hold.lifted")
     return hold

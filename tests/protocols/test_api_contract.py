@@ -266,3 +266,44 @@ def test_the_case_list_filters(api, case, triage_worker):
     assert ids("opened_before=2000-01-01") == []
     assert client.get("/api/v1/cases/?status=bogus").status_code == 400
     assert client.get("/api/v1/cases/?risk_level=x").status_code == 400
+
+
+def test_the_other_inputs_follow_the_same_rules(api, teacher, dpo, north, school):
+    """Consultations, holds (and meetings, alerts: the same base) refuse unknown fields by name,
+    keep free text as sent and refuse control characters, like the referral's inputs."""
+    from casework.models import Consultation, LegalHold
+
+    question = "  Is this a worry?\n\tThe child is often hungry "
+    ask = {"age_band": "6-10", "concern_categories": ["neglect"], "question": question}
+    refused = api(teacher).post(
+        "/api/v1/consultations/", {**ask, "status": "answered"}, format="json"
+    )
+    assert refused.status_code == 400 and list(refused.json()) == ["status"]
+    assert not Consultation.objects.exists()
+    asked = api(teacher).post("/api/v1/consultations/", ask, format="json")
+    assert asked.status_code == 201, asked.json()
+    assert Consultation.objects.get().question == question
+    bell = api(teacher).post(
+        f"/api/v1/consultations/{asked.json()['id']}/messages/",
+        {"body": "Ring\x07"},
+        format="json",
+    )
+    assert bell.status_code == 400 and "body" in bell.json()
+
+    child = services.child_create(
+        actor=teacher,
+        first_name="Held",
+        last_name="Example",
+        date_of_birth="2017-01-01",
+        district=north,
+        school=school,
+        guardians=[],
+    )
+    reason = "  Court order 12/2030\n"
+    hold = {"kind": "child", "object_id": child.pk, "reason": reason}
+    extra = api(dpo).post("/api/v1/holds/", {**hold, "until": "2030-01-01"}, format="json")
+    assert extra.status_code == 400 and list(extra.json()) == ["until"]
+    assert not LegalHold.objects.exists()
+    placed = api(dpo).post("/api/v1/holds/", hold, format="json")
+    assert placed.status_code == 201, placed.json()
+    assert LegalHold.objects.get().reason == reason
