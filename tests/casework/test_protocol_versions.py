@@ -367,3 +367,20 @@ def test_a_new_municipality_gets_its_first_version_from_the_default(client, sout
     other = Municipality.objects.create(code="other", name="Other town")
     assert client.post(f"/casework/protocol/municipality/{other.pk}/first/").status_code == 404
     assert not other.protocol_versions.exists()
+
+
+def test_a_pattern_needs_two_items_at_least(terrassa, south, social_south):
+    from django.core.exceptions import ValidationError
+
+    admin = _member("protocol_t", social_south, Membership.Role.PROTOCOL_ADMINISTRATOR)
+    newer = services.protocol_version_create(actor=admin, from_version=terrassa)
+    with pytest.raises(ValidationError) as refused:
+        services.protocol_version_update(
+            actor=admin, version=newer, pattern_threshold=1, consultation_answer_days=0
+        )
+    assert refused.value.message_dict == {
+        "pattern_threshold": ["At least 2."],
+        "consultation_answer_days": ["At least 1."],
+    }
+    newer.refresh_from_db()
+    assert newer.pattern_threshold == 3 and newer.consultation_answer_days == 5
