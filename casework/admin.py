@@ -94,10 +94,26 @@ class AuditedAdmin(SimpleHistoryAdmin):
 
 @admin.register(models.Municipality)
 class MunicipalityAdmin(AuditedAdmin):
-    """The municipalities; their protocol versions are kept by their protocol administrators
-    on the product's own pages (/casework/protocol/), never here."""
+    """The municipalities and the retention of their records (the data controller's records
+    schedule, set with the DPO); their protocol versions are kept by their protocol
+    administrators on the product's own pages (/casework/protocol/), never here."""
 
     list_display = ["name", "code"]
+    fieldsets = [
+        (None, {"fields": ["code", "name"]}),
+        (
+            _("Retention of the municipality's records (days)"),
+            {
+                "fields": [
+                    "retention_draft_days",
+                    "retention_no_further_action_days",
+                    "retention_redirected_days",
+                    "retention_closed_case_days",
+                    "retention_contact_days",
+                ]
+            },
+        ),
+    ]
     search_fields = ["name", "code"]
 
 
@@ -360,6 +376,9 @@ class HelplineHoursAdmin(AuditedAdmin):
 
 @admin.register(models.ProtocolSettings)
 class ProtocolSettingsAdmin(AuditedAdmin):
+    """The installation's own retention (one row); the protocol is each municipality's
+    (ProtocolVersion), the retention of its records on the municipality."""
+
     def has_add_permission(self, request):
         return not models.ProtocolSettings.objects.exists()
 

@@ -33,7 +33,6 @@ from .models import (
     InformationRequest,
     Note,
     Objection,
-    ProtocolSettings,
     RectificationRequest,
     Referral,
     Sharing,
@@ -316,13 +315,16 @@ def _categories(*models) -> list[str]:
 
 
 def retention_settings() -> list[dict]:
-    """The retention durations of the purge's rules (casework.retention.RULES), as the
-    protocol settings hold them."""
+    """The retention durations of the purge's rules (casework.retention.RULES): each
+    municipality's for its records (named when they differ), the installation's for its own."""
     return [
         {
             "name": rule.setting,
-            "label": str(capfirst(ProtocolSettings._meta.get_field(rule.setting).verbose_name)),
-            "value": rule.days(),
+            "label": str(capfirst(rule.verbose_name)),
+            "value": "; ".join(
+                f"{row['who']} {row['days']}" if row["who"] else str(row["days"])
+                for row in rule.kept()
+            ),
         }
         for rule in retention.RULES
     ]

@@ -1,9 +1,14 @@
 """Retention: which records are due for the purge, which are held, and the figures kept for
 the yearly report after a purge. Reads only; the purge itself is casework.services.purge.
 
-Each rule names a kind of record, the protocol setting that says how long it is kept, and
-from when that time runs (docs/operations.md, "Retention and purge"). A record under a legal
-hold — on itself, on its case or one of the case's referrals, on its child — is never due.
+Each rule names a kind of record, the setting that says how long it is kept, and from when
+that time runs (docs/operations.md, "Retention and purge"). The records of a municipality's
+districts (referrals, cases, helpline contacts) follow their municipality's retention
+(Municipality.retention_*_days: the data controller's records schedule); a record of no
+municipality, the field's default. The installation's own records (the mailing list, the
+access log, the organisation's history) follow the installation's row (ProtocolSettings). A
+record under a legal hold — on itself, on its case or one of the case's referrals, on its
+child — is never due.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from .models import (
     Child,
     Contact,
     LegalHold,
+    Municipality,
     ProtocolSettings,
     PurgeRecord,
     Referral,
@@ -36,23 +42,71 @@ Status = Referral.Status
 @dataclass(frozen=True)
 class RetentionRule:
     code: str
-    setting: str  # the ProtocolSettings field (days)
+    setting: str  # the field (days): on Municipality if per_municipality, else ProtocolSettings
     counts_from: object  # a translated phrase: from when the time runs
+    per_municipality: bool = False
 
     @property
     def label(self):
         return Rule(self.code).label
 
-    def days(self) -> int:
-        return int(ProtocolSettings.value(self.setting))
+    @property
+    def model(self):
+        return Municipality if self.per_municipality else ProtocolSettings
+
+    @property
+    def verbose_name(self):
+        return self.model._meta.get_field(self.setting).verbose_name
+
+    def default(self) -> int:
+        return int(self.model._meta.get_field(self.setting).default)
+
+    def days(self, municipality=None) -> int:
+        """The installation's duration; for a rule per municipality, `municipality`'s (None:
+        the records of no municipality, the field's default)."""
+        if not self.per_municipality:
+            return int(ProtocolSettings.value(self.setting))
+        return self.default() if municipality is None else int(getattr(municipality, self.setting))
+
+    def durations(self, using: str = "default") -> dict[int | None, int]:
+        """{municipality id: days} in one query; None: the records of no municipality (or,
+        for an installation-wide rule, every record)."""
+        if not self.per_municipality:
+            return {None: self.days()}
+        found = dict(Municipality.objects.using(using).values_list("pk", self.setting))
+        return {**found, None: self.default()}
+
+    def kept(self) -> list[dict]:
+        """What a person reads: [{"who": municipality name or "", "days": n}], one row per
+        municipality when they differ, one row (no name) when they all agree."""
+        if not self.per_municipality:
+            return [{"who": "", "days": self.days()}]
+        rows = [
+            {"who": name, "days": days}
+            for name, days in Municipality.objects.order_by("name").values_list(
+                "name", self.setting
+            )
+        ]
+        if not rows or len({row["days"] for row in rows}) == 1:
+            return [{"who": "", "days": rows[0]["days"] if rows else self.default()}]
+        return rows
+
+    def summary(self, using: str = "default") -> str:
+        """Short and unnamed, for a log line or the purge register: "180 days", or the
+        range of the municipalities' durations ("90–180 days")."""
+        values = set(self.durations(using).values())
+        low, high = min(values), max(values)
+        return f"{low} days" if low == high else f"{low}–{high} days"
 
 
 RULES = (
-    RetentionRule(Rule.DRAFT, "retention_draft_days", _("its last change")),
-    RetentionRule(Rule.NO_FURTHER_ACTION, "retention_no_further_action_days", _("the decision")),
-    RetentionRule(Rule.REDIRECTED, "retention_redirected_days", _("the decision")),
-    RetentionRule(Rule.CLOSED_CASE, "retention_closed_case_days", _("the closure")),
-    RetentionRule(Rule.CONTACT, "retention_contact_days", _("the contact")),
+    RetentionRule(Rule.DRAFT, "retention_draft_days", _("its last change"), True),
+    RetentionRule(
+        Rule.NO_FURTHER_ACTION, "retention_no_further_action_days", _("the decision"), True
+    ),
+    RetentionRule(Rule.REDIRECTED, "retention_redirected_days", _("the decision"), True),
+    RetentionRule(Rule.CLOSED_CASE, "retention_closed_case_days", _("the closure"), True),
+    RetentionRule(Rule.CONTACT, "retention_contact_days", _("the contact"), True),
     RetentionRule(Rule.SUBSCRIBER, "retention_subscriber_days", _("leaving the list")),
     RetentionRule(Rule.ACCESS_LOG, "retention_access_log_days", _("the read")),
     RetentionRule(Rule.HISTORY, "retention_history_days", _("the change")),
@@ -79,7 +133,28 @@ CASE_FILE_HISTORY = {
 
 
 def cutoff(rule: RetentionRule, now: datetime.datetime | None = None) -> datetime.datetime:
+    """The one cutoff of an installation-wide rule (a rule per municipality: `past`)."""
+    if rule.per_municipality:
+        raise ValueError(f"rule {rule.code!r} has a cutoff per municipality: see past()")
     return (now or timezone.now()) - datetime.timedelta(days=rule.days())
+
+
+def past(rule: RetentionRule, moment: str, *, now=None, using: str = "default") -> Q:
+    """The records whose `moment` field is before their municipality's cutoff (through
+    their district; no district or no municipality: the default). One condition per distinct
+    duration, so one query however many records and municipalities."""
+    now = now or timezone.now()
+    by_days: dict[int, list] = {}
+    for municipality_id, days in rule.durations(using).items():
+        by_days.setdefault(days, []).append(municipality_id)
+    where = Q(pk__in=[])
+    for days, ids in sorted(by_days.items()):
+        whose = Q(district__municipality__in=[pk for pk in ids if pk is not None])
+        if None in ids:
+            whose |= Q(district__municipality__isnull=True)
+        limit = now - datetime.timedelta(days=days)
+        where |= whose & Q(**{f"{moment}__lt": limit})
+    return where
 
 
 # --- holds -------------------------------------------------------------------------------------
@@ -145,12 +220,12 @@ def is_held(kind: str, object_id: int, using: str = "default") -> bool:
 def due(rule: RetentionRule, *, now=None, using: str = "default") -> QuerySet:
     """The records of one rule past their retention and not held, oldest first. For the
     access log and the history rule, the rows themselves (see casework.services.purge)."""
-    limit = cutoff(rule, now)
     if rule.code in (Rule.DRAFT, Rule.NO_FURTHER_ACTION, Rule.REDIRECTED):
         referrals = Referral.objects.using(using).filter(case__isnull=True)
         if rule.code == Rule.DRAFT:
             referrals = referrals.filter(
-                status__in=[Status.DRAFT, Status.AWAITING_VALIDATION], updated_at__lt=limit
+                past(rule, "updated_at", now=now, using=using),
+                status__in=[Status.DRAFT, Status.AWAITING_VALIDATION],
             )
         else:
             status = (
@@ -158,7 +233,9 @@ def due(rule: RetentionRule, *, now=None, using: str = "default") -> QuerySet:
                 if rule.code == Rule.NO_FURTHER_ACTION
                 else Status.REDIRECTED
             )
-            referrals = referrals.filter(status=status, decided_at__lt=limit)
+            referrals = referrals.filter(
+                past(rule, "decided_at", now=now, using=using), status=status
+            )
         return (
             referrals.exclude(pk__in=_held_ids(LegalHold.Kind.REFERRAL, using))
             .exclude(child__in=held_child_ids(using))
@@ -167,17 +244,18 @@ def due(rule: RetentionRule, *, now=None, using: str = "default") -> QuerySet:
     if rule.code == Rule.CLOSED_CASE:
         return (
             Case.objects.using(using)
-            .filter(status=Case.Status.CLOSED, closed_at__lt=limit)
+            .filter(past(rule, "closed_at", now=now, using=using), status=Case.Status.CLOSED)
             .exclude(pk__in=held_case_ids(using))
             .order_by("pk")
         )
     if rule.code == Rule.CONTACT:
         return (
             Contact.objects.using(using)
-            .filter(contacted_at__lt=limit)
+            .filter(past(rule, "contacted_at", now=now, using=using))
             .exclude(pk__in=_held_ids(LegalHold.Kind.CONTACT, using))
             .order_by("pk")
         )
+    limit = cutoff(rule, now)
     if rule.code == Rule.SUBSCRIBER:
         return (
             Subscriber.objects.using(using)
@@ -288,7 +366,7 @@ def outlook(*, now=None, ahead_days: int = 30) -> list[dict]:
         rows.append(
             {
                 "rule": rule,
-                "days": rule.days(),
+                "kept": rule.kept(),
                 "due_now": due_now,
                 "due_soon": max(due_later - due_now, 0),
             }

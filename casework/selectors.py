@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -46,9 +46,35 @@ def protocol_for(obj=None, *, day: datetime.date | None = None) -> ProtocolVersi
     wording is read through here. A referral or a case: the version it started under (kept
     when the municipality adopts a new one). A district (or a child, or anything with a
     district): its municipality's version in force on `day` (today). Nothing, or a district
-    with no municipality or no version in force: the installation's default (the
-    ProtocolSettings row), as before municipalities existed."""
+    with no municipality or no version in force: the installation's default (every field at
+    its default, ProtocolVersion.fallback)."""
     return ProtocolVersion.objects.for_(obj, day=day)
+
+
+def districts_by_protocol(
+    fields: tuple[str, ...], *, day: datetime.date | None = None
+) -> dict[tuple, list[int]]:
+    """The districts grouped by the values of `fields` in the protocol each follows on `day`
+    (today), as protocol_for(district) reads them: {(value, ...): [district ids]}. One query
+    (the version in force a subquery per field), for the sweeps that run over many items:
+    they search each group in SQL rather than read the protocol item by item."""
+    day = day or timezone.localdate()
+    in_force = (
+        ProtocolVersion.objects.filter(municipality=OuterRef("municipality"))
+        .in_force(day)
+        .order_by("-valid_from", "-number")
+    )
+    annotations = {f"p_{name}": Subquery(in_force.values(name)[:1]) for name in fields}
+    default = ProtocolVersion.fallback()
+    groups: dict[tuple, list[int]] = {}
+    rows = District.objects.order_by("pk").annotate(**annotations)
+    for pk, *values in rows.values_list("pk", *annotations):
+        key = tuple(
+            getattr(default, name) if value is None else value
+            for name, value in zip(fields, values, strict=True)
+        )
+        groups.setdefault(key, []).append(pk)
+    return groups
 
 
 def protocol_categories(protocol) -> tuple[list, list] | None:

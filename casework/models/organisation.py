@@ -1,7 +1,6 @@
-"""Districts, agencies, who works where, and the protocol's deadlines."""
+"""Districts, agencies, who works where, and the installation's own retention."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -138,60 +137,12 @@ class Membership(AuditedModel):
 
 
 class ProtocolSettings(AuditedModel):
-    """Deadlines of the protocol, edited by an administrator (one row)."""
+    """The installation's own retention (one row): the records that belong to no municipality
+    — the mailing list, the access log, the history of the organisation's records. Everything
+    else is set per municipality: its protocol (ProtocolVersion: deadlines, consultations,
+    pattern alerts) and the retention of its records (Municipality.retention_*_days)."""
 
-    immediate_danger_hours = models.PositiveIntegerField(
-        _("triage deadline for immediate danger (hours)"), default=8
-    )
-    urgent_days = models.PositiveIntegerField(_("triage deadline for urgent (days)"), default=2)
-    priority_days = models.PositiveIntegerField(_("triage deadline for priority (days)"), default=5)
-    routine_days = models.PositiveIntegerField(_("triage deadline for routine (days)"), default=10)
-    information_request_days = models.PositiveIntegerField(
-        _("days to answer an information request"), default=10
-    )
-    review_weeks_high = models.PositiveIntegerField(
-        _("review interval, high risk (weeks)"), default=4
-    )
-    review_weeks_medium = models.PositiveIntegerField(
-        _("review interval, medium risk (weeks)"), default=8
-    )
-    review_weeks_low = models.PositiveIntegerField(
-        _("review interval, low risk (weeks)"), default=12
-    )
-    team_access_months = models.PositiveIntegerField(
-        _("access of a professional brought on a case team (months, renewable)"), default=12
-    )
-    child_max_age = models.PositiveIntegerField(
-        _("oldest age of a child the protocol takes (years)"), default=18
-    )
-    closure_message = models.TextField(
-        _("what the referrer reads when the case is closed"),
-        blank=True,
-        help_text=_(
-            "Shown to the school on its referral once the supervisor approves the closure. "
-            "Empty: the standard wording. Never name the reasons or the content of the file."
-        ),
-    )
-    # Retention (casework.services.purge). The defaults are placeholders: how long Italian and
-    # Catalan social services keep each kind of record is set by regional rules and each
-    # municipality's records schedule (massimario di scarto / taula d'avaluació documental),
-    # which the project does not know. The DPO must set every one of them (docs/operations.md).
-    retention_draft_days = models.PositiveIntegerField(
-        _("keep a draft never sent (days after its last change)"), default=180
-    )
-    retention_no_further_action_days = models.PositiveIntegerField(
-        _("keep a referral closed with no further action (days after the decision)"),
-        default=5 * 365,
-    )
-    retention_redirected_days = models.PositiveIntegerField(
-        _("keep a redirected referral (days after the decision)"), default=5 * 365
-    )
-    retention_closed_case_days = models.PositiveIntegerField(
-        _("keep a closed case and its referrals (days after the closure)"), default=10 * 365
-    )
-    retention_contact_days = models.PositiveIntegerField(
-        _("keep a helpline contact (days after the contact)"), default=2 * 365
-    )
+    # The defaults are placeholders (see Municipality): the DPO sets them (docs/operations.md).
     retention_subscriber_days = models.PositiveIntegerField(
         _("keep an unsubscribed mailing-list subscriber (days after leaving)"), default=30
     )
@@ -206,30 +157,14 @@ class ProtocolSettings(AuditedModel):
             "the latest version of each record is kept. A case's history goes with the case."
         ),
     )
-    consultation_answer_days = models.PositiveIntegerField(
-        _("days to answer a school's consultation"),
-        default=5,
-        help_text=_("A consultation not answered by then is shown as overdue to the team."),
-    )
-    pattern_window_days = models.PositiveIntegerField(
-        _("pattern alerts: window (days)"),
-        default=90,
-        help_text=_("Referrals or helpline contacts about the same child within this window."),
-    )
-    pattern_threshold = models.PositiveIntegerField(
-        _("pattern alerts: how many items raise an alert"),
-        default=3,
-        validators=[MinValueValidator(2)],
-        help_text=_("From this many items in the window, the triage team sees an alert."),
-    )
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = _("protocol settings")
-        verbose_name_plural = _("protocol settings")
+        verbose_name = _("installation retention")
+        verbose_name_plural = _("installation retention")
 
     def __str__(self):
-        return str(_("Protocol deadlines"))
+        return str(_("Installation retention"))
 
     @classmethod
     def value(cls, name: str):

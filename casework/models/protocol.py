@@ -2,8 +2,8 @@
 review rhythm, concern categories and their observed signs, whether schools validate through
 their referent, the escalation chain, the wording the school reads)."""
 
-from django.apps import apps
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,10 +15,34 @@ User = settings.AUTH_USER_MODEL
 
 
 class Municipality(AuditedModel):
-    """A comune / ajuntament: owns its districts and its protocol versions."""
+    """A comune / ajuntament: owns its districts and its protocol versions. As the data
+    controller of its districts' records it also says how long each kind is kept (the
+    retention_*_days, read by casework.retention): a records schedule applies to every record
+    it holds, whichever protocol version the record started under, so it is set here, not on
+    a version (docs/data-protection.md, "Where retention is set")."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    # The defaults are placeholders: how long Italian and Catalan social services keep each
+    # kind of record is set by regional rules and each municipality's records schedule
+    # (massimario di scarto / taula d'avaluació documental), which the project does not know.
+    # The DPO must set every one of them (docs/operations.md, "Retention and purge").
+    retention_draft_days = models.PositiveIntegerField(
+        _("keep a draft never sent (days after its last change)"), default=180
+    )
+    retention_no_further_action_days = models.PositiveIntegerField(
+        _("keep a referral closed with no further action (days after the decision)"),
+        default=5 * 365,
+    )
+    retention_redirected_days = models.PositiveIntegerField(
+        _("keep a redirected referral (days after the decision)"), default=5 * 365
+    )
+    retention_closed_case_days = models.PositiveIntegerField(
+        _("keep a closed case and its referrals (days after the closure)"), default=10 * 365
+    )
+    retention_contact_days = models.PositiveIntegerField(
+        _("keep a helpline contact (days after the contact)"), default=2 * 365
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -30,9 +54,10 @@ class Municipality(AuditedModel):
         return self.name
 
 
-# The fields a version shares with the global ProtocolSettings row (the installation's default,
-# used for a district that belongs to no municipality yet, or one with no version in force).
-SHARED_FIELDS = (
+# The settings a version carries (copied to the next version, set by the protocol
+# administrator). A district that belongs to no municipality, or whose municipality has no
+# version in force, follows the fields' defaults (ProtocolVersion.fallback).
+SETTING_FIELDS = (
     "immediate_danger_hours",
     "urgent_days",
     "priority_days",
@@ -43,6 +68,9 @@ SHARED_FIELDS = (
     "review_weeks_low",
     "team_access_months",
     "child_max_age",
+    "consultation_answer_days",
+    "pattern_window_days",
+    "pattern_threshold",
     "closure_message",
 )
 
@@ -68,7 +96,7 @@ class ProtocolVersionQuerySet(models.QuerySet):
     def for_(self, obj=None, *, day=None) -> "ProtocolVersion":
         """The protocol that governs `obj`: the version a referral or a case started under;
         for a district (or anything with a district), its municipality's version in force;
-        else the installation's default (an unsaved version built from ProtocolSettings).
+        else the installation's default (an unsaved version with the fields' defaults).
         Read it through casework.selectors.protocol_for."""
         version_id = getattr(obj, "protocol_version_id", None)
         if version_id is not None:
@@ -126,6 +154,22 @@ class ProtocolVersion(AuditedModel):
     )
     child_max_age = models.PositiveIntegerField(
         _("oldest age of a child the protocol takes (years)"), default=18
+    )
+    consultation_answer_days = models.PositiveIntegerField(
+        _("days to answer a school's consultation"),
+        default=5,
+        help_text=_("A consultation not answered by then is shown as overdue to the team."),
+    )
+    pattern_window_days = models.PositiveIntegerField(
+        _("pattern alerts: window (days)"),
+        default=90,
+        help_text=_("Referrals or helpline contacts about the same child within this window."),
+    )
+    pattern_threshold = models.PositiveIntegerField(
+        _("pattern alerts: how many items raise an alert"),
+        default=3,
+        validators=[MinValueValidator(2)],
+        help_text=_("From this many items in the window, the triage team sees an alert."),
     )
     school_validation = models.CharField(
         _("school referent's validation"),
@@ -185,16 +229,8 @@ class ProtocolVersion(AuditedModel):
 
     @classmethod
     def fallback(cls) -> "ProtocolVersion":
-        """The installation's default protocol (never saved): the ProtocolSettings row."""
-        # By name: organisation.py imports this module (District.municipality).
-        ProtocolSettings = apps.get_model("casework", "ProtocolSettings")  # noqa: N806
-
-        stored = ProtocolSettings.objects.filter(pk=1).values(*SHARED_FIELDS).first() or {}
-        values = {
-            name: stored.get(name, ProtocolSettings._meta.get_field(name).default)
-            for name in SHARED_FIELDS
-        }
-        return cls(number=0, valid_from=timezone.localdate().replace(year=2000), **values)
+        """The installation's default protocol (never saved): every field at its default."""
+        return cls(number=0, valid_from=timezone.localdate().replace(year=2000))
 
     def needs_referent_validation(self, school) -> bool:
         """Whether a teacher's referral from `school` goes to the school referent first."""

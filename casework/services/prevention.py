@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce, Lower, Trim
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import permissions
+from .. import permissions, selectors
 from ..models import (
     Agency,
     Case,
@@ -30,7 +30,6 @@ from ..models import (
     NetworkMeeting,
     Notification,
     PatternAlert,
-    ProtocolSettings,
     Referral,
 )
 from ..outbox import notify
@@ -57,10 +56,11 @@ CStatus = Consultation.Status
 # --- consultations ----------------------------------------------------------------------------
 
 
-def consultation_answer_deadline(start: datetime.datetime) -> datetime.datetime:
+def consultation_answer_deadline(start: datetime.datetime, district) -> datetime.datetime:
     """When the district's team owes the answer to a consultation asked at `start`: the
-    protocol's `consultation_answer_days`, counted like every other deadline (calendar days)."""
-    days = ProtocolSettings.value("consultation_answer_days")
+    `consultation_answer_days` of the district's protocol in force (selectors.protocol_for),
+    counted like every other deadline (calendar days)."""
+    days = selectors.protocol_for(district).consultation_answer_days
     return start + datetime.timedelta(days=days)
 
 
@@ -110,7 +110,7 @@ def consultation_ask(
         concern_categories=list(concern_categories or []),
         question=question,  # kept as written
         asked_at=now,
-        answer_due_at=consultation_answer_deadline(now),
+        answer_due_at=consultation_answer_deadline(now, school.district),
     )
     audited_save(consultation, actor=actor, reason="casework.consultation.asked")
     notify(
@@ -152,7 +152,7 @@ def consultation_write(*, actor, consultation: Consultation, body: str) -> Consu
         )
     elif consultation.status == CStatus.ANSWERED:
         consultation.status = CStatus.AWAITING
-        consultation.answer_due_at = consultation_answer_deadline(now)
+        consultation.answer_due_at = consultation_answer_deadline(now, consultation.district)
         audited_save(consultation, actor=actor, reason="casework.consultation.followed_up")
         notify(
             recipients=triage_team(consultation.district),
@@ -259,16 +259,27 @@ def _new_alert(*, district_id, cluster, first, now, referral_ids=(), contact_ids
 def pattern_alerts_raise(*, now: datetime.datetime | None = None) -> int:
     """Find, in SQL, the children (and the families of the helpline's log) with at least the
     protocol's threshold of referrals (contacts) within its window, and raise one alert per
-    cluster and window for the district's triage team. Idempotent: a cluster that has an
-    alert raised within the window gets no other (and the unique constraint stops a
+    cluster and window for the district's triage team. Each district follows the window and
+    threshold of its protocol in force: the districts are grouped by those two values in one
+    query (selectors.districts_by_protocol), then each group is searched in SQL — a few
+    statements per distinct setting, never one per referral. Idempotent: a cluster that has
+    an alert raised within the window gets no other (and the unique constraint stops a
     concurrent sweep). Returns how many alerts were raised."""
     now = now or timezone.now()
-    config = ProtocolSettings.current()
-    since = now - datetime.timedelta(days=config.pattern_window_days)
-    threshold = max(config.pattern_threshold, 2)
+    groups = selectors.districts_by_protocol(
+        ("pattern_window_days", "pattern_threshold"), day=timezone.localdate(now)
+    )
     raised = 0
+    for (window_days, threshold), district_ids in groups.items():
+        since = now - datetime.timedelta(days=window_days)
+        raised += _raise_in(district_ids, since, now, max(threshold, 2))
+    return raised
 
-    referrals = _referrals_by_child(since, now)
+
+def _raise_in(district_ids: list[int], since, now, threshold: int) -> int:
+    """The alerts of the districts that share one window and threshold."""
+    raised = 0
+    referrals = _referrals_by_child(since, now).filter(district_id__in=district_ids)
     child_clusters = (
         referrals.filter(canon__isnull=False)
         .order_by()
@@ -297,7 +308,7 @@ def pattern_alerts_raise(*, now: datetime.datetime | None = None) -> int:
 
     contacts = (
         Contact.objects.filter(
-            contacted_at__gte=since, contacted_at__lte=now, district__isnull=False
+            contacted_at__gte=since, contacted_at__lte=now, district_id__in=district_ids
         )
         .exclude(family_reference="")
         .annotate(ref=Lower(Trim("family_reference")))

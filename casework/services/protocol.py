@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from .. import permissions
 from ..indicators import INDICATORS
 from ..models import ConcernCategory, ProtocolVersion
-from ..models.protocol import SHARED_FIELDS
+from ..models.protocol import SETTING_FIELDS
 from .common import TransitionNotAllowed, audited_save
 
 __all__ = [
@@ -30,14 +30,16 @@ EDITABLE_FIELDS = (
     "title",
     "valid_from",
     "valid_until",
-    *SHARED_FIELDS,
+    *SETTING_FIELDS,
     "school_validation",
     "concern_categories",
     "escalation_chain",
     "feedback_message",
 )
 # Deadlines and periods: at least 1 (a 0-day deadline is due before it is set).
-AT_LEAST_ONE = tuple(name for name in SHARED_FIELDS if name != "closure_message")
+AT_LEAST_ONE = tuple(name for name in SETTING_FIELDS if name != "closure_message")
+# A pattern is at least two items about the same child.
+AT_LEAST = {**dict.fromkeys(AT_LEAST_ONE, 1), "pattern_threshold": 2}
 
 
 def _require_admin(actor, municipality) -> None:
@@ -72,7 +74,7 @@ def protocol_version_create(*, actor, from_version: ProtocolVersion) -> Protocol
 @transaction.atomic
 def protocol_version_first(*, actor, municipality) -> ProtocolVersion:
     """A municipality's first version, a copy of the installation's default protocol (the
-    ProtocolSettings row), to change and schedule like any new version."""
+    fields' defaults, ProtocolVersion.fallback), to change and schedule like any new version."""
     _require_admin(actor, municipality)
     if municipality.protocol_versions.select_for_update().exists():
         raise TransitionNotAllowed(_("The municipality already has a protocol version."))
@@ -82,7 +84,7 @@ def protocol_version_first(*, actor, municipality) -> ProtocolVersion:
         number=1,
         valid_from=timezone.localdate() + datetime.timedelta(days=1),
         created_by=actor,
-        **{name: getattr(default, name) for name in SHARED_FIELDS},
+        **{name: getattr(default, name) for name in SETTING_FIELDS},
     )
     audited_save(first, actor=actor, reason="casework.protocol_version.created")
     return first
@@ -122,9 +124,9 @@ def protocol_version_update(*, actor, version: ProtocolVersion, **fields) -> Pro
     errors: dict = {}
     for name, value in fields.items():
         setattr(version, name, value)
-    for name in AT_LEAST_ONE:
-        if name in fields and (getattr(version, name) or 0) < 1:
-            errors[name] = _("At least 1.")
+    for name, least in AT_LEAST.items():
+        if name in fields and (getattr(version, name) or 0) < least:
+            errors[name] = _("At least 1.") if least == 1 else _("At least 2.")
     if "concern_categories" in fields:
         version.concern_categories = _check_categories(fields["concern_categories"], errors)
     if version.valid_from is None or version.valid_from <= today:

@@ -460,7 +460,7 @@ KIND_LABELS = {
 def _register(using: str, rule, kind: str, n: int) -> None:
     if n:
         PurgeRecord.objects.using(using).create(
-            rule=rule.code, retention=f"{rule.days()} days", kind=kind, count=n
+            rule=rule.code, retention=rule.summary(using), kind=kind, count=n
         )
 
 

@@ -15,8 +15,9 @@ from casework.models import (
     Consultation,
     ConsultationMessage,
     Membership,
+    Municipality,
     Notification,
-    ProtocolSettings,
+    ProtocolVersion,
     Referral,
 )
 from casework.services import TransitionNotAllowed
@@ -59,10 +60,14 @@ def api(user):
 def test_a_teacher_asks_and_the_districts_team_owes_an_answer_by_the_protocols_deadline(
     teacher, school, north, triage_worker, supervisor, outsider
 ):
-    settings_row = ProtocolSettings.current()
-    settings_row.consultation_answer_days = 3
-    services.audited_save(
-        settings_row, actor=None, reason="casework.admin.protocolsettings.changed"
+    # The district's protocol (its municipality's version in force) sets the deadline.
+    north.municipality = Municipality.objects.create(code="bergamo", name="Bergamo")
+    north.save()
+    ProtocolVersion.objects.create(
+        municipality=north.municipality,
+        number=1,
+        valid_from=datetime.date(2020, 1, 1),
+        consultation_answer_days=3,
     )
     with time_machine.travel(START, tick=False):
         consultation = services.consultation_ask(actor=teacher, **ASK)
@@ -81,6 +86,12 @@ def test_a_teacher_asks_and_the_districts_team_owes_an_answer_by_the_protocols_d
     # The notification names the consultation by id, never its text.
     note = Notification.objects.filter(recipient=triage_worker).get()
     assert note.topic == "consultation" and note.subject_id == consultation.pk
+
+
+def test_a_district_of_no_municipality_answers_by_the_default_deadline(teacher):
+    with time_machine.travel(START, tick=False):
+        consultation = services.consultation_ask(actor=teacher, **ASK)
+    assert consultation.answer_due_at == START + datetime.timedelta(days=5)
 
 
 @pytest.mark.parametrize("who", ["triage_worker", "psychologist", "stranger", "auditor"])

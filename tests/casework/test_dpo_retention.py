@@ -53,3 +53,19 @@ def test_only_the_dpo_reads_the_retention_page(client, supervisor, triage_worker
     for user in (supervisor, triage_worker, teacher):
         client.force_login(user)
         assert client.get("/casework/dpo/retention/").status_code == 403
+
+
+def test_each_municipalitys_retention_is_named_where_they_differ(client, dpo, north, south):
+    from casework.models import Municipality
+
+    Municipality.objects.create(code="a", name="Vallebruna", retention_draft_days=180)
+    Municipality.objects.create(code="b", name="Vallserena", retention_draft_days=90)
+    Municipality.objects.create(code="c", name="Vallalta", retention_contact_days=730)
+    client.force_login(dpo)
+    body = client.get("/casework/dpo/retention/").content.decode()
+    # Draft: they differ, each is named; helpline contact: all agree, one figure.
+    kept = _row(body, "draft")[1]
+    assert kept.startswith("Vallalta: 180 days") and "Vallserena: 90 days" in kept
+    assert _row(body, "contact")[1] == "730 days"
+    register = client.get("/casework/dpo/").content.decode()
+    assert "Vallserena 90" in register

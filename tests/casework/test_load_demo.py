@@ -105,6 +105,19 @@ def test_schools_and_districts(loaded):
     assert set(Service.objects.values_list("kind", flat=True)) == set(Service.Kind.values)
 
 
+def test_each_demo_municipality_has_its_own_settings(loaded):
+    """Consultations and pattern alerts on each protocol, retention on each municipality."""
+    from casework import selectors
+
+    nord, centre = District.objects.get(code="nord"), District.objects.get(code="centre")
+    bruna, serena = selectors.protocol_for(nord), selectors.protocol_for(centre)
+    assert (bruna.consultation_answer_days, bruna.pattern_threshold) == (5, 3)
+    assert (serena.consultation_answer_days, serena.pattern_window_days) == (3, 60)
+    assert serena.pattern_threshold == 2
+    assert nord.municipality.retention_contact_days == 730
+    assert centre.municipality.retention_contact_days == 365
+
+
 def test_as_marino_is_in_no_north_group(loaded):
     marino = get_user_model().objects.get(username="as.marino")
     north_agencies = Agency.objects.filter(district__code="nord").values_list("pk", flat=True)

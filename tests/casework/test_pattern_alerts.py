@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from casework import services
-from casework.models import Contact, Membership, PatternAlert, ProtocolSettings
+from casework.models import Contact, Membership, Municipality, PatternAlert, ProtocolVersion
 from casework.services import TransitionNotAllowed
 from casework.services.prevention import pattern_alerts_raise
 from tests.conftest import _member, protocol
@@ -87,17 +87,55 @@ def test_three_low_worries_about_one_child_raise_one_alert_for_the_district(
     assert PatternAlert.objects.count() == 1
 
 
-def test_below_the_threshold_or_outside_the_window_nothing_is_raised(three_worries, triage_worker):
-    config = ProtocolSettings.current()
-    config.pattern_threshold = 4
-    services.audited_save(config, actor=None, reason="casework.admin.protocolsettings.changed")
+def _protocol(district, **fields) -> ProtocolVersion:
+    """The district's municipality, with a version in force since 2020."""
+    district.municipality = Municipality.objects.create(code=f"m-{district.code}", name="Town")
+    district.save()
+    return ProtocolVersion.objects.create(
+        municipality=district.municipality,
+        number=1,
+        valid_from=datetime.date(2020, 1, 1),
+        **fields,
+    )
+
+
+def test_below_the_threshold_or_outside_the_window_nothing_is_raised(
+    three_worries, north, triage_worker
+):
+    version = _protocol(north, pattern_threshold=4)
     assert pattern_alerts_raise() == 0
-    config.pattern_threshold = 3
-    config.pattern_window_days = 30
-    services.audited_save(config, actor=None, reason="casework.admin.protocolsettings.changed")
+    ProtocolVersion.objects.filter(pk=version.pk).update(
+        pattern_threshold=3, pattern_window_days=30
+    )
     later = timezone.now() + datetime.timedelta(days=31)
     assert pattern_alerts_raise(now=later) == 0
     assert pattern_alerts_raise() == 1
+
+
+def _contacts(district, operator, reference):
+    for channel in ("phone", "email", "in_person"):
+        contact = Contact(
+            operator=operator,
+            channel=channel,
+            district=district,
+            category="parenting",
+            question="Worried about the children at home.",
+            family_reference=reference,
+        )
+        services.audited_save(contact, actor=operator, reason="test.contact.added")
+
+
+def test_each_district_follows_its_own_protocols_threshold(
+    three_worries, north, south, triage_worker
+):
+    """North's municipality asks for four items; South (no municipality) has the default
+    three: one sweep raises South's alert and not North's."""
+    _protocol(north, pattern_threshold=4)
+    _contacts(north, triage_worker, "FAM-1")
+    _contacts(south, triage_worker, "FAM-2")
+    assert pattern_alerts_raise() == 1
+    alert = PatternAlert.objects.get()
+    assert alert.district == south and alert.kind == "family"
 
 
 def test_a_referral_that_already_led_to_a_case_is_not_a_low_worry(

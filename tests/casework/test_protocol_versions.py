@@ -98,12 +98,46 @@ def _draft(teacher, district, school, first_name="Pau", born="2022-05-01"):
 
 
 def test_without_a_municipality_the_installation_default_applies(north):
-    settings = ProtocolSettings.current()
-    settings.routine_days = 13
-    settings.save()
     found = selectors.protocol_for(north)
-    assert found.pk is None and found.routine_days == 13
-    assert selectors.protocol_for(None).routine_days == 13
+    assert found.pk is None and found.routine_days == 10
+    assert (found.consultation_answer_days, found.pattern_window_days) == (5, 90)
+    assert found.pattern_threshold == 3
+    assert selectors.protocol_for(None).routine_days == 10
+
+
+def test_each_protocol_setting_has_one_source():
+    """The defect of the settings kept twice: what a version carries is nowhere else, and
+    the installation's row keeps only the retention of records of no municipality."""
+    from casework.models.protocol import SETTING_FIELDS
+
+    on_row = {f.name for f in ProtocolSettings._meta.concrete_fields} - {"id"}
+    on_municipality = {f.name for f in Municipality._meta.concrete_fields}
+    assert on_row == {
+        "retention_subscriber_days",
+        "retention_access_log_days",
+        "retention_history_days",
+    }
+    assert not on_row & set(SETTING_FIELDS) and not on_municipality & set(SETTING_FIELDS)
+    assert not on_row & on_municipality
+    assert {"consultation_answer_days", "pattern_window_days", "pattern_threshold"} <= set(
+        SETTING_FIELDS
+    )
+
+
+def test_districts_are_grouped_by_their_protocol_in_one_query(
+    django_assert_num_queries, bergamo, terrassa, north, south
+):
+    terrassa.pattern_threshold = 2
+    terrassa.save()
+    lone = DistrictFactory(code="lone")
+    with django_assert_num_queries(1):
+        groups = selectors.districts_by_protocol(("pattern_window_days", "pattern_threshold"))
+    assert groups == {(90, 3): [north.pk, lone.pk], (90, 2): [south.pk]}
+    # Before Terrassa's version came into force: the default, like protocol_for.
+    earlier = selectors.districts_by_protocol(
+        ("pattern_threshold",), day=LONG_AGO - datetime.timedelta(days=1)
+    )
+    assert earlier == {(3,): [north.pk, south.pk, lone.pk]}
 
 
 def test_the_two_municipalities_differ_where_their_protocols_differ(
@@ -214,6 +248,9 @@ def test_the_protocol_administrator_keeps_the_versions_on_the_products_pages(
             "review_weeks_low",
             "team_access_months",
             "child_max_age",
+            "consultation_answer_days",
+            "pattern_window_days",
+            "pattern_threshold",
             "school_validation",
         )
     }
@@ -229,11 +266,17 @@ def test_the_protocol_administrator_keeps_the_versions_on_the_products_pages(
     assert bad.status_code == 422 and "At least 1." in bad.content.decode()
     newer.refresh_from_db()
     assert newer.routine_days == 7
-    form["routine_days"] = "4"
+    # A pattern is two items at least.
+    form.update(routine_days="4", pattern_threshold="1")
+    bad = client.post(f"/casework/protocol/{newer.pk}/", form)
+    assert bad.status_code == 422 and "greater than or equal to 2" in bad.content.decode()
+    form.update(consultation_answer_days="3", pattern_window_days="60", pattern_threshold="2")
     saved = client.post(f"/casework/protocol/{newer.pk}/", form)
     assert saved.status_code == 302
     newer.refresh_from_db()
     assert newer.routine_days == 4 and newer.valid_from == start
+    assert (newer.consultation_answer_days, newer.pattern_window_days) == (3, 60)
+    assert newer.pattern_threshold == 2
     assert newer.escalation_chain == ["Coordinator", "Director"]
     assert newer.concern_categories == [
         {"code": "neglect", "signs": ["neglect.hungry"]},
@@ -315,7 +358,8 @@ def test_a_new_municipality_gets_its_first_version_from_the_default(client, sout
     created = client.post(f"/casework/protocol/municipality/{municipality.pk}/first/")
     first = ProtocolVersion.objects.get(municipality=municipality)
     assert created.url == f"/casework/protocol/{first.pk}/"
-    assert first.number == 1 and first.routine_days == ProtocolSettings.value("routine_days")
+    assert first.number == 1 and first.routine_days == ProtocolVersion.fallback().routine_days
+    assert first.pattern_threshold == ProtocolVersion.fallback().pattern_threshold
     assert first.valid_from > timezone.localdate()
     # Once is enough; and not for someone else's municipality.
     client.post(f"/casework/protocol/municipality/{municipality.pk}/first/")
@@ -359,3 +403,20 @@ def test_an_area_of_concern_outside_the_protocol_is_refused_by_the_service_and_t
     assert (Referral.objects.count(), Child.objects.count()) == before  # no child either
     accepted = api.post("/api/v1/referrals/", {"child": child, **FORM}, format="json")
     assert accepted.status_code == 201, accepted.content
+
+
+def test_a_pattern_needs_two_items_at_least(terrassa, south, social_south):
+    from django.core.exceptions import ValidationError
+
+    admin = _member("protocol_t", social_south, Membership.Role.PROTOCOL_ADMINISTRATOR)
+    newer = services.protocol_version_create(actor=admin, from_version=terrassa)
+    with pytest.raises(ValidationError) as refused:
+        services.protocol_version_update(
+            actor=admin, version=newer, pattern_threshold=1, consultation_answer_days=0
+        )
+    assert refused.value.message_dict == {
+        "pattern_threshold": ["At least 2."],
+        "consultation_answer_days": ["At least 1."],
+    }
+    newer.refresh_from_db()
+    assert newer.pattern_threshold == 3 and newer.consultation_answer_days == 5

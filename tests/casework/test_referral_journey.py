@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from rest_framework.test import APIClient
 
 from casework import services
-from casework.models import Case, ProtocolSettings, Referral
+from casework.models import Case, Municipality, ProtocolVersion, Referral
 from casework.services import TransitionNotAllowed
 from tests.conftest import protocol
 
@@ -94,7 +94,7 @@ def test_send_goes_through_a_confirmation_and_a_what_happens_next_page(
     referral.refresh_from_db()
     assert referral.status == "submitted"
     page = client.get(response["Location"]).content.decode()
-    days = ProtocolSettings.value("routine_days")
+    days = ProtocolVersion.fallback().routine_days  # North belongs to no municipality
     assert "What happens next" in page and "North" in page
     assert referral.triage_due_at == referral.submitted_at + datetime.timedelta(days=days)
     assert "They decide by" in page
@@ -308,13 +308,16 @@ def test_closure_asks_to_confirm_then_tells_the_school_the_service_has_concluded
     assert "Meals are regular" not in str(data)
 
 
-def test_closure_wording_comes_from_the_protocol_settings(
-    client, supervisor, teacher, case_to_close
-):
-    settings = ProtocolSettings.current()
-    settings.closure_message = "Il servizio sociale ha concluso il proprio intervento."
-    services.audited_save(
-        settings, actor=supervisor, reason="casework.admin.protocolsettings.changed"
+def test_closure_wording_comes_from_the_protocol(client, supervisor, teacher, case_to_close, north):
+    # The case started under no version (North had no municipality): the district's
+    # protocol in force now says it.
+    north.municipality = Municipality.objects.create(code="bergamo", name="Bergamo")
+    services.audited_save(north, actor=supervisor, reason="casework.admin.district.changed")
+    ProtocolVersion.objects.create(
+        municipality=north.municipality,
+        number=1,
+        valid_from=datetime.date(2020, 1, 1),
+        closure_message="Il servizio sociale ha concluso il proprio intervento.",
     )
     client.force_login(supervisor)
     client.post(f"/casework/cases/{case_to_close.pk}/close/", {"approve": "1", "confirm": "1"})

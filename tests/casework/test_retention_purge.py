@@ -34,6 +34,7 @@ from casework.models import (
     Child,
     Contact,
     LegalHold,
+    Municipality,
     ProtocolSettings,
     PurgeRecord,
     Referral,
@@ -486,8 +487,46 @@ def test_records_not_yet_due_stay(teacher, child, triage_worker):
     assert Child.objects.filter(pk=child.pk).exists()
 
 
+@pytest.mark.django_db
+def test_each_municipality_keeps_its_records_for_its_own_time(
+    django_assert_num_queries, north, south, triage_worker
+):
+    """Retention is the data controller's: North's municipality keeps helpline contacts 100
+    days, South (no municipality) and a contact of no district the default (730)."""
+    from casework import retention
+
+    north.municipality = Municipality.objects.create(
+        code="bergamo", name="Bergamo", retention_contact_days=100
+    )
+    north.save()
+    Municipality.objects.create(code="idle", name="Idle", retention_contact_days=50)
+    contacts = {
+        where: Contact.objects.create(
+            operator=triage_worker,
+            channel="phone",
+            category="parenting",
+            question="Nursery?",
+            district=where,
+        )
+        for where in (north, south, None)
+    }
+    rule = retention.RULES_BY_CODE["contact"]
+    moment = timezone.now() + datetime.timedelta(days=200)
+    # The durations in one query, then the records in one: not one query per municipality.
+    with django_assert_num_queries(3):
+        due = list(retention.due(rule, now=moment))
+    assert due == [contacts[north]]
+    assert rule.summary() == "50–730 days"
+    assert [row["who"] for row in rule.kept()] == ["Bergamo", "Idle"]
+    report = purge_services.purge(now=moment, rules=["contact"])
+    assert report.counts[("contact", "contact")] == 1
+    assert set(Contact.objects.all()) == {contacts[south], contacts[None]}
+    assert PurgeRecord.objects.get(rule="contact").retention == "50–730 days"
+
+
 def services_settings_days(name: str) -> int:
-    return ProtocolSettings.value(name)
+    """North belongs to no municipality: its records follow the field's default."""
+    return Municipality._meta.get_field(name).default
 
 
 @pytest.mark.django_db
@@ -557,7 +596,7 @@ def test_subscribers_access_log_and_old_history_follow_their_own_rules(
     config = ProtocolSettings.current()
     services.audited_save(config, actor=None, reason="test.audited.change")
     with time_machine.travel(later(), tick=False):
-        config.urgent_days = 3
+        config.retention_subscriber_days = 31
         services.audited_save(config, actor=None, reason="test.audited.change")
     purge_services.purge(now=later() + datetime.timedelta(days=1))
     assert not Subscriber.objects.filter(pk=gone.pk).exists()
@@ -565,7 +604,7 @@ def test_subscribers_access_log_and_old_history_follow_their_own_rules(
     assert selectors.yearly_indicators(2020) == report
     assert not AccessLog.objects.exists()
     # Old versions of the organisation's records go; each record's latest version stays.
-    assert list(config.history.values_list("urgent_days", flat=True)) == [3]
+    assert list(config.history.values_list("retention_subscriber_days", flat=True)) == [31]
 
 
 @pytest.mark.django_db

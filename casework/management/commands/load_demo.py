@@ -69,13 +69,14 @@ def _child(key) -> Child:
 
 
 def load_municipalities() -> int:
-    """The municipalities and their protocol's version 1 (written once: a protocol
-    administrator's later versions are theirs)."""
+    """The municipalities, the retention of their records, and their protocol's version 1
+    (written once: a protocol administrator's later versions are theirs)."""
     created = 0
     for data in demo.MUNICIPALITIES:
         municipality = Municipality.objects.filter(code=data["code"]).first()
         if municipality is None:
-            municipality = Municipality(code=data["code"])
+            # Its retention is set once too: the DPO's changes are theirs.
+            municipality = Municipality(code=data["code"], **data["retention"])
             created += 1
         if _sync(municipality, {"name": data["name"]}) or municipality.pk is None:
             services.audited_save(municipality, actor=None, reason=DEMO_REASON)

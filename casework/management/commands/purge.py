@@ -32,7 +32,7 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be 1 or more")
         for each in retention.RULES:
             if rule is None or each.code in rule:
-                self.stdout.write(f"{each.code}: kept {each.days()} days after {each.counts_from}")
+                self.stdout.write(f"{each.code}: kept {each.summary()} after {each.counts_from}")
         try:
             report = purge_services.purge(dry_run=dry_run, rules=rule, batch_size=batch_size)
         except purge_services.PurgeNotPermitted as exc:

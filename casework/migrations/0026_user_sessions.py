@@ -28,7 +28,7 @@ def move_sessions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("casework", "0024_api_clients"),
+        ("casework", "0025_protocol_one_source"),
         ("sessions", "0001_initial"),
     ]
 
