@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import connection, connections
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value, Window
+from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -920,6 +922,154 @@ def home_board_reads(board: dict) -> tuple[set[int], set[int]]:
     return {r.pk for r in referrals}, {c.pk for c in cases}
 
 
+# --- several lists in one query ------------------------------------------------------------
+
+
+def read_together(querysets: dict[str, QuerySet]) -> dict[str, list]:
+    """Each queryset's records, as evaluating it would give them (the same instances, the
+    records it `select_related`, in its order), all read in ONE query: a `UNION ALL` with
+    one arm per queryset. A row carries its arm's number, its rank in the arm's order (a
+    `ROW_NUMBER()` over the queryset's ordering) and the arm's columns; the columns of the
+    arms share slots by type (a slot holds one database type, NULL in the arms that do not
+    use it), so the row stays narrow and every value is converted as its own field's. For
+    pages that show many short lists of one record (issue 17: the case page).
+
+    Supported: filters, exclusions, subqueries, `select_related` along forward relations,
+    ordering (the queryset's or the model's), `distinct()` (as `pk__in`). Not: `only`/`defer`,
+    `values`, slicing, `distinct(fields)`, annotations (a queryset with any is refused)."""
+    arms, results = [], {}
+    for name, queryset in querysets.items():
+        results[name] = []
+        if not queryset.query.is_empty():
+            arms.append((name, queryset, _arm_columns(queryset)))
+    if not arms:
+        return results
+    db = arms[0][1].db
+    conn = connections[db]
+    # Slots: per kind of column, as many as the arm that has the most of that kind.
+    width: dict = {}
+    for _name, _queryset, groups in arms:
+        counts: dict = {}
+        for _path, _model, _rel, fields in groups:
+            for field in fields:
+                kind = _slot_kind(field, conn)
+                counts[kind] = counts.get(kind, 0) + 1
+        for kind, count in counts.items():
+            width[kind] = max(width.get(kind, 0), count)
+    offsets, position = {}, 2
+    for kind, count in width.items():
+        offsets[kind] = position
+        position += count
+    prototypes: dict[int, object] = {}
+    layouts = []
+    for _name, _queryset, groups in arms:
+        used: dict = {}
+        layout = []
+        for path, _model, _rel, fields in groups:
+            slots = []
+            for field in fields:
+                kind = _slot_kind(field, conn)
+                slot = offsets[kind] + used.get(kind, 0)
+                used[kind] = used.get(kind, 0) + 1
+                prototypes.setdefault(slot, field)
+                slots.append((slot, "__".join((*path, field.attname))))
+            layout.append(slots)
+        layouts.append(layout)
+    selects = []
+    for number, ((_name, queryset, _groups), layout) in enumerate(zip(arms, layouts, strict=True)):
+        expressions = {f"cw_s{slot}": F(ref) for slots in layout for slot, ref in slots}
+        for slot in range(2, position):
+            expressions.setdefault(f"cw_s{slot}", Cast(Value(None), output_field=prototypes[slot]))
+        base = queryset
+        if queryset.query.distinct:
+            base = queryset.model._base_manager.filter(pk__in=queryset.order_by().values("pk"))
+        selects.append(
+            base.select_related(None)
+            .order_by()
+            .annotate(
+                cw_arm=Value(number),
+                cw_rank=Window(RowNumber(), order_by=[*_ordering_of(queryset), "pk"]),
+                **{f"cw_s{slot}": expressions[f"cw_s{slot}"] for slot in range(2, position)},
+            )
+            .values_list("cw_arm", "cw_rank", *(f"cw_s{slot}" for slot in range(2, position)))
+        )
+    combined = selects[0].union(*selects[1:], all=True) if len(selects) > 1 else selects[0]
+    ranked: dict[int, list] = {}
+    for row in combined.using(db):
+        ranked.setdefault(row[0], []).append(row)
+    for number, ((name, queryset, groups), layout) in enumerate(zip(arms, layouts, strict=True)):
+        rows = sorted(ranked.get(number, ()), key=lambda row: row[1])
+        known = list(queryset._known_related_objects.items())
+        for row in rows:
+            built: dict[tuple, object] = {}
+            for (path, model, rel, fields), slots in zip(groups, layout, strict=True):
+                values = [row[slot] for slot, _ref in slots]
+                parent = built.get(path[:-1])
+                if path and parent is None:
+                    continue  # the parent was NULL: so is everything it leads to
+                pk_value = values[[f.attname for f in fields].index(model._meta.pk.attname)]
+                obj = (
+                    model.from_db(db, [f.attname for f in fields], values)
+                    if pk_value is not None
+                    else None
+                )
+                if path:
+                    rel.set_cached_value(parent, obj)
+                if obj is not None:
+                    built[path] = obj
+            record = built[()]
+            for field, related in known:
+                target = related.get(getattr(record, field.attname))
+                if target is not None and not field.is_cached(record):
+                    field.set_cached_value(record, target)
+            results[name].append(record)
+    return results
+
+
+def _arm_columns(queryset: QuerySet) -> list[tuple]:
+    """(path, model, relation, concrete fields) of the record and of each record it selects
+    with it, the record first."""
+    query = queryset.query
+    if (
+        query.annotations
+        or query.deferred_loading != (frozenset(), True)
+        or query.values_select
+        or query.low_mark
+        or query.high_mark is not None
+        or query.distinct_fields
+        or query.select_related is True
+    ):
+        raise ValueError("read_together: a plain queryset of records, please")
+    groups = [((), queryset.model, None, list(queryset.model._meta.concrete_fields))]
+
+    def walk(model, tree, path):
+        for name, subtree in tree.items():
+            rel = model._meta.get_field(name)
+            related = rel.related_model
+            groups.append(((*path, name), related, rel, list(related._meta.concrete_fields)))
+            walk(related, subtree, (*path, name))
+
+    walk(queryset.model, query.select_related or {}, ())
+    return groups
+
+
+def _ordering_of(queryset: QuerySet) -> list:
+    query = queryset.query
+    if query.order_by:
+        return list(query.order_by)
+    if query.default_ordering:
+        return list(queryset.model._meta.ordering)
+    return []
+
+
+def _slot_kind(field, conn) -> tuple:
+    """What a slot holds: the field's type in the database (without its length) and, for a
+    field that converts what it reads, its class."""
+    converts = type(field) if hasattr(field, "from_db_value") else None
+    db_type = re.sub(r"\(.*\)", "", field.cast_db_type(conn) or "")
+    return (field.get_internal_type(), db_type, converts)
+
+
 # --- one case's page --------------------------------------------------------------------------
 
 
@@ -950,10 +1100,22 @@ def history_rows(*historical_querysets, values: bool = True) -> list[dict]:
     change lists each field's before and after. With `values=False` (the auditor's view) the
     rows name the fields that changed and carry none of their values. The keys starting with
     an underscore keep the raw values for trails.describe (the words for people)."""
+    return _history_rows_of(
+        [
+            list(queryset.select_related("history_user").order_by("history_id"))
+            for queryset in historical_querysets
+        ],
+        values=values,
+    )
+
+
+def _history_rows_of(record_lists, *, values: bool = True) -> list[dict]:
+    """history_rows of records already read: one list per history table, each in the order
+    of its `history_id`."""
     rows = []
-    for queryset in historical_querysets:
+    for records in record_lists:
         previous = {}
-        for record in queryset.select_related("history_user").order_by("history_id"):
+        for record in records:
             model = record.instance_type
             fields = {f.name: f for f in model._meta.concrete_fields}
             before = previous.get(record.id)
@@ -1035,17 +1197,24 @@ def referral_history(referral: Referral, *, values: bool = True) -> list[dict]:
 def referrals_history(referral_ids, *, values: bool = True) -> list[dict]:
     """The trail of several referrals (and their questions) read together: two queries
     however many referrals a case was opened from."""
+    return history_rows(*_referrals_history_sets(list(referral_ids)), values=values)
+
+
+def _referrals_history_sets(referral_ids) -> list[QuerySet]:
     from .models import InformationRequest
 
-    ids = list(referral_ids)
-    return history_rows(
-        _history(Referral).filter(id__in=ids),
-        _history(InformationRequest).filter(referral_id__in=ids),
-        values=values,
-    )
+    return [
+        _history(Referral).filter(id__in=referral_ids),
+        _history(InformationRequest).filter(referral_id__in=referral_ids),
+    ]
 
 
 def case_history(case: Case, *, values: bool = True) -> list[dict]:
+    return history_rows(*_case_history_sets(case), values=values)
+
+
+def _case_history_sets(case: Case) -> list[QuerySet]:
+    """The history tables of a case and of the records kept with it."""
     from .models import (
         Action,
         CasePlan,
@@ -1058,7 +1227,7 @@ def case_history(case: Case, *, values: bool = True) -> list[dict]:
     )
 
     plans = _history(CasePlan).filter(case_id=case.pk)
-    return history_rows(
+    return [
         _history(Case).filter(id=case.pk),
         _history(CaseTeamMember).filter(case_id=case.pk),
         plans,
@@ -1069,8 +1238,7 @@ def case_history(case: Case, *, values: bool = True) -> list[dict]:
         _history(Consent).filter(case_id=case.pk),
         _history(Objection).filter(case_id=case.pk),
         _history(Sharing).filter(case_id=case.pk),
-        values=values,
-    )
+    ]
 
 
 # --- family information and consent (issue 16) -------------------------------------------------
@@ -1114,7 +1282,29 @@ def case_timeline(case: Case, referral_ids=None) -> list[dict]:
     words of people (trails.describe)."""
     if referral_ids is None:
         referral_ids = case.referrals.values_list("pk", flat=True)
-    rows = [row for row in case_history(case) if row["reason"]] + referrals_history(referral_ids)
+    return timeline_of(case, read_together(case_timeline_reads(case, referral_ids)))
+
+
+def case_timeline_reads(case: Case, referral_ids) -> dict[str, QuerySet]:
+    """What the chronology reads (see case_timeline): every history table of the case and of
+    its referrals, for read_together (so that a page may add its own lists to the one query)."""
+    sets = _case_history_sets(case) + _referrals_history_sets(referral_ids)
+    return {
+        f"history{i}": queryset.select_related("history_user").order_by("history_id")
+        for i, queryset in enumerate(sets)
+    }
+
+
+def timeline_of(case: Case, read: dict[str, list]) -> list[dict]:
+    """The chronology from what read_together read of case_timeline_reads: the case's events
+    that carry a reason and every event of its referrals, oldest first, in the words of
+    people, with no values (trails.describe)."""
+    lists = []
+    while f"history{len(lists)}" in read:
+        lists.append(read[f"history{len(lists)}"])
+    case_tables = len(lists) - 2
+    rows = [row for row in _history_rows_of(lists[:case_tables]) if row["reason"]]
+    rows += _history_rows_of(lists[case_tables:])
     rows.sort(key=lambda row: row["at"])
     return trails.describe(rows, values=False)
 

@@ -177,3 +177,43 @@ def test_referral_list_lines_are_those_of_the_serializer(teacher, child, triage_
     assert any(r.submitted_at is None for r in referrals)
     with override(language):
         assert ReferralListItem.rows(referrals) == ReferralListItem(referrals, many=True).data
+
+
+def _timeline_table_by_table(case, referral_ids):
+    """The chronology as the case page read it before it was one query: each history table
+    on its own (selectors.case_history, selectors.referrals_history)."""
+    from casework import trails
+
+    rows = [row for row in selectors.case_history(case) if row["reason"]]
+    rows += selectors.referrals_history(referral_ids)
+    rows.sort(key=lambda row: row["at"])
+    return trails.describe(rows, values=False)
+
+
+def test_chronology_in_one_query_gives_the_entries_read_table_by_table(
+    teacher, child, triage_worker, psychologist, health_north
+):
+    case = _open_case(teacher, child, triage_worker)
+    protocol("case.plan")(actor=triage_worker, case=case, objectives="Regular meals")
+    protocol("case.plan")(actor=triage_worker, case=case, objectives="Meals and homework")
+    for _n in range(2):  # more referrals about the child: linked to the open case
+        assert _open_case(teacher, child, triage_worker) == case
+    services.case_add_member(
+        actor=triage_worker, case=case, user=psychologist, agency=health_north,
+        role="psychologist", reason="Assessment", legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
+    )  # fmt: skip
+    services.case_add_action(
+        actor=triage_worker, case=case, objective="Meals", owning_agency=health_north
+    )
+    ids = list(case.referrals.values_list("pk", flat=True))
+    expected = _timeline_table_by_table(case, ids)
+    with CaptureQueriesContext(connection) as captured:
+        timeline = selectors.case_timeline(case, ids)
+    assert len(captured) == 1
+    assert len(timeline) == len(expected) >= 10
+    assert {row["object"] for row in timeline} >= {"case", "referral", "caseteammember", "action"}
+    assert timeline == expected
+    assert [row["_actor"].username for row in timeline if row["_actor"]] == [
+        row["_actor"].username for row in expected if row["_actor"]
+    ]
