@@ -1260,20 +1260,42 @@ def consent_in_force(case: Case, purpose: str, agency=None):
     return consents.order_by("-given_on", "-pk").first()
 
 
+FAMILY_PARTS = ("information", "consents", "objections", "sharings")
+
+
 def family_records(case: Case) -> dict:
     """What the case page and the API show of the family: information given, consents,
-    objections, sharings with agencies (four queries)."""
+    objections, sharings with agencies (one query)."""
+    return read_together(family_record_reads(case))
+
+
+def family_record_reads(case: Case) -> dict[str, QuerySet]:
+    """The family's records (family_records), for read_together."""
     from .models import Consent, FamilyInformation, Objection, Sharing
 
     return {
-        "information": list(
-            FamilyInformation.objects.filter(case=case).select_related("informed_by")
+        "information": FamilyInformation.objects.filter(case=case).select_related("informed_by"),
+        "consents": Consent.objects.filter(case=case).select_related("agency", "recorded_by"),
+        "objections": Objection.objects.filter(case=case).select_related("handled_by"),
+        "sharings": Sharing.objects.filter(case=case).select_related(
+            "agency", "consent", "recorded_by"
         ),
-        "consents": list(Consent.objects.filter(case=case).select_related("agency", "recorded_by")),
-        "objections": list(Objection.objects.filter(case=case).select_related("handled_by")),
-        "sharings": list(
-            Sharing.objects.filter(case=case).select_related("agency", "consent", "recorded_by")
-        ),
+    }
+
+
+def case_page_reads(case: Case) -> dict[str, QuerySet]:
+    """What the case page lists, whoever reads it, for read_together (one query): the team,
+    the actions, the referrals, the reviews, the attachments, the transfers, the hand-overs
+    and the chronology (case_timeline_reads; timeline_of builds it)."""
+    return {
+        "team": case_team(case),
+        "actions": case.plan.actions.select_related("owning_agency", "owner"),
+        "referrals": case.referrals.select_related("school", "referrer"),
+        "reviews": case.reviews.select_related("recorded_by").order_by("-scheduled_for"),
+        "attachments": case.attachments.all(),
+        "transfers": case_transfers(case),
+        "handovers": case_handovers(case),
+        **case_timeline_reads(case, Referral.objects.filter(case=case).values("pk")),
     }
 
 
