@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value, Window
-from django.db.models.functions import Cast, RowNumber
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -926,148 +928,131 @@ def home_board_reads(board: dict) -> tuple[set[int], set[int]]:
 
 
 def read_together(querysets: dict[str, QuerySet]) -> dict[str, list]:
-    """Each queryset's records, as evaluating it would give them (the same instances, the
-    records it `select_related`, in its order), all read in ONE query: a `UNION ALL` with
-    one arm per queryset. A row carries its arm's number, its rank in the arm's order (a
-    `ROW_NUMBER()` over the queryset's ordering) and the arm's columns; the columns of the
-    arms share slots by type (a slot holds one database type, NULL in the arms that do not
-    use it), so the row stays narrow and every value is converted as its own field's. For
-    pages that show many short lists of one record (issue 17: the case page).
+    """Each queryset's records, as evaluating it gives them (Django's own SQL for it, its
+    `select_related` records, its order, built by Django's own `ModelIterable`), all read in
+    ONE query: each queryset's SQL as a common table expression, ranked by a `ROW_NUMBER()`
+    over its ordering, then one `UNION ALL` arm per queryset. The arms' columns share slots
+    by database type (NULL in the arms that do not use a slot), so a row stays narrow. For
+    pages that show many short lists (issue 17: the case page).
 
-    Supported: filters, exclusions, subqueries, `select_related` along forward relations,
-    ordering (the queryset's or the model's), `distinct()` (as `pk__in`). Not: `only`/`defer`,
-    `values`, slicing, `distinct(fields)`, annotations (a queryset with any is refused)."""
-    arms, results = [], {}
+    Supported: filters, exclusions, subqueries, `select_related`, ordering (the queryset's or
+    the model's), `distinct()` (read as `pk__in`). Not: `values`, slicing, `distinct(fields)`,
+    annotations (refused)."""
+    results: dict[str, list] = {name: [] for name in querysets}
+    arms = []
     for name, queryset in querysets.items():
-        results[name] = []
-        if not queryset.query.is_empty():
-            arms.append((name, queryset, _arm_columns(queryset)))
+        if queryset.query.is_empty():
+            continue
+        arm = _ranked(queryset)
+        compiler = arm.query.get_compiler(using=arm.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            continue
+        arms.append((name, arm, compiler, sql, params))
     if not arms:
         return results
     db = arms[0][1].db
     conn = connections[db]
-    # Slots: per kind of column, as many as the arm that has the most of that kind.
-    width: dict = {}
-    for _name, _queryset, groups in arms:
-        counts: dict = {}
-        for _path, _model, _rel, fields in groups:
-            for field in fields:
-                kind = _slot_kind(field, conn)
-                counts[kind] = counts.get(kind, 0) + 1
-        for kind, count in counts.items():
-            width[kind] = max(width.get(kind, 0), count)
-    offsets, position = {}, 2
+    # Slots: per database type, as many as the arm with the most columns of that type.
+    kinds = [
+        [_slot_kind(expression.output_field, conn) for expression, _sql, _alias in compiler.select]
+        for _name, _arm, compiler, _sql, _params in arms
+    ]
+    width: dict[str, int] = {}
+    for arm_kinds in kinds:
+        for kind in set(arm_kinds):
+            width[kind] = max(width.get(kind, 0), arm_kinds.count(kind))
+    offsets, size = {}, 0
     for kind, count in width.items():
-        offsets[kind] = position
-        position += count
-    prototypes: dict[int, object] = {}
-    layouts = []
-    for _name, _queryset, groups in arms:
-        used: dict = {}
+        offsets[kind] = size
+        size += count
+    ctes, selects, all_params, layouts = [], [], [], []
+    for number, ((_name, _arm, _compiler, sql, params), arm_kinds) in enumerate(
+        zip(arms, kinds, strict=True)
+    ):
+        used: dict[str, int] = {}
         layout = []
-        for path, _model, _rel, fields in groups:
-            slots = []
-            for field in fields:
-                kind = _slot_kind(field, conn)
-                slot = offsets[kind] + used.get(kind, 0)
-                used[kind] = used.get(kind, 0) + 1
-                prototypes.setdefault(slot, field)
-                slots.append((slot, "__".join((*path, field.attname))))
-            layout.append(slots)
+        for kind in arm_kinds:
+            layout.append(offsets[kind] + used.get(kind, 0))
+            used[kind] = used.get(kind, 0) + 1
         layouts.append(layout)
-    selects = []
-    for number, ((_name, queryset, _groups), layout) in enumerate(zip(arms, layouts, strict=True)):
-        expressions = {f"cw_s{slot}": F(ref) for slots in layout for slot, ref in slots}
-        for slot in range(2, position):
-            expressions.setdefault(f"cw_s{slot}", Cast(Value(None), output_field=prototypes[slot]))
-        base = queryset
-        if queryset.query.distinct:
-            base = queryset.model._base_manager.filter(pk__in=queryset.order_by().values("pk"))
-        selects.append(
-            base.select_related(None)
-            .order_by()
-            .annotate(
-                cw_arm=Value(number),
-                cw_rank=Window(RowNumber(), order_by=[*_ordering_of(queryset), "pk"]),
-                **{f"cw_s{slot}": expressions[f"cw_s{slot}"] for slot in range(2, position)},
-            )
-            .values_list("cw_arm", "cw_rank", *(f"cw_s{slot}" for slot in range(2, position)))
-        )
-    combined = selects[0].union(*selects[1:], all=True) if len(selects) > 1 else selects[0]
-    ranked: dict[int, list] = {}
-    for row in combined.using(db):
-        ranked.setdefault(row[0], []).append(row)
-    for number, ((name, queryset, groups), layout) in enumerate(zip(arms, layouts, strict=True)):
-        rows = sorted(ranked.get(number, ()), key=lambda row: row[1])
-        known = list(queryset._known_related_objects.items())
-        for row in rows:
-            built: dict[tuple, object] = {}
-            for (path, model, rel, fields), slots in zip(groups, layout, strict=True):
-                values = [row[slot] for slot, _ref in slots]
-                parent = built.get(path[:-1])
-                if path and parent is None:
-                    continue  # the parent was NULL: so is everything it leads to
-                pk_value = values[[f.attname for f in fields].index(model._meta.pk.attname)]
-                obj = (
-                    model.from_db(db, [f.attname for f in fields], values)
-                    if pk_value is not None
-                    else None
-                )
-                if path:
-                    rel.set_cached_value(parent, obj)
-                if obj is not None:
-                    built[path] = obj
-            record = built[()]
-            for field, related in known:
-                target = related.get(getattr(record, field.attname))
-                if target is not None and not field.is_cached(record):
-                    field.set_cached_value(record, target)
-            results[name].append(record)
+        columns = ", ".join(f"c{i}" for i in range(len(layout)))
+        ctes.append(f"cw{number}({columns}) AS ({sql})")
+        all_params.extend(params)
+        by_slot = {slot: f"c{i}" for i, slot in enumerate(layout)}
+        slot_kinds = [kind for kind, count in width.items() for _i in range(count)]
+        cells = [by_slot.get(slot) or _null(slot_kinds[slot], conn) for slot in range(size)]
+        selects.append(f"SELECT {number}, {', '.join(cells)} FROM cw{number}")  # noqa: S608
+    if conn.vendor == "sqlite":
+        # SQLite's driver converts a compound's values by the declared types of its first
+        # arm's columns (a date read as a yes/no): a first arm of bare NULLs declares none,
+        # and Django's converters then take every value as it is stored.
+        selects.insert(0, f"SELECT -1{', NULL' * size} WHERE 0")
+    sql = "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(selects)  # noqa: S608
+    rows: dict[int, list] = {}
+    with conn.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        for row in cursor.fetchall():
+            rows.setdefault(row[0], []).append(row)
+    for number, ((name, arm, compiler, _sql, _params), layout) in enumerate(
+        zip(arms, layouts, strict=True)
+    ):
+        mine = [tuple(row[1 + slot] for slot in layout) for row in rows.get(number, ())]
+        # Django builds the records from these rows as from its own query's.
+        compiler.execute_sql = lambda *args, _rows=mine, **kwargs: [_rows]
+        arm.query.get_compiler = lambda *args, _compiler=compiler, **kwargs: _compiler
+        records = sorted(ModelIterable(arm), key=lambda record: record.cw_rank)
+        for record in records:
+            del record.cw_rank
+        results[name] = records
     return results
 
 
-def _arm_columns(queryset: QuerySet) -> list[tuple]:
-    """(path, model, relation, concrete fields) of the record and of each record it selects
-    with it, the record first."""
+def _ranked(queryset: QuerySet) -> QuerySet:
+    """The queryset without its ORDER BY, its order kept as a rank (`cw_rank`)."""
     query = queryset.query
     if (
         query.annotations
-        or query.deferred_loading != (frozenset(), True)
         or query.values_select
         or query.low_mark
         or query.high_mark is not None
         or query.distinct_fields
-        or query.select_related is True
+        or queryset._iterable_class is not ModelIterable
     ):
         raise ValueError("read_together: a plain queryset of records, please")
-    groups = [((), queryset.model, None, list(queryset.model._meta.concrete_fields))]
-
-    def walk(model, tree, path):
-        for name, subtree in tree.items():
-            rel = model._meta.get_field(name)
-            related = rel.related_model
-            groups.append(((*path, name), related, rel, list(related._meta.concrete_fields)))
-            walk(related, subtree, (*path, name))
-
-    walk(queryset.model, query.select_related or {}, ())
-    return groups
-
-
-def _ordering_of(queryset: QuerySet) -> list:
-    query = queryset.query
     if query.order_by:
-        return list(query.order_by)
-    if query.default_ordering:
-        return list(queryset.model._meta.ordering)
-    return []
+        ordering = list(query.order_by)
+    elif query.default_ordering:
+        ordering = list(queryset.model._meta.ordering)
+    else:
+        ordering = []
+    base = queryset
+    if query.distinct:
+        base = queryset.model._base_manager.filter(
+            pk__in=queryset.order_by().values("pk")
+        ).select_related(*_related_paths(query.select_related))
+        base._known_related_objects = queryset._known_related_objects
+    return base.order_by().annotate(cw_rank=Window(RowNumber(), order_by=[*ordering, "pk"]))
 
 
-def _slot_kind(field, conn) -> tuple:
-    """What a slot holds: the field's type in the database (without its length) and, for a
-    field that converts what it reads, its class."""
-    converts = type(field) if hasattr(field, "from_db_value") else None
-    db_type = re.sub(r"\(.*\)", "", field.cast_db_type(conn) or "")
-    return (field.get_internal_type(), db_type, converts)
+def _related_paths(tree, prefix="") -> list[str]:
+    if tree is True:
+        raise ValueError("read_together: select_related() without names")
+    paths = []
+    for name, subtree in (tree or {}).items():
+        paths.append(prefix + name)
+        paths.extend(_related_paths(subtree, prefix + name + "__"))
+    return paths
+
+
+def _slot_kind(field, conn) -> str:
+    """The column's type in the database, without its length (a slot holds one type)."""
+    return re.sub(r"\(.*\)", "", field.cast_db_type(conn) or field.get_internal_type())
+
+
+def _null(kind: str, conn) -> str:
+    return "NULL" if conn.vendor == "sqlite" else f"CAST(NULL AS {kind})"
 
 
 # --- one case's page --------------------------------------------------------------------------
