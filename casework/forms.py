@@ -907,3 +907,27 @@ class RectificationDecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
+
+
+def choices_to_read(*page_forms) -> dict[str, object]:
+    """The querysets of the forms' model choice fields, for selectors.read_together: a page
+    showing several forms reads all their choices in its one query (then fill_choices)."""
+    return {
+        f"choices-{index}-{name}": field.queryset
+        for index, form in enumerate(page_forms)
+        for name, field in form.fields.items()
+        if isinstance(field, forms.ModelChoiceField) and not hasattr(field, "_choices")
+    }
+
+
+def fill_choices(page_forms, read: dict) -> None:
+    """Give each model choice field the records read for it (choices_to_read): the options
+    its own iterator would write (the empty label, each record's value and label)."""
+    for index, form in enumerate(page_forms):
+        for name, field in form.fields.items():
+            records = read.get(f"choices-{index}-{name}")
+            if records is None:
+                continue
+            iterator = field.iterator(field)
+            empty = [("", field.empty_label)] if field.empty_label is not None else []
+            field.choices = empty + [iterator.choice(record) for record in records]

@@ -506,6 +506,25 @@ def is_on_team(user, case: Case) -> bool:
     )
 
 
+def note_team(user, case: Case, members) -> None:
+    """Answer `is_on_team` for the rest of a read-only request from the case's team as a
+    page read it (the members not removed) and the user's active memberships (the request's
+    grants): the answer `team_case_ids` gives, without its query. Does nothing for a request
+    that keeps no memo (one that changes something asks the database)."""
+    if not hasattr(user, _MEMO) or not is_active(user):
+        return
+    agencies = {agency for _role, agency, _district in _snapshot(user).memberships}
+    today = timezone.localdate()
+    on_team = any(
+        member.user_id == user.pk
+        and member.removed_at is None
+        and (member.valid_until is None or member.valid_until >= today)
+        and member.agency_id in agencies
+        for member in members
+    )
+    getattr(user, _MEMO).setdefault(("team", case.pk), on_team)
+
+
 def can_work_case(user, case: Case) -> bool:
     """Record actions, notes and reviews: the team, and the district's supervisor."""
     return is_on_team(user, case) or is_supervisor(user, case)

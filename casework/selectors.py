@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -969,6 +973,137 @@ def home_board_reads(board: dict) -> tuple[set[int], set[int]]:
     return {r.pk for r in referrals}, {c.pk for c in cases}
 
 
+# --- several lists in one query ------------------------------------------------------------
+
+
+def read_together(querysets: dict[str, QuerySet]) -> dict[str, list]:
+    """Each queryset's records, as evaluating it gives them (Django's own SQL for it, its
+    `select_related` records, its order, built by Django's own `ModelIterable`), all read in
+    ONE query: each queryset's SQL as a common table expression, ranked by a `ROW_NUMBER()`
+    over its ordering, then one `UNION ALL` arm per queryset. The arms' columns share slots
+    by database type (NULL in the arms that do not use a slot), so a row stays narrow. For
+    pages that show many short lists (issue 17: the case page).
+
+    Supported: filters, exclusions, subqueries, `select_related`, ordering (the queryset's or
+    the model's), `distinct()` (read as `pk__in`). Not: `values`, slicing, `distinct(fields)`,
+    annotations (refused)."""
+    results: dict[str, list] = {name: [] for name in querysets}
+    arms = []
+    for name, queryset in querysets.items():
+        if queryset.query.is_empty():
+            continue
+        arm = _ranked(queryset)
+        compiler = arm.query.get_compiler(using=arm.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            continue
+        arms.append((name, arm, compiler, sql, params))
+    if not arms:
+        return results
+    db = arms[0][1].db
+    conn = connections[db]
+    # Slots: per database type, as many as the arm with the most columns of that type.
+    kinds = [
+        [_slot_kind(expression.output_field, conn) for expression, _sql, _alias in compiler.select]
+        for _name, _arm, compiler, _sql, _params in arms
+    ]
+    width: dict[str, int] = {}
+    for arm_kinds in kinds:
+        for kind in set(arm_kinds):
+            width[kind] = max(width.get(kind, 0), arm_kinds.count(kind))
+    offsets, size = {}, 0
+    for kind, count in width.items():
+        offsets[kind] = size
+        size += count
+    ctes, selects, all_params, layouts = [], [], [], []
+    for number, ((_name, _arm, _compiler, sql, params), arm_kinds) in enumerate(
+        zip(arms, kinds, strict=True)
+    ):
+        used: dict[str, int] = {}
+        layout = []
+        for kind in arm_kinds:
+            layout.append(offsets[kind] + used.get(kind, 0))
+            used[kind] = used.get(kind, 0) + 1
+        layouts.append(layout)
+        columns = ", ".join(f"c{i}" for i in range(len(layout)))
+        ctes.append(f"cw{number}({columns}) AS ({sql})")
+        all_params.extend(params)
+        by_slot = {slot: f"c{i}" for i, slot in enumerate(layout)}
+        slot_kinds = [kind for kind, count in width.items() for _i in range(count)]
+        cells = [by_slot.get(slot) or _null(slot_kinds[slot], conn) for slot in range(size)]
+        selects.append(f"SELECT {number}, {', '.join(cells)} FROM cw{number}")  # noqa: S608
+    if conn.vendor == "sqlite":
+        # SQLite's driver converts a compound's values by the declared types of its first
+        # arm's columns (a date read as a yes/no): a first arm of bare NULLs declares none,
+        # and Django's converters then take every value as it is stored.
+        selects.insert(0, f"SELECT -1{', NULL' * size} WHERE 0")
+    sql = "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(selects)  # noqa: S608
+    rows: dict[int, list] = {}
+    with conn.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        for row in cursor.fetchall():
+            rows.setdefault(row[0], []).append(row)
+    for number, ((name, arm, compiler, _sql, _params), layout) in enumerate(
+        zip(arms, layouts, strict=True)
+    ):
+        mine = [tuple(row[1 + slot] for slot in layout) for row in rows.get(number, ())]
+        # Django builds the records from these rows as from its own query's.
+        compiler.execute_sql = lambda *args, _rows=mine, **kwargs: [_rows]
+        arm.query.get_compiler = lambda *args, _compiler=compiler, **kwargs: _compiler
+        records = sorted(ModelIterable(arm), key=lambda record: record.cw_rank)
+        for record in records:
+            del record.cw_rank
+        results[name] = records
+    return results
+
+
+def _ranked(queryset: QuerySet) -> QuerySet:
+    """The queryset without its ORDER BY, its order kept as a rank (`cw_rank`)."""
+    query = queryset.query
+    if (
+        query.annotations
+        or query.values_select
+        or query.low_mark
+        or query.high_mark is not None
+        or query.distinct_fields
+        or queryset._iterable_class is not ModelIterable
+    ):
+        raise ValueError("read_together: a plain queryset of records, please")
+    if query.order_by:
+        ordering = list(query.order_by)
+    elif query.default_ordering:
+        ordering = list(queryset.model._meta.ordering)
+    else:
+        ordering = []
+    base = queryset
+    if query.distinct:
+        base = queryset.model._base_manager.filter(
+            pk__in=queryset.order_by().values("pk")
+        ).select_related(*_related_paths(query.select_related))
+        base._known_related_objects = queryset._known_related_objects
+    return base.order_by().annotate(cw_rank=Window(RowNumber(), order_by=[*ordering, "pk"]))
+
+
+def _related_paths(tree, prefix="") -> list[str]:
+    if tree is True:
+        raise ValueError("read_together: select_related() without names")
+    paths = []
+    for name, subtree in (tree or {}).items():
+        paths.append(prefix + name)
+        paths.extend(_related_paths(subtree, prefix + name + "__"))
+    return paths
+
+
+def _slot_kind(field, conn) -> str:
+    """The column's type in the database, without its length (a slot holds one type)."""
+    return re.sub(r"\(.*\)", "", field.cast_db_type(conn) or field.get_internal_type())
+
+
+def _null(kind: str, conn) -> str:
+    return "NULL" if conn.vendor == "sqlite" else f"CAST(NULL AS {kind})"
+
+
 # --- one case's page --------------------------------------------------------------------------
 
 
@@ -999,10 +1134,22 @@ def history_rows(*historical_querysets, values: bool = True) -> list[dict]:
     change lists each field's before and after. With `values=False` (the auditor's view) the
     rows name the fields that changed and carry none of their values. The keys starting with
     an underscore keep the raw values for trails.describe (the words for people)."""
+    return _history_rows_of(
+        [
+            list(queryset.select_related("history_user").order_by("history_id"))
+            for queryset in historical_querysets
+        ],
+        values=values,
+    )
+
+
+def _history_rows_of(record_lists, *, values: bool = True) -> list[dict]:
+    """history_rows of records already read: one list per history table, each in the order
+    of its `history_id`."""
     rows = []
-    for queryset in historical_querysets:
+    for records in record_lists:
         previous = {}
-        for record in queryset.select_related("history_user").order_by("history_id"):
+        for record in records:
             model = record.instance_type
             fields = {f.name: f for f in model._meta.concrete_fields}
             before = previous.get(record.id)
@@ -1084,17 +1231,24 @@ def referral_history(referral: Referral, *, values: bool = True) -> list[dict]:
 def referrals_history(referral_ids, *, values: bool = True) -> list[dict]:
     """The trail of several referrals (and their questions) read together: two queries
     however many referrals a case was opened from."""
+    return history_rows(*_referrals_history_sets(list(referral_ids)), values=values)
+
+
+def _referrals_history_sets(referral_ids) -> list[QuerySet]:
     from .models import InformationRequest
 
-    ids = list(referral_ids)
-    return history_rows(
-        _history(Referral).filter(id__in=ids),
-        _history(InformationRequest).filter(referral_id__in=ids),
-        values=values,
-    )
+    return [
+        _history(Referral).filter(id__in=referral_ids),
+        _history(InformationRequest).filter(referral_id__in=referral_ids),
+    ]
 
 
 def case_history(case: Case, *, values: bool = True) -> list[dict]:
+    return history_rows(*_case_history_sets(case), values=values)
+
+
+def _case_history_sets(case: Case) -> list[QuerySet]:
+    """The history tables of a case and of the records kept with it."""
     from .models import (
         Action,
         CasePlan,
@@ -1107,7 +1261,7 @@ def case_history(case: Case, *, values: bool = True) -> list[dict]:
     )
 
     plans = _history(CasePlan).filter(case_id=case.pk)
-    return history_rows(
+    return [
         _history(Case).filter(id=case.pk),
         _history(CaseTeamMember).filter(case_id=case.pk),
         plans,
@@ -1118,8 +1272,7 @@ def case_history(case: Case, *, values: bool = True) -> list[dict]:
         _history(Consent).filter(case_id=case.pk),
         _history(Objection).filter(case_id=case.pk),
         _history(Sharing).filter(case_id=case.pk),
-        values=values,
-    )
+    ]
 
 
 # --- family information and consent (issue 16) -------------------------------------------------
@@ -1141,20 +1294,42 @@ def consent_in_force(case: Case, purpose: str, agency=None):
     return consents.order_by("-given_on", "-pk").first()
 
 
+FAMILY_PARTS = ("information", "consents", "objections", "sharings")
+
+
 def family_records(case: Case) -> dict:
     """What the case page and the API show of the family: information given, consents,
-    objections, sharings with agencies (four queries)."""
+    objections, sharings with agencies (one query)."""
+    return read_together(family_record_reads(case))
+
+
+def family_record_reads(case: Case) -> dict[str, QuerySet]:
+    """The family's records (family_records), for read_together."""
     from .models import Consent, FamilyInformation, Objection, Sharing
 
     return {
-        "information": list(
-            FamilyInformation.objects.filter(case=case).select_related("informed_by")
+        "information": FamilyInformation.objects.filter(case=case).select_related("informed_by"),
+        "consents": Consent.objects.filter(case=case).select_related("agency", "recorded_by"),
+        "objections": Objection.objects.filter(case=case).select_related("handled_by"),
+        "sharings": Sharing.objects.filter(case=case).select_related(
+            "agency", "consent", "recorded_by"
         ),
-        "consents": list(Consent.objects.filter(case=case).select_related("agency", "recorded_by")),
-        "objections": list(Objection.objects.filter(case=case).select_related("handled_by")),
-        "sharings": list(
-            Sharing.objects.filter(case=case).select_related("agency", "consent", "recorded_by")
-        ),
+    }
+
+
+def case_page_reads(case: Case) -> dict[str, QuerySet]:
+    """What the case page lists, whoever reads it, for read_together (one query): the team,
+    the actions, the referrals, the reviews, the attachments, the transfers, the hand-overs
+    and the chronology (case_timeline_reads; timeline_of builds it)."""
+    return {
+        "team": case_team(case),
+        "actions": case.plan.actions.select_related("owning_agency", "owner"),
+        "referrals": case.referrals.select_related("school", "referrer"),
+        "reviews": case.reviews.select_related("recorded_by").order_by("-scheduled_for"),
+        "attachments": case.attachments.all(),
+        "transfers": case_transfers(case),
+        "handovers": case_handovers(case),
+        **case_timeline_reads(case, Referral.objects.filter(case=case).values("pk")),
     }
 
 
@@ -1163,7 +1338,29 @@ def case_timeline(case: Case, referral_ids=None) -> list[dict]:
     words of people (trails.describe)."""
     if referral_ids is None:
         referral_ids = case.referrals.values_list("pk", flat=True)
-    rows = [row for row in case_history(case) if row["reason"]] + referrals_history(referral_ids)
+    return timeline_of(case, read_together(case_timeline_reads(case, referral_ids)))
+
+
+def case_timeline_reads(case: Case, referral_ids) -> dict[str, QuerySet]:
+    """What the chronology reads (see case_timeline): every history table of the case and of
+    its referrals, for read_together (so that a page may add its own lists to the one query)."""
+    sets = _case_history_sets(case) + _referrals_history_sets(referral_ids)
+    return {
+        f"history{i}": queryset.select_related("history_user").order_by("history_id")
+        for i, queryset in enumerate(sets)
+    }
+
+
+def timeline_of(case: Case, read: dict[str, list]) -> list[dict]:
+    """The chronology from what read_together read of case_timeline_reads: the case's events
+    that carry a reason and every event of its referrals, oldest first, in the words of
+    people, with no values (trails.describe)."""
+    lists = []
+    while f"history{len(lists)}" in read:
+        lists.append(read[f"history{len(lists)}"])
+    case_tables = len(lists) - 2
+    rows = [row for row in _history_rows_of(lists[:case_tables]) if row["reason"]]
+    rows += _history_rows_of(lists[case_tables:])
     rows.sort(key=lambda row: row["at"])
     return trails.describe(rows, values=False)
 

@@ -4,6 +4,7 @@ plan, an action, a team member, a review, the closure); the case's trail and acc
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.forms import BaseForm
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -48,11 +49,13 @@ def case_list(request):
 def case_detail(request, pk):
     """The case file. Only the forms the reader may use are built and shown: the team's
     changes for the lead and the supervisor, the closure decision for the supervisor, the
-    review form when the review is open."""
+    review form when the review is open. Its lists and its chronology are read in one query,
+    the family's records and the forms' choices in a second (selectors.read_together)."""
     case = visible_case(request, pk)
     user = request.user
-    actions = selectors.case_actions(case)
-    referrals = list(case.referrals.select_related("school", "referrer"))
+    read = selectors.read_together(selectors.case_page_reads(case))
+    permissions.note_team(user, case, read["team"])
+    actions, referrals, transfers = read["actions"], read["referrals"], read["transfers"]
     is_open = case.status == Case.Status.OPEN
     rights = permissions.case_page_rights(user, case)
     can_lead, is_supervisor = rights["lead"], rights["supervisor"]
@@ -60,15 +63,15 @@ def case_detail(request, pk):
         case, ["case.review", "case.extraordinary_review", "case.bring_review_forward"]
     )
     review_due = offered["case.review"]
-    timeline = selectors.case_timeline(case, [r.pk for r in referrals])
+    timeline = selectors.timeline_of(case, read)
     kind = request.GET.get("kind") or None
     context = {
         "case": case,
-        "team": selectors.case_team(case),
+        "team": read["team"],
         "actions": actions,
-        "reviews": case.reviews.select_related("recorded_by").order_by("-scheduled_for"),
+        "reviews": read["reviews"],
         "referrals": referrals,
-        "attachments": case.attachments.all(),
+        "attachments": read["attachments"],
         "timeline": trails.of_kind(timeline, kind),
         "kinds": trails.kinds(timeline),
         "kind": kind,
@@ -84,11 +87,11 @@ def case_detail(request, pk):
         and permissions.can_bring_review_forward(user, case),
         "action_statuses": Action.Status.choices,
         "now": timezone.now(),
-        "transfers": selectors.case_transfers(case),
-        "handovers": selectors.case_handovers(case),
-        "pending_transfer": selectors.case_transfers(case)
-        .filter(status=CaseTransfer.Status.REQUESTED)
-        .first(),
+        "transfers": transfers,
+        "handovers": read["handovers"],
+        "pending_transfer": next(
+            (t for t in transfers if t.status == CaseTransfer.Status.REQUESTED), None
+        ),
     }
     if case.status != Case.Status.CLOSED and permissions.can_change_lead(user, case):
         context["lead_form"] = forms.ChangeLeadForm(case=case, prefix="lead")
@@ -112,7 +115,18 @@ def case_detail(request, pk):
             )
         if context["forward_open"]:
             context["forward_form"] = forms.BringForwardForm(prefix="forward")
-    context.update(family_context(user, case, selectors.family_records(case)))
+    family = family_context(user, case)
+    context.update(family)
+    page_forms = [value for value in context.values() if isinstance(value, BaseForm)]
+    more = selectors.read_together(
+        {
+            **(selectors.family_record_reads(case) if "family" in family else {}),
+            **forms.choices_to_read(*page_forms),
+        }
+    )
+    forms.fill_choices(page_forms, more)
+    if "family" in family:
+        context["family"] = {part: more[part] for part in selectors.FAMILY_PARTS}
     log_access(request, action="case.view", cases=[case], referrals=referrals)
     return render(request, "casework/case_detail.html", context)
 

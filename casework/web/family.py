@@ -13,11 +13,13 @@ from casework.models import Consent, Objection
 from .common import apply, form_errors_as_messages, visible_case
 
 
-def family_context(user, case, records) -> dict:
-    """What the case page shows of the family, and the forms the reader may use."""
+def family_context(user, case) -> dict:
+    """What the case page shows of the family ("family": None until the page reads the
+    records, which it does only where this key is present), and the forms the reader may
+    use."""
     if not permissions.reads_family_records(user, case):
         return {}
-    context = {"family": records}
+    context = {"family": None}
     if case.status != case.Status.CLOSED and permissions.records_family_records(user, case):
         context["informed_form"] = forms.FamilyInformationForm(prefix="informed")
         context["consent_form"] = forms.ConsentForm(prefix="consent")

@@ -72,11 +72,13 @@ def test_case_page_budget_for_the_lead_and_for_a_team_member(
     client.force_login(psychologist)
     member, response = _queries(client, f"/casework/cases/{case.pk}/")
     assert b'action="/casework/cases/%d/plan/"' % case.pk not in response.content
-    # The lead's page builds the plan and team forms (their choices: 2 more queries).
-    # Since the family's records, transfers and hand-overs joined the page (issues 15 and 16):
-    # each adds its list and its chronology (docs/performance.md).
-    assert lead <= 39, lead
-    assert member <= 37, member
+    # Session, user, grants, the case, its lists and chronology (one read_together query:
+    # team, actions, referrals, reviews, attachments, transfers, hand-overs, every history
+    # table), the steps open, the family's records and the forms' choices (a second), the read
+    # log, the unread count. The same for the lead (more forms) and a team member
+    # (docs/performance.md).
+    assert lead <= 9, lead
+    assert member <= 9, member
 
 
 @pytest.mark.parametrize("url", ["/api/v1/referrals/", "/api/v1/queue/"])
@@ -197,3 +199,80 @@ def test_counted_page_answers_as_the_paginator_does(number):
     assert (page.has_previous(), page.has_next()) == (expected.has_previous(), expected.has_next())
     if number in (None, "", "1", "2", "3", "abc"):
         assert len(captured) == 1  # the rows and the count together
+
+
+def _timeline_table_by_table(case, referral_ids):
+    """The chronology as the case page read it before it was one query: each history table
+    on its own (selectors.case_history, selectors.referrals_history)."""
+    from casework import trails
+
+    rows = [row for row in selectors.case_history(case) if row["reason"]]
+    rows += selectors.referrals_history(referral_ids)
+    rows.sort(key=lambda row: row["at"])
+    return trails.describe(rows, values=False)
+
+
+def test_chronology_in_one_query_gives_the_entries_read_table_by_table(
+    teacher, child, triage_worker, psychologist, health_north
+):
+    case = _open_case(teacher, child, triage_worker)
+    protocol("case.plan")(actor=triage_worker, case=case, objectives="Regular meals")
+    protocol("case.plan")(actor=triage_worker, case=case, objectives="Meals and homework")
+    for _n in range(2):  # more referrals about the child: linked to the open case
+        assert _open_case(teacher, child, triage_worker) == case
+    services.case_add_member(
+        actor=triage_worker, case=case, user=psychologist, agency=health_north,
+        role="psychologist", reason="Assessment", legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
+    )  # fmt: skip
+    services.case_add_action(
+        actor=triage_worker, case=case, objective="Meals", owning_agency=health_north
+    )
+    ids = list(case.referrals.values_list("pk", flat=True))
+    expected = _timeline_table_by_table(case, ids)
+    with CaptureQueriesContext(connection) as captured:
+        timeline = selectors.case_timeline(case, ids)
+    assert len(captured) == 1
+    assert len(timeline) == len(expected) >= 10
+    assert {row["object"] for row in timeline} >= {"case", "referral", "caseteammember", "action"}
+    assert timeline == expected
+    assert [row["_actor"].username for row in timeline if row["_actor"]] == [
+        row["_actor"].username for row in expected if row["_actor"]
+    ]
+
+
+def test_read_together_gives_what_each_queryset_gives(
+    teacher, child, triage_worker, psychologist, health_north
+):
+    case = _open_case(teacher, child, triage_worker)
+    protocol("case.plan")(actor=triage_worker, case=case, objectives="Regular meals")
+    assert _open_case(teacher, child, triage_worker) == case
+    services.case_add_member(
+        actor=triage_worker, case=case, user=psychologist, agency=health_north,
+        role="psychologist", reason="Assessment", legal_basis="public_task",
+        basis_explanation="Child-protection task of the municipality",
+    )  # fmt: skip
+    for objective in ("Meals", "Homework"):
+        services.case_add_action(
+            actor=triage_worker, case=case, objective=objective, owning_agency=health_north
+        )
+    reads = {
+        **selectors.case_page_reads(case),
+        **selectors.family_record_reads(case),
+        "candidates": selectors.team_candidates(case),  # distinct()
+        "owners": selectors.action_owner_candidates(case),  # Exists() filters
+        "nobody": selectors.team_candidates(case).none(),
+    }
+    with CaptureQueriesContext(connection) as captured:
+        read = selectors.read_together(reads)
+    assert len(captured) == 1
+    assert read["nobody"] == [] and len(read["candidates"]) >= 2 and len(read["actions"]) == 2
+    for name, queryset in reads.items():
+        expected = list(queryset)
+        assert read[name] == expected, name
+        for got, want in zip(read[name], expected, strict=True):
+            fields = [f.attname for f in type(want)._meta.concrete_fields]
+            assert [getattr(got, f) for f in fields] == [getattr(want, f) for f in fields], name
+            for related in queryset.query.select_related or {}:
+                assert type(want)._meta.get_field(related).is_cached(got), (name, related)
+                assert getattr(got, related) == getattr(want, related), (name, related)
