@@ -78,6 +78,13 @@ class AutoSchema(BaseAutoSchema):
             ),
         ]
 
+    def get_filter_backends(self):
+        """A viewset's filters act on its list alone: an action that answers a list (a
+        referral's documents, a case's notes) takes none of them, so none is described."""
+        if getattr(self.view, "action", None) not in (None, "list"):
+            return []
+        return super().get_filter_backends()
+
     def _error_codes(self) -> list[str]:
         codes = ["400", "401", "403", "429", "500"]
         method = self.method.upper()
