@@ -157,7 +157,9 @@ class FamilyActions:
     @extend_schema(
         methods=["post"], request=FamilyInformationInput, responses={201: FamilyInformationIO}
     )
-    @action(detail=True, methods=["get", "post"], url_path="family-information")
+    @action(
+        detail=True, methods=["get", "post"], pagination_class=None, url_path="family-information"
+    )
     def family_information(self, request, pk=None):
         """Each time the family was informed (what, by whom, how, language, interpreter)."""
         case = self._family_case(request)
@@ -177,7 +179,7 @@ class FamilyActions:
 
     @extend_schema(methods=["get"], request=None, responses=ConsentOut(many=True))
     @extend_schema(methods=["post"], request=ConsentInput, responses={201: ConsentOut})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def consents(self, request, pk=None):
         """The family's consents: given (and withdrawn) for a purpose."""
         case = self._family_case(request)
@@ -212,7 +214,7 @@ class FamilyActions:
 
     @extend_schema(methods=["get"], request=None, responses=ObjectionOut(many=True))
     @extend_schema(methods=["post"], request=ObjectionInput, responses={201: ObjectionOut})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def objections(self, request, pk=None):
         """The family's objections and how they were handled."""
         case = self._family_case(request)

@@ -16,13 +16,6 @@ from casework.models import Attachment, Notification
 from . import serializers as s
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "unread", str, enum=["1", "0"], description="1: unread only; 0: read only."
-        )
-    ]
-)
 class NotificationViewSet(viewsets.GenericViewSet):
     queryset = Notification.objects.none()  # described for the schema; reads: selectors
     """The caller's notifications, newest first. Nobody reads another's."""
@@ -32,6 +25,14 @@ class NotificationViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.user_notifications(self.request.user)
 
+    # The filter is the list's alone: marking one as read takes no `unread`.
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "unread", str, enum=["1", "0"], description="1: unread only; 0: read only."
+            )
+        ]
+    )
     def list(self, request):
         unread = request.query_params.get("unread")
         if unread not in (None, "", "0", "1"):

@@ -115,6 +115,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def filter_queryset(self, queryset):
         return queryset  # one referral is found by its id alone; the list filters per scope
 
+    @extend_schema(responses=s.ReferralView)
     def retrieve(self, request, pk=None):
         return Response(_referral_out(request, self.get_object()))
 
@@ -220,7 +221,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         rows = selectors.attachments_of(referral=referral)
         return _paged(request, self, rows, s.AttachmentOut)
 
-    @extend_schema(request=None, responses=s.ReferralForReferrer)
+    @extend_schema(request=None, responses=s.ReferralView)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """Safe to repeat: the author submitting an already-submitted referral again gets
@@ -275,7 +276,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         referral.refresh_from_db()
         return Response(_referral_out(request, referral))
 
-    @extend_schema(request=None, responses=s.ReferralForReferrer)
+    @extend_schema(request=None, responses=s.ReferralView)
     @action(detail=True, methods=["post"])
     def validate(self, request, pk=None):
         return _step(request, "referral.validate", self.get_object())
@@ -309,7 +310,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             referral.refresh_from_db()
             return Response(_referral_out(request, referral))
 
-    @extend_schema(request=s.AnswerInput, responses=s.ReferralForReferrer)
+    @extend_schema(request=s.AnswerInput, responses=s.ReferralView)
     @action(detail=True, methods=["post"])
     def information(self, request, pk=None):
         referral = self.get_object()

@@ -1,6 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from casework import selectors, services
@@ -42,7 +42,8 @@ class GuardianInput(Input):
     name = Line(max_length=200)
     relationship = Line(max_length=60)
     phone = Line(max_length=40, required=False, default="")
-    email = serializers.EmailField(required=False, default="")
+    # Blank allowed: a guardian without an e-mail address reads back as "" and may be sent so.
+    email = serializers.EmailField(required=False, default="", allow_blank=True)
 
 
 class ChildInput(Input):
@@ -329,6 +330,16 @@ class ReferralFull(ReferralForReferrer):
         if referral.case_id is None:
             return None
         return {"id": referral.case_id, "reference": referral.case.reference}
+
+
+# One referral as the caller may read it (api.referrals._referral_out): the social side's full
+# record, or the school's own form and outcome. The two differ in `child` (a record with its
+# id and identity, or the child as typed with the guardians), so exactly one describes an answer.
+ReferralView = PolymorphicProxySerializer(
+    component_name="ReferralView",
+    serializers=[ReferralFull, ReferralForReferrer],
+    resource_type_field_name=None,
+)
 
 
 class QueueItem(serializers.ModelSerializer):
