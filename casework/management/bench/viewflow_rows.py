@@ -91,7 +91,10 @@ def write_referral_processes(referrals, *, batch_size=5000) -> int:
     previous.objects.bulk_create(
         [
             previous(from_task_id=later.pk, to_task_id=earlier.pk)
-            for earlier, later in (*zip(starts, gateways), *zip(gateways, triages))
+            for earlier, later in (
+                *zip(starts, gateways, strict=True),
+                *zip(gateways, triages, strict=True),
+            )
         ],
         batch_size=batch_size,
     )
