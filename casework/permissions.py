@@ -320,7 +320,7 @@ def _snapshot_rows(user):
     )
     params += [user.pk, user.pk]
     branches.append(
-        f"SELECT DISTINCT 'alert', NULL, NULL, NULL, pa.district_id "  # noqa: S608 - names from _meta, values bound
+        f"SELECT 'alert', NULL, NULL, NULL, pa.district_id "  # noqa: S608 - names from _meta, values bound
         f"FROM {PatternAlert._meta.db_table} pa "
         f"JOIN {Agency._meta.db_table} a ON a.district_id = pa.district_id "
         f"JOIN {Membership._meta.db_table} m ON m.agency_id = a.id "
