@@ -391,11 +391,42 @@ def log_access(
             rows.append(AccessLog(object_type=kind, object_ids=ids, **common))
     if len(rows) == 1:
         # One row (a list page, a record opened): a plain INSERT, without the transaction
-        # bulk_create opens around it (BEGIN and COMMIT are two more round trips).
-        rows[0].save(force_insert=True)
+        # bulk_create opens around it (BEGIN and COMMIT are two more round trips), and
+        # without the ORM compiling the statement again at every request.
+        _insert_one(rows[0])
     else:
         AccessLog.objects.bulk_create(rows)
     return len(rows)
+
+
+_INSERTS: dict = {}
+
+
+def _insert_one(row) -> None:
+    """The INSERT `row.save(force_insert=True)` sends, written once per database and model:
+    every concrete field but the primary key, each value prepared by its field as the ORM
+    prepares it (the same row written: tests/casework/test_read_log.py). The read log has no
+    signals to send."""
+    from django.db import connections, router
+
+    model = type(row)
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    key = (alias, model)
+    statement = _INSERTS.get(key)
+    if statement is None:
+        fields = [f for f in model._meta.local_concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from _meta
+            quote(model._meta.db_table),
+            ", ".join(quote(f.column) for f in fields),
+            ", ".join(["%s"] * len(fields)),
+        )
+        statement = _INSERTS[key] = (sql, fields)
+    sql, fields = statement
+    params = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _pk(obj) -> int:

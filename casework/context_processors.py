@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.utils import timezone
 
-from . import permissions
-from .models import Membership, Notification
+from . import permissions, selectors
+from .models import Membership
 
 
 def navigation(request):
@@ -39,7 +39,7 @@ def navigation(request):
             or bool(permissions.district_ids(user, permissions.SUPERVISE)),
             "protocol": Membership.Role.PROTOCOL_ADMINISTRATOR in roles,
             "school_referent": Membership.Role.SCHOOL_REFERENT in roles,
-            "unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+            "unread": selectors.unread_count(user),
         }
 
     return {

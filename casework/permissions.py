@@ -248,11 +248,16 @@ class _Snapshot:
         self.memberships = []  # (role, agency_id, district_id) of the active memberships
         self.grants = {District: {}, Agency: {}}  # klass -> perm -> {pk}
         self.model_permissions = set()  # "app_label.codename", held directly or by a group
+        # The districts of the active memberships that have an open pattern alert: the queue
+        # reads the alerts themselves only when one of its districts has one.
+        self.alert_districts = set()
         for kind, label, codename, object_id, district_id in rows:
             if kind == "membership":
                 self.memberships.append((label, object_id, district_id))
             elif kind == "permission":
                 self.model_permissions.add(f"{label}.{codename}")
+            elif kind == "alert":
+                self.alert_districts.add(district_id)
             else:
                 klass = District if kind == "district" else Agency
                 self.grants[klass].setdefault(f"{label}.{codename}", set()).add(object_id)
@@ -314,6 +319,14 @@ def _snapshot_rows(user):
         f"JOIN {user_groups} ug ON ug.group_id = g.group_id WHERE ug.user_id = %s"
     )
     params += [user.pk, user.pk]
+    branches.append(
+        f"SELECT 'alert', NULL, NULL, NULL, pa.district_id "  # noqa: S608 - names from _meta, values bound
+        f"FROM {PatternAlert._meta.db_table} pa "
+        f"JOIN {Agency._meta.db_table} a ON a.district_id = pa.district_id "
+        f"JOIN {Membership._meta.db_table} m ON m.agency_id = a.id "
+        f"WHERE m.user_id = %s AND m.active AND pa.status = %s"
+    )
+    params += [user.pk, PatternAlert.Status.OPEN]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(branches), params)
         rows = cursor.fetchall()
@@ -365,6 +378,14 @@ def scope_ids(user, perm: str, klass) -> list[int]:
     if hasattr(user, _MEMO) and klass in (District, Agency):
         return _memo(user, (perm, klass), lambda: _snapshot(user).scope_ids(perm, klass))
     return list(_scoped_query(user, perm, klass).values_list("pk", flat=True))
+
+
+def open_alert_district_ids(user) -> set[int]:
+    """The districts the user triages that have an open pattern alert (read with the
+    grants, no query of its own)."""
+    if not is_active(user):
+        return set()
+    return _snapshot(user).alert_districts & set(district_ids(user, TRIAGE))
 
 
 def district_ids(user, perm: str = TRIAGE) -> list[int]:

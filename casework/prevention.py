@@ -54,7 +54,10 @@ def consultation_of_referral(user, referral: Referral) -> Consultation | None:
 
 def open_alerts_for(user):
     """The open pattern alerts of the districts `user` triages, with their items side by side.
-    A referrer triages no district: for them this is always empty."""
+    A referrer triages no district: for them this is always empty. Read only when one of
+    those districts has one (a flag read with the user's grants)."""
+    if not permissions.open_alert_district_ids(user):
+        return PatternAlert.objects.none()
     return alerts_for(user).filter(status=PatternAlert.Status.OPEN)
 
 

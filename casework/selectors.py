@@ -754,6 +754,49 @@ def queue_schools(user) -> QuerySet[Agency]:
     ).order_by("name")
 
 
+@dataclass(frozen=True)
+class SchoolChoice:
+    pk: int
+    name: str
+
+
+def queue_school_choices(user) -> list[SchoolChoice]:
+    """`queue_schools(user)` as the filter's choices (pk and name, the same order), read with
+    one plain statement: the ORM would compile the same SQL again at every request."""
+    ids = permissions.district_ids(user, permissions.TRIAGE)
+    if not ids:
+        return []
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"SELECT {quote('id')}, {quote('name')} FROM {quote(Agency._meta.db_table)} "  # noqa: S608 - names from _meta, values bound
+        f"WHERE {quote('kind')} = %s AND {quote('district_id')} IN ({marks}) "
+        f"ORDER BY {quote('name')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Agency.Kind.SCHOOL, *ids])
+        return [SchoolChoice(pk, name) for pk, name in cursor.fetchall()]
+
+
+def unread_count(user) -> int:
+    """How many of the user's notifications are unread (the menu's badge): the count
+    `Notification.objects.filter(recipient=user, read_at__isnull=True).count()` gives, in
+    one plain statement written once."""
+    quote = connection.ops.quote_name
+    sql = _UNREAD.get(connection.vendor)
+    if sql is None:
+        sql = _UNREAD[connection.vendor] = (
+            f"SELECT COUNT(*) FROM {quote(Notification._meta.db_table)} "  # noqa: S608 - names from _meta, values bound
+            f"WHERE {quote('recipient_id')} = %s AND {quote('read_at')} IS NULL"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        return cursor.fetchone()[0]
+
+
+_UNREAD: dict = {}
+
+
 def districts() -> QuerySet[District]:
     return District.objects.order_by("name")
 

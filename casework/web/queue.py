@@ -64,7 +64,7 @@ def queue(request):
             "headers": _headers(sort),
             "sort": sort,
             "sorts": SORT_CHOICES,
-            "schools": selectors.queue_schools(request.user),
+            "schools": selectors.queue_school_choices(request.user),
             "urgencies": Urgency.choices,
             "params": request.GET,
             "alerts": prevention.open_alerts_for(request.user),

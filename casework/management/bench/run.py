@@ -19,11 +19,13 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from casework.models import Membership
+from casework import permissions
+from casework.models import District, Membership
 
 from . import load
 
@@ -67,6 +69,41 @@ def _viewflow_reader(worker):
         ).first()
         if permission is not None:
             worker.user_permissions.add(permission)
+    # Viewflow's queue lists a task to whoever holds its owner permission on its object,
+    # read from guardian's generic tables (the project keeps its district grants in the
+    # direct-key tables, which Viewflow does not read): the same grant, written where
+    # Viewflow looks, for the worker's districts, in the benchmark's data only.
+    from guardian.models import UserObjectPermission
+
+    for district in District.objects.filter(pk__in=permissions.district_ids(worker)):
+        if not UserObjectPermission.objects.filter(
+            user=worker, permission__codename="triage_district", object_pk=str(district.pk)
+        ).exists():
+            UserObjectPermission.objects.create(
+                user=worker,
+                permission=Permission.objects.get(
+                    content_type__app_label="casework", codename="triage_district"
+                ),
+                content_type=ContentType.objects.get_for_model(District),
+                object_pk=str(district.pk),
+            )
+
+
+def _tasks_listed(worker) -> str:
+    """How many tasks each queue lists to the worker: the comparison is fair when Viewflow's
+    lists the waiting referrals the project's queue lists (Viewflow's omits the claimed)."""
+    from viewflow.workflow.models import Task
+
+    from casework import selectors
+    from protocols.flows import ReferralFlow
+
+    ours = selectors.triage_queue(worker).count()
+    unclaimed = selectors.triage_queue(worker).filter(claimed_by__isnull=True).count()
+    theirs = Task.objects.queue([ReferralFlow], worker).count()
+    return (
+        f"tasks listed to the worker: the queue page {ours} ({unclaimed} unclaimed), "
+        f"Viewflow's own queue {theirs}"
+    )
 
 
 def _api_teacher(teacher):
@@ -163,6 +200,8 @@ def run_http(
     case = command.real_case(worker, teacher)
     _viewflow_reader(worker)
     worker = get_user_model().objects.get(pk=worker.pk)  # without the cached permissions
+    out(_tasks_listed(worker))
+    worker = get_user_model().objects.get(pk=worker.pk)
     cookie = _session_cookie(worker)
     token = _api_teacher(teacher)
     referrals = _referral_count()

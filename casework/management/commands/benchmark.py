@@ -22,6 +22,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from casework import selectors, services
+from casework.management.bench.viewflow_rows import write_referral_processes
 from casework.models import Agency, Case, Child, District, Membership, Referral, Urgency
 
 
@@ -347,6 +348,9 @@ class Command(BaseCommand):
                 )
             )
         Referral.objects.bulk_create(rows, batch_size=5000)
+        # What a real submission writes besides: the Viewflow process and tasks of each
+        # referral still waiting, so that Viewflow's own queue lists the same tasks.
+        write_referral_processes(rows)
         Case.objects.bulk_create(
             [
                 Case(
