@@ -33,6 +33,32 @@ register_reason(
 )
 
 
+# The modules that take minutes each, longest first: `make test` runs the suite in two
+# processes a module at a time (pytest-xdist, `--dist loadfile --no-loadscope-reorder`), in
+# this order, so that the long ones start at once and the short ones fill the gaps — instead
+# of a long module starting last while the other process has nothing left to do.
+LONG_MODULES = [
+    "tests/security/test_permission_matrix.py",
+    "tests/protocols/test_api_schemathesis.py",
+    "tests/security/test_permission_matrix_frameworks.py",
+    "tests/browser/",
+    "tests/protocols/test_api_generated_client.py",
+    "tests/protocols/test_refusals.py",
+    "tests/integration/",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        path = item.nodeid
+        return next(
+            (i for i, prefix in enumerate(LONG_MODULES) if path.startswith(prefix)),
+            len(LONG_MODULES),
+        )
+
+    items.sort(key=rank)  # stable: each module keeps its own order
+
+
 @pytest.fixture(autouse=True)
 def _fresh_content_types():
     """A flush by a transactional test recreates content types with new ids; a cache left
