@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # The suite in two processes (pytest-xdist), each with its own test database; a module stays
-# in one process (its world is built once); the longest modules first (tests/conftest.py). `make test PYTEST_WORKERS=0`: one process.
+# in one process (its world is built once); modules in the order tests/conftest.py sets. `make test PYTEST_WORKERS=0`: one process.
 PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000

@@ -33,17 +33,20 @@ register_reason(
 )
 
 
-# The modules that take minutes each, longest first: `make test` runs the suite in two
-# processes a module at a time (pytest-xdist, `--dist loadfile --no-loadscope-reorder`), in
-# this order, so that the long ones start at once and the short ones fill the gaps — instead
-# of a long module starting last while the other process has nothing left to do.
-LONG_MODULES = [
+# The order in which `make test` hands modules to its two processes (pytest-xdist,
+# `--dist loadfile --no-loadscope-reorder`): the permission matrix's two long modules first, so
+# that they start at once, one in each process, on a database no test has flushed yet (their
+# world is built once per module); the rest; and last the long modules that commit for real
+# and flush every table when they end (a live server: schemathesis, the browser, the generated
+# client, the Celery worker), so that as few tests as possible run after a flush.
+FIRST = [
     "tests/security/test_permission_matrix.py",
-    "tests/protocols/test_api_schemathesis.py",
     "tests/security/test_permission_matrix_frameworks.py",
+]
+LAST = [
+    "tests/protocols/test_api_schemathesis.py",
     "tests/browser/",
     "tests/protocols/test_api_generated_client.py",
-    "tests/protocols/test_refusals.py",
     "tests/integration/",
 ]
 
@@ -51,10 +54,13 @@ LONG_MODULES = [
 def pytest_collection_modifyitems(config, items):
     def rank(item):
         path = item.nodeid
-        return next(
-            (i for i, prefix in enumerate(LONG_MODULES) if path.startswith(prefix)),
-            len(LONG_MODULES),
-        )
+        for i, prefix in enumerate(FIRST):
+            if path.startswith(prefix):
+                return i
+        for i, prefix in enumerate(LAST):
+            if path.startswith(prefix):
+                return len(FIRST) + 1 + i
+        return len(FIRST)
 
     items.sort(key=rank)  # stable: each module keeps its own order
 
